@@ -53,37 +53,44 @@ bool is_known_message_type(std::uint64_t code) noexcept;
 
 struct Hello {
     static constexpr MessageType type = MessageType::hello;
+    bool operator==(const Hello&) const = default;
     std::string realm;
     Object details;
 };
 struct Welcome {
     static constexpr MessageType type = MessageType::welcome;
+    bool operator==(const Welcome&) const = default;
     Id session = 0;
     Object details;
 };
 struct Abort {
     static constexpr MessageType type = MessageType::abort;
+    bool operator==(const Abort&) const = default;
     Object details;
     std::string reason;
     Payload payload;
 };
 struct Challenge {
     static constexpr MessageType type = MessageType::challenge;
+    bool operator==(const Challenge&) const = default;
     std::string authmethod;
     Object extra;
 };
 struct Authenticate {
     static constexpr MessageType type = MessageType::authenticate;
+    bool operator==(const Authenticate&) const = default;
     std::string signature;
     Object extra;
 };
 struct Goodbye {
     static constexpr MessageType type = MessageType::goodbye;
+    bool operator==(const Goodbye&) const = default;
     Object details;
     std::string reason;
 };
 struct Error {
     static constexpr MessageType type = MessageType::error;
+    bool operator==(const Error&) const = default;
     MessageType request_type = MessageType::call;
     Id request = 0;
     Object details;
@@ -92,6 +99,7 @@ struct Error {
 };
 struct Publish {
     static constexpr MessageType type = MessageType::publish;
+    bool operator==(const Publish&) const = default;
     Id request = 0;
     Object options;
     std::string topic;
@@ -99,33 +107,39 @@ struct Publish {
 };
 struct Published {
     static constexpr MessageType type = MessageType::published;
+    bool operator==(const Published&) const = default;
     Id request = 0;
     Id publication = 0;
 };
 struct Subscribe {
     static constexpr MessageType type = MessageType::subscribe;
+    bool operator==(const Subscribe&) const = default;
     Id request = 0;
     Object options;
     std::string topic;
 };
 struct Subscribed {
     static constexpr MessageType type = MessageType::subscribed;
+    bool operator==(const Subscribed&) const = default;
     Id request = 0;
     Id subscription = 0;
 };
 struct Unsubscribe {
     static constexpr MessageType type = MessageType::unsubscribe;
+    bool operator==(const Unsubscribe&) const = default;
     Id request = 0;
     Id subscription = 0;
 };
 /// `[35, Request]`, or the revocation form `[35, 0, Details]` (details present).
 struct Unsubscribed {
     static constexpr MessageType type = MessageType::unsubscribed;
+    bool operator==(const Unsubscribed&) const = default;
     Id request = 0;
     std::optional<Object> details;
 };
 struct Event {
     static constexpr MessageType type = MessageType::event;
+    bool operator==(const Event&) const = default;
     Id subscription = 0;
     Id publication = 0;
     Object details;
@@ -133,6 +147,7 @@ struct Event {
 };
 struct Call {
     static constexpr MessageType type = MessageType::call;
+    bool operator==(const Call&) const = default;
     Id request = 0;
     Object options;
     std::string procedure;
@@ -140,39 +155,46 @@ struct Call {
 };
 struct Cancel {
     static constexpr MessageType type = MessageType::cancel;
+    bool operator==(const Cancel&) const = default;
     Id request = 0;
     Object options;
 };
 struct Result {
     static constexpr MessageType type = MessageType::result;
+    bool operator==(const Result&) const = default;
     Id request = 0;
     Object details;
     Payload payload;
 };
 struct Register {
     static constexpr MessageType type = MessageType::register_;
+    bool operator==(const Register&) const = default;
     Id request = 0;
     Object options;
     std::string procedure;
 };
 struct Registered {
     static constexpr MessageType type = MessageType::registered;
+    bool operator==(const Registered&) const = default;
     Id request = 0;
     Id registration = 0;
 };
 struct Unregister {
     static constexpr MessageType type = MessageType::unregister;
+    bool operator==(const Unregister&) const = default;
     Id request = 0;
     Id registration = 0;
 };
 /// `[67, Request]`, or the revocation form `[67, 0, Details]` (details present).
 struct Unregistered {
     static constexpr MessageType type = MessageType::unregistered;
+    bool operator==(const Unregistered&) const = default;
     Id request = 0;
     std::optional<Object> details;
 };
 struct Invocation {
     static constexpr MessageType type = MessageType::invocation;
+    bool operator==(const Invocation&) const = default;
     Id request = 0;
     Id registration = 0;
     Object details;
@@ -180,11 +202,13 @@ struct Invocation {
 };
 struct Interrupt {
     static constexpr MessageType type = MessageType::interrupt;
+    bool operator==(const Interrupt&) const = default;
     Id request = 0;
     Object options;
 };
 struct Yield {
     static constexpr MessageType type = MessageType::yield;
+    bool operator==(const Yield&) const = default;
     Id request = 0;
     Object options;
     Payload payload;

@@ -1,0 +1,69 @@
+# The project's front door. `make run` and `make test` work on a fresh
+# Debian 12 machine: they install missing packages first.
+
+BUILD_DIR     ?= build
+BUILD_TYPE    ?= RelWithDebInfo
+JOBS          ?= $(shell nproc)
+FUZZ_DIR      ?= build-fuzz
+FUZZ_SECONDS  ?= 60
+# make test runs each fuzzer this long (only when clang is installed)
+SMOKE_FUZZ_SECONDS ?= 20
+CMAKE_FLAGS   ?=
+
+.PHONY: all deps configure build test unit fuzz fuzz-build fuzz-smoke bench run format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)
+
+configure: deps $(BUILD_DIR)/build.ninja
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Unit and integration tests through ctest, then a short fuzzing run.
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
+	@$(MAKE) --no-print-directory fuzz-smoke FUZZ_SECONDS=$(SMOKE_FUZZ_SECONDS)
+
+unit: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
+
+$(FUZZ_DIR)/build.ninja:
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_FUZZ=ON -DNEXUS_BUILD_TESTS=OFF \
+	  -DNEXUS_BUILD_BENCH=OFF -DNEXUS_SANITIZE=address,undefined
+
+fuzz-build: deps $(FUZZ_DIR)/build.ninja
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+
+# Runs every fuzzer for FUZZ_SECONDS on its committed seed corpus.
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh $(FUZZ_DIR)/fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	@if command -v clang++ >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); \
+	else echo "fuzz-smoke: clang++ not found, skipping the fuzzing run"; fi
+
+# Micro-benchmarks (Google Benchmark); see docs/PERFORMANCE.md.
+bench: build
+	scripts/run-benchmarks.sh $(BUILD_DIR)/bench
+
+run: build
+	@if [ -x $(BUILD_DIR)/apps/nexusd/nexusd ]; then \
+	  exec $(BUILD_DIR)/apps/nexusd/nexusd --config etc/nexus.json; \
+	else \
+	  echo "make run: nexusd does not exist yet — the router service is still to be built"; \
+	  echo "(issue 'Network transports, the nexusd service ...'). The libraries and tests build: make test"; \
+	fi
+
+format:
+	clang-format -i $$(git ls-files '*.hpp' '*.cpp')
+
+clean:
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR)
