@@ -1,0 +1,63 @@
+// Router and realm configuration (the in-memory form of nexusd's config file).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nexus/wamp/uri.hpp>
+
+namespace nexus::router {
+
+/// Keep the last `limit` events of the subscription (topic, match) for
+/// `wamp.subscription.get_events`.
+struct EventHistoryConfig {
+    std::string topic;
+    wamp::MatchPolicy match = wamp::MatchPolicy::exact;
+    std::size_t limit = 100;
+};
+
+struct RealmConfig {
+    std::string uri;
+    /// Strict URIs (lower-case letters, digits, '_') instead of the loose rule.
+    bool strict_uri = false;
+    /// Sessions may join without authentication (authmethod "anonymous").
+    bool anonymous_auth = true;
+    /// Honour disclose_me from callers and publishers. When false such a
+    /// request is refused with wamp.error.option_disallowed.disclose_me.
+    bool allow_disclose = true;
+    /// Enforce session-scope request-id sequencing (spec MUST; off by default
+    /// because some clients do not number requests strictly, CHECKLIST ⚠A3).
+    bool strict_request_ids = false;
+    /// Meta API knobs (compatible with the Go nexus's keys of the same names).
+    bool enable_meta_kill = false;
+    bool enable_meta_modify = false;
+    bool meta_strict = false;
+    bool meta_include_session_details = false;
+    std::vector<EventHistoryConfig> event_history;
+};
+
+/// What happens when a peer's outbound queue is full.
+enum class OverflowPolicy {
+    /// Drop EVENTs for that peer (counted); other messages still queue up to
+    /// twice the limit, beyond which the peer is disconnected.
+    drop_events,
+    /// Disconnect the peer at once.
+    disconnect,
+};
+
+struct RouterConfig {
+    std::vector<RealmConfig> realms;
+    /// When set, a HELLO for an unknown realm creates the realm from this
+    /// template (its uri replaced); otherwise ABORT wamp.error.no_such_realm.
+    std::optional<RealmConfig> realm_template;
+    /// Messages a peer may have queued towards it before the overflow policy applies.
+    std::size_t out_queue_size = 4096;
+    OverflowPolicy overflow = OverflowPolicy::drop_events;
+    /// WELCOME.Details.agent
+    std::string agent = "nexus-cpp";
+};
+
+} // namespace nexus::router

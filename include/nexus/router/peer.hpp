@@ -1,0 +1,82 @@
+// The boundary between the router and a transport.
+//
+// A transport (WebSocket, RawSocket, in-process) implements Peer and calls
+// Router::attach() for each new connection. It gets back a Connection: it
+// hands every received message to Connection::receive() and, whenever the
+// router calls Peer::wake(), drains Connection::take() and writes what it got.
+//
+// The router never writes to a socket and never waits for a peer: it only
+// appends to the connection's bounded outbound queue. A peer that stops
+// reading fills its queue and then meets RouterConfig::overflow.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nexus/router/outgoing.hpp>
+#include <nexus/wamp/message.hpp>
+#include <nexus/wamp/value.hpp>
+
+namespace nexus::router {
+
+class Peer {
+public:
+    virtual ~Peer() = default;
+
+    /// The outbound queue became non-empty: drain it soon. Called from any
+    /// thread, possibly while the router holds a realm lock, so it must only
+    /// schedule work (post to an executor, signal a condition) and return.
+    virtual void wake() = 0;
+
+    /// The router is done with this connection (after ABORT, GOODBYE, a
+    /// protocol violation, overflow or shutdown). Write what is still queued
+    /// (best effort, bounded), then close the transport. Same rules as wake().
+    virtual void close() = 0;
+};
+
+/// Facts about the transport, for meta API `transport` details and authentication.
+struct TransportInfo {
+    std::string type;      // "websocket", "rawsocket", "local"
+    std::string protocol;  // e.g. "wamp.2.json"
+    std::string peer;      // e.g. "tcp4:127.0.0.1:53172"
+    wamp::Object extra;    // e.g. HTTP headers, cookie id
+};
+
+class ConnectionImpl;
+
+/// The router's end of one transport connection. Thread-safe.
+class Connection {
+public:
+    explicit Connection(std::shared_ptr<ConnectionImpl> impl) : impl_(std::move(impl)) {}
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// A message arrived from the peer. Messages of one connection must be
+    /// passed in order and not concurrently.
+    void receive(wamp::Message message);
+
+    /// A message that could not be decoded (the error text goes into the
+    /// ABORT the peer gets, as a protocol violation).
+    void receive_garbage(const std::string& error);
+
+    /// Moves up to `max` queued messages into `out`; returns how many.
+    std::size_t take(std::vector<OutgoingPtr>& out, std::size_t max = 64);
+
+    /// The transport is gone (socket closed or failed). Ends the session as
+    /// an abnormal leave; safe to call more than once.
+    void disconnected();
+
+    /// Session id once joined, 0 before.
+    wamp::Id session_id() const;
+    /// EVENTs dropped for this peer under OverflowPolicy::drop_events.
+    std::uint64_t dropped_events() const;
+
+private:
+    std::shared_ptr<ConnectionImpl> impl_;
+};
+
+} // namespace nexus::router

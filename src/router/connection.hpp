@@ -1,0 +1,63 @@
+// ConnectionImpl: the session state machine of one transport connection
+// (spec basic/sessions.md, CHECKLIST §5.2): waiting for HELLO, established,
+// router-initiated GOODBYE sent, closed.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nexus/router/peer.hpp>
+#include <nexus/wamp/message.hpp>
+
+#include "router/outbound_queue.hpp"
+
+namespace nexus::router {
+
+class RouterImpl;
+class Realm;
+class Session;
+
+class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
+public:
+    ConnectionImpl(std::weak_ptr<RouterImpl> router, std::shared_ptr<Peer> peer,
+                   TransportInfo transport, std::size_t queue_limit, OverflowPolicy policy);
+
+    void receive(wamp::Message message);
+    void receive_garbage(const std::string& error);
+    std::size_t take(std::vector<OutgoingPtr>& out, std::size_t max) {
+        return queue_->take(out, max);
+    }
+    void disconnected();
+
+    /// The router ends the session: GOODBYE with `reason` now, the transport
+    /// closes when the peer answers (or goes away). Called with the realm
+    /// lock held; the realm has already removed the session.
+    void say_goodbye(std::string_view reason, std::string_view message);
+
+    wamp::Id session_id() const;
+    std::uint64_t dropped_events() const { return queue_->dropped(); }
+    const std::shared_ptr<OutboundQueue>& queue() const { return queue_; }
+    const TransportInfo& transport() const { return transport_; }
+
+private:
+    enum class State { awaiting_hello, established, goodbye_sent, closed };
+
+    void on_hello(wamp::Hello&& hello);
+    void abort_session(std::string_view reason, std::string message);
+    void protocol_violation(std::string message);
+    /// Ends the current session on our side: leaves the realm, forgets it.
+    void leave_realm();
+    void send(wamp::Message message);
+
+    std::weak_ptr<RouterImpl> router_;
+    std::shared_ptr<OutboundQueue> queue_;
+    const TransportInfo transport_;
+
+    mutable std::mutex mutex_; // guards the three fields below
+    State state_ = State::awaiting_hello;
+    std::shared_ptr<Session> session_;
+    std::shared_ptr<Realm> realm_;
+};
+
+} // namespace nexus::router

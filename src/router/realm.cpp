@@ -1,0 +1,188 @@
+#include "router/realm.hpp"
+
+#include <atomic>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "router/connection.hpp"
+
+namespace nexus::router {
+
+namespace {
+
+// A timer whose callback runs on the realm's strand and then under the realm
+// lock. Cancelling sets a flag checked under that lock, so a callback that
+// was already due cannot run after cancel() returned to a lock holder.
+class StrandTimer final : public Timer {
+public:
+    struct State {
+        explicit State(boost::asio::strand<boost::asio::any_io_executor>& strand)
+            : timer(strand) {}
+        boost::asio::steady_timer timer;
+        std::atomic<bool> cancelled{false};
+        std::function<void()> callback;
+    };
+
+    explicit StrandTimer(std::shared_ptr<State> state, boost::asio::any_io_executor strand)
+        : state_(std::move(state)), strand_(std::move(strand)) {}
+    ~StrandTimer() override { cancel(); }
+
+    void cancel() override {
+        if (state_->cancelled.exchange(true)) return;
+        // steady_timer is not thread-safe: cancel it on the strand that owns it.
+        boost::asio::post(strand_, [state = state_] { state->timer.cancel(); });
+    }
+
+private:
+    std::shared_ptr<State> state_;
+    boost::asio::any_io_executor strand_;
+};
+
+} // namespace
+
+Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor)
+    : config_(std::move(config)), strand_(boost::asio::make_strand(executor)), broker_(*this),
+      dealer_(*this) {}
+
+Realm::~Realm() = default;
+
+bool Realm::join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
+                 wamp::Welcome welcome) {
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    session->send(std::move(welcome));
+    const wamp::Id id = session->id;
+    members_.insert_or_assign(id, Member{std::move(session), std::move(connection)});
+    return true;
+}
+
+void Realm::remove_locked(Session& session) {
+    broker_.remove_session(session);
+    dealer_.remove_session(session);
+    members_.erase(session.id);
+}
+
+void Realm::leave(const std::shared_ptr<Session>& session) {
+    std::lock_guard lock(mutex_);
+    auto it = members_.find(session->id);
+    if (it == members_.end() || it->second.session != session) return;
+    remove_locked(*session);
+}
+
+wamp::Status Realm::check_request_id(Session& session, const wamp::Message& message) {
+    wamp::Id id = 0;
+    bool is_call = false;
+    std::visit(
+        [&](const auto& m) {
+            using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, wamp::Subscribe> ||
+                          std::is_same_v<M, wamp::Unsubscribe> ||
+                          std::is_same_v<M, wamp::Publish> || std::is_same_v<M, wamp::Register> ||
+                          std::is_same_v<M, wamp::Unregister>) {
+                id = m.request;
+            } else if constexpr (std::is_same_v<M, wamp::Call>) {
+                id = m.request;
+                is_call = true;
+            }
+        },
+        message);
+    if (id == 0) return {};
+    const wamp::Id expected = session.request_watermark >= wamp::max_id
+                                  ? 1
+                                  : session.request_watermark + 1;
+    if (id == expected) {
+        session.request_watermark = id;
+        return {};
+    }
+    // A CALL at or below the watermark may continue a progressive call; the
+    // dealer decides whether it does (spec rpc_progressive_call_invocations.md).
+    if (is_call && id < expected) return {};
+    return wamp::Failure{"request id " + std::to_string(id) + " breaks the sequence (expected " +
+                         std::to_string(expected) + ")"};
+}
+
+wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Message&& message) {
+    std::lock_guard lock(mutex_);
+    auto it = members_.find(session->id);
+    // The session may have been removed a moment ago (kill, shutdown): drop.
+    if (it == members_.end() || it->second.session != session) return {};
+    Session& s = *session;
+    if (config_.strict_request_ids) {
+        if (auto status = check_request_id(s, message); !status) return status;
+    }
+    return std::visit(
+        [&](auto&& m) -> wamp::Status {
+            using M = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<M, wamp::Subscribe>) {
+                return broker_.subscribe(s, std::move(m));
+            } else if constexpr (std::is_same_v<M, wamp::Unsubscribe>) {
+                return broker_.unsubscribe(s, m);
+            } else if constexpr (std::is_same_v<M, wamp::Publish>) {
+                return broker_.publish(s, std::move(m));
+            } else if constexpr (std::is_same_v<M, wamp::Register>) {
+                return dealer_.register_(s, std::move(m));
+            } else if constexpr (std::is_same_v<M, wamp::Unregister>) {
+                return dealer_.unregister(s, m);
+            } else if constexpr (std::is_same_v<M, wamp::Call>) {
+                return dealer_.call(s, std::move(m));
+            } else if constexpr (std::is_same_v<M, wamp::Cancel>) {
+                return dealer_.cancel(s, m);
+            } else if constexpr (std::is_same_v<M, wamp::Yield>) {
+                return dealer_.yield(s, std::move(m));
+            } else if constexpr (std::is_same_v<M, wamp::Error>) {
+                if (m.request_type != wamp::MessageType::invocation)
+                    return wamp::Failure{"ERROR from a client must answer an INVOCATION, not " +
+                                         std::string(wamp::message_name(m.request_type))};
+                return dealer_.invocation_error(s, std::move(m));
+            } else {
+                return wamp::Failure{std::string(wamp::message_name(M::type)) +
+                                     " is not a message a client sends in an established session"};
+            }
+        },
+        std::move(message));
+}
+
+void Realm::close(std::string_view reason, std::string_view message) {
+    std::vector<Member> members;
+    {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        dealer_.cancel_all();
+        for (auto& [id, member] : members_) members.push_back(member);
+        for (auto& member : members) {
+            remove_locked(*member.session);
+            if (auto conn = member.connection.lock()) conn->say_goodbye(reason, message);
+        }
+    }
+}
+
+std::size_t Realm::session_count() const {
+    std::lock_guard lock(mutex_);
+    return members_.size();
+}
+
+Session* Realm::find_session(wamp::Id id) {
+    auto it = members_.find(id);
+    return it == members_.end() ? nullptr : it->second.session.get();
+}
+
+std::unique_ptr<Timer> Realm::run_locked_after(std::chrono::milliseconds delay,
+                                               std::function<void()> callback) {
+    auto state = std::make_shared<StrandTimer::State>(strand_);
+    state->callback = std::move(callback);
+    state->timer.expires_after(delay);
+    std::weak_ptr<Realm> weak = weak_from_this();
+    state->timer.async_wait([weak, state](const boost::system::error_code& ec) {
+        if (ec || state->cancelled) return;
+        auto realm = weak.lock();
+        if (!realm) return;
+        std::lock_guard lock(realm->mutex_);
+        if (state->cancelled) return;
+        auto callback = std::move(state->callback);
+        callback();
+    });
+    return std::make_unique<StrandTimer>(std::move(state), strand_);
+}
+
+} // namespace nexus::router

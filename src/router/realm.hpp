@@ -1,0 +1,79 @@
+// Realm: one routing domain — its sessions, broker and dealer, behind one lock.
+//
+// Every message of an established session enters through handle() and is
+// routed with the realm's mutex held; the critical section only updates
+// routing state and appends to peers' queues (no I/O, no encoding). Timers
+// run their callbacks on the realm's strand, then take the same lock.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <nexus/router/config.hpp>
+#include <nexus/wamp/expected.hpp>
+#include <nexus/wamp/message.hpp>
+
+#include "router/broker.hpp"
+#include "router/dealer.hpp"
+#include "router/realm_context.hpp"
+#include "router/session.hpp"
+
+namespace nexus::router {
+
+class ConnectionImpl;
+
+class Realm final : public RealmContext, public std::enable_shared_from_this<Realm> {
+public:
+    Realm(RealmConfig config, boost::asio::any_io_executor executor);
+    ~Realm() override;
+
+    const std::string& uri() const { return config_.uri; }
+
+    /// Queues `welcome` to the session and adds it; false if the realm is closed.
+    bool join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
+              wamp::Welcome welcome);
+    /// Removes a session (GOODBYE, ABORT, lost transport). Idempotent.
+    void leave(const std::shared_ptr<Session>& session);
+    /// Routes a message of an established session. A Failure is a protocol
+    /// violation: the caller aborts the session.
+    wamp::Status handle(const std::shared_ptr<Session>& session, wamp::Message&& message);
+
+    /// Says GOODBYE with `reason` to every session, fails pending calls, and
+    /// refuses further joins.
+    void close(std::string_view reason, std::string_view message);
+
+    std::size_t session_count() const;
+
+    // RealmContext (called with mutex_ held)
+    const RealmConfig& config() const override { return config_; }
+    Session* find_session(wamp::Id id) override;
+    std::unique_ptr<Timer> run_locked_after(std::chrono::milliseconds delay,
+                                            std::function<void()> callback) override;
+
+private:
+    struct Member {
+        std::shared_ptr<Session> session;
+        std::weak_ptr<ConnectionImpl> connection;
+    };
+
+    wamp::Status check_request_id(Session& session, const wamp::Message& message);
+    void remove_locked(Session& session);
+
+    const RealmConfig config_;
+    boost::asio::strand<boost::asio::any_io_executor> strand_;
+    mutable std::mutex mutex_;
+    std::unordered_map<wamp::Id, Member> members_;
+    bool closed_ = false;
+    // Declared last: destroyed first, while the session table still exists.
+    Broker broker_;
+    Dealer dealer_;
+};
+
+} // namespace nexus::router

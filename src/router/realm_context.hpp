@@ -1,0 +1,42 @@
+// What the broker and dealer may ask of the realm they belong to.
+//
+// Both are driven under the realm's lock: every call into them, and every
+// callback they schedule through run_locked_after(), runs with the lock held,
+// so they keep plain (unsynchronised) state.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <nexus/router/config.hpp>
+#include <nexus/wamp/id.hpp>
+
+namespace nexus::router {
+
+class Session;
+
+/// A scheduled callback; destroying or cancelling it guarantees the callback
+/// will not run afterwards.
+class Timer {
+public:
+    virtual ~Timer() = default;
+    virtual void cancel() = 0;
+};
+
+class RealmContext {
+public:
+    virtual ~RealmContext() = default;
+
+    virtual const RealmConfig& config() const = 0;
+    /// A joined session of this realm, or nullptr.
+    virtual Session* find_session(wamp::Id id) = 0;
+    /// Runs `callback` after `delay` with the realm lock held, unless the
+    /// returned timer was cancelled/destroyed or the realm is gone by then.
+    virtual std::unique_ptr<Timer> run_locked_after(std::chrono::milliseconds delay,
+                                                    std::function<void()> callback) = 0;
+};
+
+} // namespace nexus::router

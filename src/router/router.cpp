@@ -1,0 +1,200 @@
+#include <nexus/router/router.hpp>
+#include <nexus/wamp/uri.hpp>
+#include <nexus/wamp/uris.hpp>
+
+#include "router/connection.hpp"
+#include "router/realm.hpp"
+#include "router/router_impl.hpp"
+#include "router/session.hpp"
+
+namespace nexus::router {
+
+namespace {
+
+wamp::Abort make_abort(std::string_view reason, std::string message) {
+    wamp::Abort abort;
+    abort.reason = std::string(reason);
+    abort.details.emplace("message", std::move(message));
+    return abort;
+}
+
+wamp::Value features(std::initializer_list<std::string_view> keys) {
+    wamp::Object f;
+    for (std::string_view k : keys) f.emplace(std::string(k), true);
+    return wamp::Object{{"features", wamp::Value(std::move(f))}};
+}
+
+// What WELCOME announces. Every feature listed here is implemented and tested
+// (a feature announced but not working is a bug, DEVELOPERS.md).
+const wamp::Object& router_roles() {
+    static const wamp::Object roles{
+        {"broker", features({"publisher_exclusion", "publisher_identification",
+                             "subscriber_blackwhite_listing", "pattern_based_subscription",
+                             "event_retention", "payload_passthru_mode"})},
+        {"dealer", features({"progressive_call_results", "progressive_call_invocations",
+                             "call_timeout", "call_canceling", "caller_identification",
+                             "pattern_based_registration", "shared_registration",
+                             "payload_passthru_mode"})},
+    };
+    return roles;
+}
+
+bool announces_a_client_role(const wamp::Object& details) {
+    auto it = details.find("roles");
+    if (it == details.end() || !it->second.is_object()) return false;
+    for (std::string_view role : {"caller", "callee", "publisher", "subscriber"}) {
+        const wamp::Value* r = it->second.find(role);
+        if (r && r->is_object()) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig config)
+    : executor_(std::move(executor)), config_(std::move(config)) {
+    for (const RealmConfig& realm : config_.realms)
+        realms_.emplace(realm.uri, std::make_shared<Realm>(realm, executor_));
+}
+
+std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return nullptr;
+    auto it = realms_.find(uri);
+    if (it != realms_.end()) return it->second;
+    if (!config_.realm_template) return nullptr;
+    RealmConfig realm = *config_.realm_template;
+    realm.uri = uri;
+    auto created = std::make_shared<Realm>(std::move(realm), executor_);
+    realms_.emplace(uri, created);
+    return created;
+}
+
+std::variant<RouterImpl::Opened, wamp::Abort>
+RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hello&& hello) {
+    {
+        std::lock_guard lock(mutex_);
+        if (shut_down_)
+            return make_abort(wamp::close::system_shutdown, "the router is shutting down");
+    }
+    if (!wamp::is_valid_uri(hello.realm, wamp::UriRule::loose))
+        return make_abort(wamp::errors::invalid_uri,
+                          "the realm \"" + hello.realm + "\" is not a valid URI");
+    if (!announces_a_client_role(hello.details))
+        return make_abort(wamp::errors::no_such_role,
+                          "HELLO must announce at least one of the roles caller, callee, "
+                          "publisher, subscriber");
+    auto realm = find_realm(hello.realm);
+    if (!realm)
+        return make_abort(wamp::errors::no_such_realm, "no realm \"" + hello.realm + "\"");
+
+    // Authentication: anonymous for now (issue: authentication adds the
+    // other methods behind this same point).
+    const wamp::Value* methods = nullptr;
+    if (auto it = hello.details.find("authmethods"); it != hello.details.end())
+        methods = &it->second;
+    bool wants_anonymous = true;
+    if (methods && methods->is_array() && !methods->as_array().empty()) {
+        wants_anonymous = false;
+        for (const wamp::Value& m : methods->as_array())
+            if (m.if_string() && *m.if_string() == "anonymous") wants_anonymous = true;
+    }
+    if (!wants_anonymous || !realm->config().anonymous_auth)
+        return make_abort(wamp::errors::no_matching_auth_method,
+                          "none of the offered authentication methods is available on this realm");
+
+    const wamp::Id id = wamp::random_id();
+    auto session = std::make_shared<Session>(id, hello.realm, conn->queue());
+    session->authmethod = "anonymous";
+    session->authprovider = "static";
+    session->authrole = "anonymous";
+    if (auto it = hello.details.find("authid"); it != hello.details.end() && it->second.is_string())
+        session->authid = it->second.as_string();
+    else
+        session->authid = std::to_string(id);
+    session->transport = conn->transport();
+    session->features = parse_peer_features(hello.details);
+    session->hello_details = std::move(hello.details);
+
+    wamp::Welcome welcome;
+    welcome.session = id;
+    welcome.details = {
+        {"roles", wamp::Value(router_roles())},
+        {"agent", config_.agent},
+        {"realm", hello.realm},
+        {"authid", session->authid},
+        {"authrole", session->authrole},
+        {"authmethod", session->authmethod},
+        {"authprovider", session->authprovider},
+    };
+    return Opened{std::move(realm), std::move(session), std::move(welcome)};
+}
+
+bool RouterImpl::add_realm(RealmConfig realm) {
+    std::lock_guard lock(mutex_);
+    if (shut_down_ || realms_.contains(realm.uri)) return false;
+    std::string uri = realm.uri;
+    realms_.emplace(std::move(uri), std::make_shared<Realm>(std::move(realm), executor_));
+    return true;
+}
+
+bool RouterImpl::remove_realm(const std::string& uri) {
+    std::shared_ptr<Realm> realm;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = realms_.find(uri);
+        if (it == realms_.end()) return false;
+        realm = std::move(it->second);
+        realms_.erase(it);
+    }
+    realm->close(wamp::close::close_realm, "the realm was removed");
+    return true;
+}
+
+std::vector<std::string> RouterImpl::realm_uris() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> uris;
+    for (const auto& [uri, realm] : realms_) uris.push_back(uri);
+    return uris;
+}
+
+void RouterImpl::shutdown() {
+    std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms;
+    {
+        std::lock_guard lock(mutex_);
+        if (shut_down_) return;
+        shut_down_ = true;
+        realms = realms_;
+    }
+    for (auto& [uri, realm] : realms)
+        realm->close(wamp::close::system_shutdown, "the router is shutting down");
+}
+
+std::size_t RouterImpl::session_count() const {
+    std::lock_guard lock(mutex_);
+    std::size_t n = 0;
+    for (const auto& [uri, realm] : realms_) n += realm->session_count();
+    return n;
+}
+
+// Router: the public face ------------------------------------------------
+
+Router::Router(boost::asio::any_io_executor executor, RouterConfig config)
+    : impl_(std::make_shared<RouterImpl>(std::move(executor), std::move(config))) {}
+
+Router::~Router() { impl_->shutdown(); }
+
+std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, TransportInfo transport) {
+    auto conn = std::make_shared<ConnectionImpl>(impl_, std::move(peer), std::move(transport),
+                                                 impl_->config().out_queue_size,
+                                                 impl_->config().overflow);
+    return std::make_unique<Connection>(std::move(conn));
+}
+
+bool Router::add_realm(RealmConfig realm) { return impl_->add_realm(std::move(realm)); }
+bool Router::remove_realm(const std::string& uri) { return impl_->remove_realm(uri); }
+std::vector<std::string> Router::realms() const { return impl_->realm_uris(); }
+void Router::shutdown() { impl_->shutdown(); }
+std::size_t Router::session_count() const { return impl_->session_count(); }
+
+} // namespace nexus::router

@@ -1,0 +1,54 @@
+// RouterImpl: the realms, and the opening of sessions (HELLO -> WELCOME/ABORT).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <variant>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <nexus/router/config.hpp>
+#include <nexus/router/peer.hpp>
+#include <nexus/wamp/message.hpp>
+
+namespace nexus::router {
+
+class ConnectionImpl;
+class Realm;
+class Session;
+
+class RouterImpl : public std::enable_shared_from_this<RouterImpl> {
+public:
+    RouterImpl(boost::asio::any_io_executor executor, RouterConfig config);
+
+    struct Opened {
+        std::shared_ptr<Realm> realm;
+        std::shared_ptr<Session> session;
+        wamp::Welcome welcome;
+    };
+    /// Finds the realm and authenticates `hello`: the session to join (not yet
+    /// joined) with its WELCOME, or the ABORT to send.
+    std::variant<Opened, wamp::Abort> open_session(const std::shared_ptr<ConnectionImpl>& conn,
+                                                   wamp::Hello&& hello);
+
+    bool add_realm(RealmConfig realm);
+    bool remove_realm(const std::string& uri);
+    std::vector<std::string> realm_uris() const;
+    void shutdown();
+    std::size_t session_count() const;
+
+    const RouterConfig& config() const { return config_; }
+
+private:
+    std::shared_ptr<Realm> find_realm(const std::string& uri);
+
+    boost::asio::any_io_executor executor_;
+    const RouterConfig config_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms_;
+    bool shut_down_ = false;
+};
+
+} // namespace nexus::router

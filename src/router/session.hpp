@@ -1,0 +1,60 @@
+// A joined WAMP session as the realm, broker and dealer see it.
+//
+// Created at WELCOME, owned by the realm's session table (shared_ptr) and by
+// its connection. Its identity fields never change after join, so they are
+// read without locks; sending goes through the connection's thread-safe queue.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nexus/router/outgoing.hpp>
+#include <nexus/router/peer.hpp>
+#include <nexus/wamp/id.hpp>
+#include <nexus/wamp/message.hpp>
+
+#include "router/features.hpp"
+#include "router/outbound_queue.hpp"
+
+namespace nexus::router {
+
+class Session {
+public:
+    Session(wamp::Id id, std::string realm, std::shared_ptr<OutboundQueue> queue)
+        : id(id), realm(std::move(realm)), queue_(std::move(queue)) {}
+
+    const wamp::Id id;
+    const std::string realm;
+    std::string authid;
+    std::string authrole;
+    std::string authmethod;
+    std::string authprovider;
+    wamp::Object authextra;
+    TransportInfo transport;
+    wamp::Object hello_details;
+    PeerFeatures features;
+
+    /// Queues a message for the peer. Never blocks. Messages for a session
+    /// whose connection is closing are discarded.
+    void send(wamp::Message message) {
+        queue_->push(std::make_shared<const Outgoing>(std::move(message)), false);
+    }
+    void send(OutgoingPtr message) { queue_->push(std::move(message), false); }
+    /// EVENTs: may be dropped under OverflowPolicy::drop_events.
+    void send_event(OutgoingPtr event) { queue_->push(std::move(event), true); }
+
+    /// Session-scope ids for router -> client requests (INVOCATION).
+    wamp::Id next_request_id() { return outgoing_requests_.next(); }
+
+    /// Highest client request id seen (for strict sequencing and progressive
+    /// call invocations, spec rpc_progressive_call_invocations.md).
+    wamp::Id request_watermark = 0;
+
+    bool gone() const { return queue_->closed(); }
+
+private:
+    std::shared_ptr<OutboundQueue> queue_;
+    wamp::SessionIdGenerator outgoing_requests_;
+};
+
+} // namespace nexus::router

@@ -1,0 +1,105 @@
+#include <nexus/transport/local.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+namespace nexus::transport {
+
+struct LocalConnection::State : std::enable_shared_from_this<LocalConnection::State> {
+    boost::asio::strand<boost::asio::any_io_executor> strand;
+    MessageHandler on_message;
+    CloseHandler on_close;
+    std::mutex send_mutex; // serialises senders; the router wants one at a time
+    std::unique_ptr<router::Connection> connection;
+    std::atomic<bool> drain_scheduled{false};
+    std::atomic<bool> close_requested{false};
+    std::atomic<bool> closed{false};
+
+    explicit State(boost::asio::any_io_executor executor)
+        : strand(boost::asio::make_strand(std::move(executor))) {}
+
+    void schedule_drain() {
+        if (drain_scheduled.exchange(true)) return;
+        boost::asio::post(strand, [self = shared_from_this()] { self->drain(); });
+    }
+
+    // Runs on the strand: delivers everything queued, then the close if one
+    // was requested (the router queues its last words before closing).
+    void drain() {
+        drain_scheduled = false;
+        std::vector<router::OutgoingPtr> batch;
+        while (connection && connection->take(batch, 64) > 0) {
+            for (const router::OutgoingPtr& out : batch)
+                if (on_message && !closed) on_message(out->message());
+            batch.clear();
+        }
+        if (close_requested && !closed.exchange(true)) {
+            if (connection) connection->disconnected();
+            if (on_close) on_close();
+        }
+    }
+};
+
+namespace {
+
+class LocalPeer final : public router::Peer {
+public:
+    explicit LocalPeer(std::weak_ptr<LocalConnection::State> state) : state_(std::move(state)) {}
+    void wake() override {
+        if (auto s = state_.lock()) s->schedule_drain();
+    }
+    void close() override {
+        if (auto s = state_.lock()) {
+            s->close_requested = true;
+            boost::asio::post(s->strand, [s] { s->drain(); });
+        }
+    }
+
+private:
+    std::weak_ptr<LocalConnection::State> state_;
+};
+
+} // namespace
+
+LocalConnection::LocalConnection(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+std::shared_ptr<LocalConnection> LocalConnection::connect(router::Router& router,
+                                                          boost::asio::any_io_executor executor,
+                                                          MessageHandler on_message,
+                                                          CloseHandler on_close) {
+    auto state = std::make_shared<State>(std::move(executor));
+    state->on_message = std::move(on_message);
+    state->on_close = std::move(on_close);
+    state->connection = router.attach(std::make_shared<LocalPeer>(state),
+                                      router::TransportInfo{"local", "wamp.2.local", "local", {}});
+    return std::make_shared<LocalConnection>(std::move(state));
+}
+
+LocalConnection::~LocalConnection() { close(); }
+
+void LocalConnection::send(wamp::Message message) {
+    std::lock_guard lock(state_->send_mutex);
+    if (state_->closed || state_->close_requested) return;
+    state_->connection->receive(std::move(message));
+}
+
+void LocalConnection::close() {
+    if (state_->close_requested.exchange(true)) return;
+    {
+        std::lock_guard lock(state_->send_mutex);
+        state_->connection->disconnected();
+    }
+    boost::asio::post(state_->strand, [s = state_] { s->drain(); });
+}
+
+bool LocalConnection::closed() const { return state_->closed; }
+
+std::uint64_t LocalConnection::dropped_events() const {
+    return state_->connection->dropped_events();
+}
+
+} // namespace nexus::transport

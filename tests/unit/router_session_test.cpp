@@ -1,0 +1,194 @@
+// Session lifecycle through the full router and the in-process transport.
+#include "support/router_fixture.hpp"
+
+using namespace nexus;
+using namespace nexus::test;
+
+namespace {
+
+class Session : public RouterFixture {};
+
+wamp::Hello hello(std::string realm, wamp::Object details = {}) {
+    if (!details.contains("roles"))
+        details.emplace("roles", wamp::Object{{"caller", wamp::Object{}}});
+    return wamp::Hello{std::move(realm), std::move(details)};
+}
+
+} // namespace
+
+TEST_F(Session, WelcomeAnnouncesRolesAndIdentity) {
+    TestClient& c = client();
+    c.send(hello("realm1"));
+    auto w = c.expect<wamp::Welcome>();
+    EXPECT_TRUE(wamp::is_valid_id(w.session));
+    ASSERT_TRUE(w.details.contains("roles"));
+    const wamp::Value& roles = w.details.at("roles");
+    ASSERT_NE(roles.find("broker"), nullptr);
+    ASSERT_NE(roles.find("dealer"), nullptr);
+    EXPECT_EQ(roles.at("dealer").at("features").at("call_canceling"), wamp::Value(true));
+    EXPECT_EQ(w.details.at("authmethod"), wamp::Value("anonymous"));
+    EXPECT_EQ(w.details.at("authrole"), wamp::Value("anonymous"));
+    EXPECT_TRUE(w.details.at("authid").is_string());
+    EXPECT_EQ(router().session_count(), 1u);
+}
+
+TEST_F(Session, SessionIdsDiffer) {
+    wamp::Id a = joined().session();
+    wamp::Id b = joined().session();
+    EXPECT_NE(a, b);
+}
+
+TEST_F(Session, UnknownRealmIsAborted) {
+    TestClient& c = client();
+    c.send(hello("no.such.realm"));
+    auto a = c.expect<wamp::Abort>();
+    EXPECT_EQ(a.reason, wamp::errors::no_such_realm);
+    EXPECT_TRUE(c.wait_closed());
+    EXPECT_EQ(router().session_count(), 0u);
+}
+
+TEST_F(Session, InvalidRealmUriIsAborted) {
+    TestClient& c = client();
+    c.send(hello("bad..realm"));
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::invalid_uri);
+}
+
+TEST_F(Session, HelloWithoutRolesIsAborted) {
+    TestClient& c = client();
+    c.send(wamp::Hello{"realm1", {{"roles", wamp::Object{{"unknown_role", wamp::Object{}}}}}});
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::no_such_role);
+}
+
+TEST_F(Session, MessageBeforeHelloIsAProtocolViolation) {
+    TestClient& c = client();
+    c.send(wamp::Subscribe{1, {}, "com.topic"});
+    auto a = c.expect<wamp::Abort>();
+    EXPECT_EQ(a.reason, wamp::errors::protocol_violation);
+    EXPECT_TRUE(a.details.contains("message"));
+    EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(Session, GoodbyeBeforeWelcomeIsAProtocolViolation) {
+    TestClient& c = client();
+    c.send(wamp::Goodbye{{}, std::string(wamp::close::goodbye_and_out)});
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(Session, SecondHelloIsAProtocolViolation) {
+    TestClient& c = joined();
+    c.send(hello("realm1"));
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+    EXPECT_TRUE(c.wait_closed());
+    EXPECT_EQ(router().session_count(), 0u);
+}
+
+TEST_F(Session, AuthenticateAfterWelcomeIsAProtocolViolation) {
+    TestClient& c = joined();
+    c.send(wamp::Authenticate{"sig", {}});
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(Session, RouterToClientMessagesFromAClientAreViolations) {
+    for (wamp::Message m : {wamp::Message(wamp::Welcome{1, {}}), wamp::Message(wamp::Event{1, 2, {}, {}}),
+                            wamp::Message(wamp::Result{1, {}, {}}),
+                            wamp::Message(wamp::Error{wamp::MessageType::call, 1, {}, "x.y", {}})}) {
+        TestClient& c = joined();
+        c.send(std::move(m));
+        EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+    }
+}
+
+TEST_F(Session, GoodbyeIsEchoedAndTheTransportCanBeReused) {
+    TestClient& c = joined();
+    c.send(wamp::Goodbye{{{"message", "bye"}}, std::string(wamp::close::close_realm)});
+    auto g = c.expect<wamp::Goodbye>();
+    EXPECT_EQ(g.reason, wamp::close::goodbye_and_out);
+    EXPECT_EQ(router().session_count(), 0u);
+    c.send(hello("realm1"));
+    c.expect<wamp::Welcome>();
+    EXPECT_EQ(router().session_count(), 1u);
+}
+
+TEST_F(Session, AbortFromClientEndsTheSessionWithoutReply) {
+    TestClient& c = joined();
+    c.send(wamp::Abort{{}, "com.app.bye", {}});
+    EXPECT_TRUE(c.wait_closed());
+    EXPECT_EQ(c.pending(), 0u);
+    EXPECT_EQ(router().session_count(), 0u);
+}
+
+TEST_F(Session, DroppedTransportLeavesTheRealm) {
+    TestClient& c = joined();
+    EXPECT_EQ(router().session_count(), 1u);
+    c.drop();
+    for (int i = 0; i < 100 && router().session_count() != 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(router().session_count(), 0u);
+}
+
+TEST_F(Session, ShutdownSaysGoodbyeToEveryone) {
+    TestClient& a = joined();
+    TestClient& b = joined();
+    router().shutdown();
+    EXPECT_EQ(a.expect<wamp::Goodbye>().reason, wamp::close::system_shutdown);
+    EXPECT_EQ(b.expect<wamp::Goodbye>().reason, wamp::close::system_shutdown);
+    a.send(wamp::Goodbye{{}, std::string(wamp::close::goodbye_and_out)});
+    EXPECT_TRUE(a.wait_closed());
+    TestClient& late = client();
+    late.send(hello("realm1"));
+    EXPECT_EQ(late.expect<wamp::Abort>().reason, wamp::close::system_shutdown);
+}
+
+TEST_F(Session, MessagesAfterRouterGoodbyeAreIgnored) {
+    TestClient& c = joined();
+    router().shutdown();
+    c.expect<wamp::Goodbye>();
+    c.send(wamp::Subscribe{1, {}, "com.topic"});
+    EXPECT_TRUE(c.nothing_for());
+}
+
+TEST_F(Session, AuthmethodsWithoutAnonymousAreRefused) {
+    TestClient& c = client();
+    c.send(hello("realm1", {{"authmethods", wamp::Value{"ticket"}},
+                            {"roles", wamp::Object{{"caller", wamp::Object{}}}}}));
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::no_matching_auth_method);
+}
+
+TEST_F(Session, RemovedRealmClosesItsSessions) {
+    TestClient& c = joined();
+    EXPECT_TRUE(router().remove_realm("realm1"));
+    EXPECT_EQ(c.expect<wamp::Goodbye>().reason, wamp::close::close_realm);
+    EXPECT_FALSE(router().remove_realm("realm1"));
+}
+
+namespace {
+
+router::RouterConfig template_config() {
+    router::RouterConfig config;
+    router::RealmConfig t;
+    t.strict_request_ids = true;
+    config.realm_template = t;
+    return config;
+}
+
+class TemplateRealm : public RouterFixture {
+protected:
+    TemplateRealm() : RouterFixture(template_config()) {}
+};
+
+} // namespace
+
+TEST_F(TemplateRealm, UnknownRealmIsCreatedFromTheTemplate) {
+    TestClient& c = client();
+    c.join("com.example.anything");
+    EXPECT_EQ(router().realms(), std::vector<std::string>{"com.example.anything"});
+}
+
+TEST_F(TemplateRealm, StrictRequestIdsRejectAGap) {
+    TestClient& c = client();
+    c.join("r");
+    c.send(wamp::Subscribe{1, {}, "com.topic"});
+    c.expect<wamp::Subscribed>();
+    c.send(wamp::Subscribe{3, {}, "com.topic2"});
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
