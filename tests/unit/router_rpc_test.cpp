@@ -1,0 +1,251 @@
+// Remote procedure calls through the full router (the dealer's own unit
+// tests cover each rule in isolation; these prove the wiring end to end).
+#include "support/router_fixture.hpp"
+
+using namespace nexus;
+using namespace nexus::test;
+using wamp::Array;
+using wamp::Object;
+using wamp::Payload;
+using wamp::Value;
+
+namespace {
+
+class Rpc : public RouterFixture {
+protected:
+    wamp::Id register_(TestClient& c, const std::string& uri, Object options = {}) {
+        const wamp::Id req = c.next_request();
+        c.send(wamp::Register{req, std::move(options), uri});
+        auto r = c.expect<wamp::Registered>();
+        EXPECT_EQ(r.request, req);
+        return r.registration;
+    }
+    wamp::Id call(TestClient& c, const std::string& uri, Object options = {},
+                  Payload payload = {}) {
+        const wamp::Id req = c.next_request();
+        c.send(wamp::Call{req, std::move(options), uri, std::move(payload)});
+        return req;
+    }
+};
+
+} // namespace
+
+TEST_F(Rpc, CallInvocationYieldResult) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    const wamp::Id reg = register_(callee, "com.example.add");
+    const wamp::Id req = call(caller, "com.example.add", {}, Payload(Array{2, 3}, Object{{"x", 1}}));
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.registration, reg);
+    EXPECT_EQ(inv.payload.args(), (Array{2, 3}));
+    EXPECT_EQ(inv.payload.kwargs(), (Object{{"x", 1}}));
+    EXPECT_FALSE(inv.details.contains("caller"));
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{5})});
+    auto res = caller.expect<wamp::Result>();
+    EXPECT_EQ(res.request, req);
+    EXPECT_EQ(res.payload.args(), (Array{5}));
+}
+
+TEST_F(Rpc, CalleeErrorIsForwarded) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.example.fail");
+    const wamp::Id req = call(caller, "com.example.fail");
+    auto inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Error{wamp::MessageType::invocation, inv.request, {}, "com.example.oops",
+                            Payload(Array{"why"}, Object{{"code", 7}})});
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request_type, wamp::MessageType::call);
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, "com.example.oops");
+    EXPECT_EQ(err.payload.args(), (Array{"why"}));
+    EXPECT_EQ(err.payload.kwargs(), (Object{{"code", 7}}));
+}
+
+TEST_F(Rpc, NoSuchProcedureAndDuplicateRegistration) {
+    TestClient& a = joined();
+    TestClient& b = joined();
+    call(a, "com.example.none");
+    EXPECT_EQ(a.expect<wamp::Error>().error, wamp::errors::no_such_procedure);
+    register_(a, "com.example.p");
+    b.send(wamp::Register{b.next_request(), {}, "com.example.p"});
+    EXPECT_EQ(b.expect<wamp::Error>().error, wamp::errors::procedure_already_exists);
+    b.send(wamp::Register{b.next_request(), {}, "wamp.session.count"});
+    EXPECT_EQ(b.expect<wamp::Error>().error, wamp::errors::invalid_uri);
+    b.send(wamp::Unregister{b.next_request(), 424242});
+    EXPECT_EQ(b.expect<wamp::Error>().error, wamp::errors::no_such_registration);
+}
+
+TEST_F(Rpc, RoundRobinSharedRegistration) {
+    TestClient& c1 = joined();
+    TestClient& c2 = joined();
+    TestClient& caller = joined();
+    const wamp::Id r1 = register_(c1, "com.shared", {{"invoke", "roundrobin"}});
+    const wamp::Id r2 = register_(c2, "com.shared", {{"invoke", "roundrobin"}});
+    EXPECT_EQ(r1, r2);
+    for (int i = 0; i < 4; ++i) {
+        call(caller, "com.shared");
+        TestClient& expected = (i % 2 == 0) ? c1 : c2;
+        auto inv = expected.expect<wamp::Invocation>();
+        expected.send(wamp::Yield{inv.request, {}, {}});
+        caller.expect<wamp::Result>();
+    }
+    TestClient& c3 = joined();
+    c3.send(wamp::Register{c3.next_request(), {{"invoke", "random"}}, "com.shared"});
+    EXPECT_EQ(c3.expect<wamp::Error>().error, wamp::errors::procedure_already_exists);
+}
+
+TEST_F(Rpc, PatternRegistrationsCarryTheProcedure) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.example", {{"match", "prefix"}});
+    call(caller, "com.example.deep.name");
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("procedure"), Value("com.example.deep.name"));
+}
+
+TEST_F(Rpc, CallerDisclosure) {
+    TestClient& callee = joined();
+    TestClient& caller = client();
+    caller.join("realm1", {{"authid", "carol"}});
+    register_(callee, "com.p");
+    call(caller, "com.p", {{"disclose_me", true}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("caller"), Value(caller.session()));
+    EXPECT_EQ(inv.details.at("caller_authid"), Value("carol"));
+}
+
+TEST_F(Rpc, ProgressiveResults) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.stream");
+    const wamp::Id req = call(caller, "com.stream", {{"receive_progress", true}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("receive_progress"), Value(true));
+    for (int i = 0; i < 3; ++i) callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{i})});
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"done"})});
+    for (int i = 0; i < 3; ++i) {
+        auto r = caller.expect<wamp::Result>();
+        EXPECT_EQ(r.request, req);
+        EXPECT_EQ(r.details.at("progress"), Value(true));
+        EXPECT_EQ(r.payload.args(), (Array{i}));
+    }
+    auto last = caller.expect<wamp::Result>();
+    EXPECT_FALSE(last.details.contains("progress") && last.details.at("progress") == Value(true));
+    EXPECT_EQ(last.payload.args(), (Array{"done"}));
+}
+
+TEST_F(Rpc, ProgressiveInvocations) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.upload");
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {{"progress", true}}, "com.upload", Payload(Array{"chunk1"})});
+    auto first = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(first.details.at("progress"), Value(true));
+    caller.send(wamp::Call{req, {{"progress", true}}, "com.upload", Payload(Array{"chunk2"})});
+    caller.send(wamp::Call{req, {}, "com.upload", Payload(Array{"last"})});
+    auto second = callee.expect<wamp::Invocation>();
+    auto third = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(second.request, first.request);
+    EXPECT_EQ(third.request, first.request);
+    EXPECT_EQ(third.payload.args(), (Array{"last"}));
+    callee.send(wamp::Yield{first.request, {}, Payload(Array{3})});
+    EXPECT_EQ(caller.expect<wamp::Result>().request, req);
+}
+
+TEST_F(Rpc, TimeoutCancelsTheCall) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.slow");
+    const wamp::Id req = call(caller, "com.slow", {{"timeout", 50}});
+    auto inv = callee.expect<wamp::Invocation>();
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::timeout);
+    auto interrupt = callee.expect<wamp::Interrupt>();
+    EXPECT_EQ(interrupt.request, inv.request);
+    callee.send(wamp::Yield{inv.request, {}, {}}); // late: dropped
+    EXPECT_TRUE(caller.nothing_for());
+}
+
+TEST_F(Rpc, CancelModes) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.p");
+
+    // killnowait (the default): error now, interrupt, late yield dropped
+    wamp::Id req = call(caller, "com.p");
+    auto inv = callee.expect<wamp::Invocation>();
+    caller.send(wamp::Cancel{req, {}});
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::canceled);
+    EXPECT_EQ(callee.expect<wamp::Interrupt>().options.at("mode"), Value("killnowait"));
+    callee.send(wamp::Yield{inv.request, {}, {}});
+    EXPECT_TRUE(caller.nothing_for());
+
+    // kill: interrupt, the caller gets whatever the callee answers
+    req = call(caller, "com.p");
+    inv = callee.expect<wamp::Invocation>();
+    caller.send(wamp::Cancel{req, {{"mode", "kill"}}});
+    EXPECT_EQ(callee.expect<wamp::Interrupt>().options.at("mode"), Value("kill"));
+    EXPECT_TRUE(caller.nothing_for());
+    callee.send(wamp::Error{wamp::MessageType::invocation, inv.request, {},
+                            std::string(wamp::errors::canceled), {}});
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::canceled);
+
+    // skip: error now, no interrupt
+    req = call(caller, "com.p");
+    inv = callee.expect<wamp::Invocation>();
+    caller.send(wamp::Cancel{req, {{"mode", "skip"}}});
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::canceled);
+    EXPECT_TRUE(callee.nothing_for());
+}
+
+TEST_F(Rpc, CalleeLeavingFailsPendingCalls) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.p");
+    const wamp::Id req = call(caller, "com.p");
+    callee.expect<wamp::Invocation>();
+    callee.drop();
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::canceled);
+    call(caller, "com.p");
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::no_such_procedure);
+}
+
+TEST_F(Rpc, CallerLeavingInterruptsTheCallee) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.p");
+    call(caller, "com.p");
+    auto inv = callee.expect<wamp::Invocation>();
+    caller.drop();
+    auto interrupt = callee.expect<wamp::Interrupt>();
+    EXPECT_EQ(interrupt.request, inv.request);
+    EXPECT_EQ(interrupt.options.at("mode"), Value("killnowait"));
+    callee.send(wamp::Yield{inv.request, {}, {}}); // dropped, not a violation
+    EXPECT_TRUE(callee.nothing_for());
+}
+
+TEST_F(Rpc, YieldForAnInvocationNeverIssuedIsAViolation) {
+    TestClient& callee = joined();
+    callee.send(wamp::Yield{999, {}, {}});
+    EXPECT_EQ(callee.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(Rpc, ShutdownFailsCallsInFlight) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.p");
+    const wamp::Id req = call(caller, "com.p");
+    callee.expect<wamp::Invocation>();
+    router().shutdown();
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::canceled);
+    caller.expect<wamp::Goodbye>();
+    EXPECT_EQ(callee.expect<wamp::Interrupt>().options.at("mode"), Value("killnowait"));
+    callee.expect<wamp::Goodbye>();
+}
