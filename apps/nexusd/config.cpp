@@ -1,0 +1,247 @@
+#include "config.hpp"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+namespace nexusd {
+
+namespace json = boost::json;
+using nexus::wamp::Failure;
+
+namespace {
+
+// Walks one JSON object, converting its members and remembering which keys
+// were used so that the rest can be reported as unknown.
+class Section {
+public:
+    Section(const json::object& object, std::string path, std::vector<std::string>& unknown)
+        : object_(object), path_(std::move(path)), unknown_(unknown) {}
+
+    ~Section() {
+        for (const auto& member : object_)
+            if (!used_.contains(std::string(member.key())))
+                unknown_.push_back(qualified(member.key()));
+    }
+
+    const json::value* get(std::string_view key) {
+        used_.insert(std::string(key));
+        return object_.if_contains(key);
+    }
+
+    std::string qualified(std::string_view key) const {
+        return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    }
+
+    void read(std::string_view key, std::string& out) {
+        if (auto* v = get(key)) {
+            if (!v->is_string()) fail(key, "a string");
+            out = std::string(v->as_string());
+        }
+    }
+    void read(std::string_view key, bool& out) {
+        if (auto* v = get(key)) {
+            if (!v->is_bool()) fail(key, "true or false");
+            out = v->as_bool();
+        }
+    }
+    template <class Unsigned>
+    void read_unsigned(std::string_view key, Unsigned& out, std::uint64_t max) {
+        if (auto* v = get(key)) {
+            std::uint64_t n = 0;
+            if (v->is_uint64()) n = v->as_uint64();
+            else if (v->is_int64() && v->as_int64() >= 0) n = static_cast<std::uint64_t>(v->as_int64());
+            else fail(key, "a non-negative integer");
+            if (n > max) fail(key, "an integer no larger than " + std::to_string(max));
+            out = static_cast<Unsigned>(n);
+        }
+    }
+    void read(std::string_view key, std::vector<std::string>& out) {
+        if (auto* v = get(key)) {
+            if (!v->is_array()) fail(key, "a list of strings");
+            out.clear();
+            for (const json::value& e : v->as_array()) {
+                if (!e.is_string()) fail(key, "a list of strings");
+                out.emplace_back(e.as_string());
+            }
+        }
+    }
+
+    [[noreturn]] void fail(std::string_view key, const std::string& expected) const {
+        throw std::invalid_argument(qualified(key) + ": expected " + expected);
+    }
+
+private:
+    const json::object& object_;
+    std::string path_;
+    std::vector<std::string>& unknown_;
+    std::set<std::string> used_;
+};
+
+const json::object& as_object(const json::value* v, const std::string& path) {
+    if (!v->is_object()) throw std::invalid_argument(path + ": expected an object");
+    return v->as_object();
+}
+
+nexus::wamp::MatchPolicy parse_match(Section& s, std::string_view key) {
+    std::string match = "exact";
+    s.read(key, match);
+    auto policy = nexus::wamp::parse_match_policy(match);
+    if (!policy) s.fail(key, "\"exact\", \"prefix\" or \"wildcard\"");
+    return *policy;
+}
+
+nexus::router::RealmConfig parse_realm(const json::object& o, const std::string& path,
+                                       std::vector<std::string>& unknown, bool is_template) {
+    Section s(o, path, unknown);
+    nexus::router::RealmConfig realm;
+    s.read("uri", realm.uri);
+    if (!is_template) {
+        if (realm.uri.empty()) s.fail("uri", "the realm's URI (a non-empty string)");
+        if (!nexus::wamp::is_valid_uri(realm.uri, nexus::wamp::UriRule::loose))
+            s.fail("uri", "a valid URI such as \"realm1\" or \"com.example.realm\"");
+    }
+    s.read("strict_uri", realm.strict_uri);
+    s.read("anonymous_auth", realm.anonymous_auth);
+    s.read("allow_disclose", realm.allow_disclose);
+    s.read("strict_request_ids", realm.strict_request_ids);
+    s.read("enable_meta_kill", realm.enable_meta_kill);
+    s.read("enable_meta_modify", realm.enable_meta_modify);
+    s.read("meta_strict", realm.meta_strict);
+    s.read("meta_include_session_details", realm.meta_include_session_details);
+    if (auto* history = s.get("event_history")) {
+        if (!history->is_array()) s.fail("event_history", "a list of {topic, match, limit}");
+        std::size_t i = 0;
+        for (const json::value& item : history->as_array()) {
+            const std::string item_path = s.qualified("event_history") + "[" + std::to_string(i++) + "]";
+            Section h(as_object(&item, item_path), item_path, unknown);
+            nexus::router::EventHistoryConfig entry;
+            h.read("topic", entry.topic);
+            if (entry.topic.empty()) h.fail("topic", "a topic URI");
+            entry.match = parse_match(h, "match");
+            h.read_unsigned("limit", entry.limit, 1'000'000);
+            if (entry.limit == 0) h.fail("limit", "a positive integer");
+            realm.event_history.push_back(std::move(entry));
+        }
+    }
+    return realm;
+}
+
+Config parse(const json::value& root) {
+    Config config;
+    std::vector<std::string>& unknown = config.unknown_keys;
+    Section top(as_object(&root, "(top level)"), "", unknown);
+
+    if (auto* ws = top.get("websocket")) {
+        Section s(as_object(ws, "websocket"), "websocket", unknown);
+        WebSocketConfig& w = config.websocket;
+        s.read("address", w.address);
+        s.read("paths", w.paths);
+        s.read("cert_file", w.cert_file);
+        s.read("key_file", w.key_file);
+        s.read_unsigned("keep_alive", w.keep_alive_seconds, 86400);
+        s.read("enable_compression", w.enable_compression);
+        s.read("enable_tracking_cookie", w.enable_tracking_cookie);
+        s.read("enable_request_capture", w.enable_request_capture);
+        s.read("allow_origins", w.allow_origins);
+        s.read_unsigned("out_queue_size", w.out_queue_size, 10'000'000);
+        s.read_unsigned("max_message_size", w.max_message_size, std::uint64_t{1} << 30);
+        s.read_unsigned("handshake_timeout", w.handshake_timeout_seconds, 3600);
+        s.read_unsigned("idle_timeout", w.idle_timeout_seconds, 86400);
+        if (w.cert_file.empty() != w.key_file.empty())
+            s.fail(w.cert_file.empty() ? "cert_file" : "key_file",
+                   "both cert_file and key_file, or neither");
+    }
+    if (auto* rs = top.get("rawsocket")) {
+        Section s(as_object(rs, "rawsocket"), "rawsocket", unknown);
+        RawSocketConfig& r = config.rawsocket;
+        s.read("tcp_address", r.tcp_address);
+        s.read("unix_address", r.unix_address);
+        s.read_unsigned("tcp_keepalive_interval", r.tcp_keepalive_seconds, 86400);
+        s.read_unsigned("max_msg_len", r.max_msg_len, std::uint64_t{1} << 24);
+        s.read("cert_file", r.cert_file);
+        s.read("key_file", r.key_file);
+        s.read_unsigned("out_queue_size", r.out_queue_size, 10'000'000);
+        s.read_unsigned("handshake_timeout", r.handshake_timeout_seconds, 3600);
+        if (r.cert_file.empty() != r.key_file.empty())
+            s.fail(r.cert_file.empty() ? "cert_file" : "key_file",
+                   "both cert_file and key_file, or neither");
+    }
+    top.read("log_path", config.log_path);
+    if (auto* level = top.get("log_level")) {
+        if (!level->is_string()) top.fail("log_level", "one of error, warning, info, debug");
+        const std::string_view l = level->as_string();
+        if (l == "error") config.log_level = LogLevel::error;
+        else if (l == "warning") config.log_level = LogLevel::warning;
+        else if (l == "info") config.log_level = LogLevel::info;
+        else if (l == "debug") config.log_level = LogLevel::debug;
+        else top.fail("log_level", "one of error, warning, info, debug");
+    }
+    if (auto* router = top.get("router")) {
+        Section s(as_object(router, "router"), "router", unknown);
+        s.read("debug", config.debug);
+        if (config.debug) config.log_level = LogLevel::debug;
+        s.read_unsigned("out_queue_size", config.router.out_queue_size, 10'000'000);
+        if (config.router.out_queue_size == 0) s.fail("out_queue_size", "a positive integer");
+        std::string overflow = "drop_events";
+        s.read("overflow", overflow);
+        if (overflow == "drop_events") config.router.overflow = nexus::router::OverflowPolicy::drop_events;
+        else if (overflow == "disconnect") config.router.overflow = nexus::router::OverflowPolicy::disconnect;
+        else s.fail("overflow", "\"drop_events\" or \"disconnect\"");
+        if (auto* realms = s.get("realms")) {
+            if (!realms->is_array()) s.fail("realms", "a list of realm objects");
+            std::size_t i = 0;
+            std::set<std::string> seen;
+            for (const json::value& r : realms->as_array()) {
+                const std::string path = "router.realms[" + std::to_string(i++) + "]";
+                auto realm = parse_realm(as_object(&r, path), path, unknown, false);
+                if (!seen.insert(realm.uri).second)
+                    throw std::invalid_argument(path + ".uri: realm \"" + realm.uri +
+                                                "\" is configured twice");
+                config.router.realms.push_back(std::move(realm));
+            }
+        }
+        if (auto* t = s.get("realm_template"))
+            if (!t->is_null())
+                config.router.realm_template =
+                    parse_realm(as_object(t, "router.realm_template"), "router.realm_template",
+                                unknown, true);
+    }
+    return config;
+}
+
+} // namespace
+
+nexus::wamp::Expected<Config> parse_config(std::string_view text, const std::string& origin) {
+    boost::system::error_code ec;
+    json::value root = json::parse(text, ec);
+    if (ec) return Failure{origin + ": not valid JSON: " + ec.message()};
+    try {
+        return parse(root);
+    } catch (const std::invalid_argument& e) {
+        return Failure{origin + ": " + e.what()};
+    }
+}
+
+nexus::wamp::Expected<Config> load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Failure{path + ": cannot open the configuration file"};
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), path);
+}
+
+Config default_config() {
+    Config config;
+    config.websocket.address = "127.0.0.1:8080";
+    config.rawsocket.tcp_address = "127.0.0.1:8081";
+    nexus::router::RealmConfig realm;
+    realm.uri = "realm1";
+    config.router.realms.push_back(realm);
+    return config;
+}
+
+} // namespace nexusd

@@ -1,0 +1,65 @@
+// nexusd's configuration file: the Go nexus's nexus.json keys with the same
+// meanings, plus keys of our own for what it lacks. Unknown keys are reported
+// as warnings; a bad value stops startup with an error naming the key.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nexus/router/config.hpp>
+#include <nexus/wamp/expected.hpp>
+
+namespace nexusd {
+
+struct WebSocketConfig {
+    std::string address; // "host:port"; empty = no WebSocket listener
+    std::vector<std::string> paths{"/", "/ws"};
+    std::string cert_file, key_file;
+    unsigned keep_alive_seconds = 0; // ping interval; 0 = off
+    bool enable_compression = false;
+    bool enable_tracking_cookie = false;
+    bool enable_request_capture = false;
+    std::vector<std::string> allow_origins;
+    std::size_t out_queue_size = 0; // 0 = the router's default
+    // ours
+    std::size_t max_message_size = 16 * 1024 * 1024;
+    unsigned handshake_timeout_seconds = 10;
+    unsigned idle_timeout_seconds = 0; // 0 = off
+};
+
+struct RawSocketConfig {
+    std::string tcp_address;  // "host:port"; empty = none
+    std::string unix_address; // socket path; empty = none
+    unsigned tcp_keepalive_seconds = 180;
+    std::size_t max_msg_len = 0; // 0 = 16 MiB
+    std::string cert_file, key_file;
+    std::size_t out_queue_size = 0;
+    // ours
+    unsigned handshake_timeout_seconds = 10;
+};
+
+enum class LogLevel { error, warning, info, debug };
+
+struct Config {
+    WebSocketConfig websocket;
+    RawSocketConfig rawsocket;
+    std::string log_path; // empty = stderr
+    LogLevel log_level = LogLevel::info;
+    nexus::router::RouterConfig router;
+    bool debug = false;
+    /// Keys the loader did not know, as "path.to.key" (reported, not fatal).
+    std::vector<std::string> unknown_keys;
+};
+
+/// Parses a configuration document. Errors name the file, the key and what is allowed.
+nexus::wamp::Expected<Config> parse_config(std::string_view json, const std::string& origin);
+nexus::wamp::Expected<Config> load_config(const std::string& path);
+
+/// What `nexusd` with no config file runs: WebSocket on 127.0.0.1:8080,
+/// RawSocket on 127.0.0.1:8081, realm "realm1" with anonymous access.
+Config default_config();
+
+} // namespace nexusd

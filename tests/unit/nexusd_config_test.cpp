@@ -1,0 +1,106 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+using namespace nexusd;
+
+namespace {
+
+Config parse_ok(std::string_view text) {
+    auto c = parse_config(text, "test.json");
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().message);
+    return c.ok() ? *c : Config{};
+}
+
+std::string parse_error(std::string_view text) {
+    auto c = parse_config(text, "test.json");
+    EXPECT_FALSE(c.ok());
+    return c.ok() ? "" : c.error().message;
+}
+
+} // namespace
+
+TEST(NexusdConfig, ReadsTheGoNexusExample) {
+    Config c = parse_ok(R"({
+        "websocket": {"address": ":8080", "cert_file": "", "key_file": "",
+                      "enable_compression": false, "keep_alive": 30,
+                      "enable_tracking_cookie": true, "enable_request_capture": true,
+                      "allow_origins": ["*.example.com"], "out_queue_size": 64},
+        "rawsocket": {"tcp_address": "", "tcp_keepalive_interval": 180, "unix_address": "",
+                      "max_msg_len": 0, "cert_file": "", "key_file": ""},
+        "log_path": "",
+        "router": {
+            "realms": [{"uri": "nexus.realm1", "strict_uri": false, "allow_disclose": true,
+                        "anonymous_auth": true, "enable_meta_kill": true,
+                        "event_history": [{"topic": "com.x", "match": "prefix", "limit": 5}]}],
+            "debug": false
+        }
+    })");
+    EXPECT_EQ(c.websocket.address, ":8080");
+    EXPECT_EQ(c.websocket.keep_alive_seconds, 30u);
+    EXPECT_TRUE(c.websocket.enable_tracking_cookie);
+    EXPECT_EQ(c.websocket.allow_origins, std::vector<std::string>{"*.example.com"});
+    EXPECT_EQ(c.websocket.out_queue_size, 64u);
+    EXPECT_EQ(c.rawsocket.tcp_keepalive_seconds, 180u);
+    ASSERT_EQ(c.router.realms.size(), 1u);
+    const auto& realm = c.router.realms[0];
+    EXPECT_EQ(realm.uri, "nexus.realm1");
+    EXPECT_TRUE(realm.enable_meta_kill);
+    ASSERT_EQ(realm.event_history.size(), 1u);
+    EXPECT_EQ(realm.event_history[0].match, nexus::wamp::MatchPolicy::prefix);
+    EXPECT_EQ(realm.event_history[0].limit, 5u);
+    EXPECT_TRUE(c.unknown_keys.empty());
+}
+
+TEST(NexusdConfig, UnknownKeysAreReportedNotFatal) {
+    Config c = parse_ok(R"({"websocket": {"address": "127.0.0.1:1", "colour": "blue"},
+                            "extra": 1, "router": {"realms": [{"uri": "r", "x": 2}]}})");
+    std::sort(c.unknown_keys.begin(), c.unknown_keys.end());
+    EXPECT_EQ(c.unknown_keys,
+              (std::vector<std::string>{"extra", "router.realms[0].x", "websocket.colour"}));
+}
+
+TEST(NexusdConfig, BadValuesNameTheKey) {
+    EXPECT_EQ(parse_error(R"({"websocket": {"address": 8080}})"),
+              "test.json: websocket.address: expected a string");
+    EXPECT_EQ(parse_error(R"({"router": {"realms": [{"uri": ""}]}})"),
+              "test.json: router.realms[0].uri: expected the realm's URI (a non-empty string)");
+    EXPECT_EQ(parse_error(R"({"rawsocket": {"max_msg_len": -1}})"),
+              "test.json: rawsocket.max_msg_len: expected a non-negative integer");
+    EXPECT_NE(parse_error(R"({"router": {"realms": [{"uri": "r"}, {"uri": "r"}]}})")
+                  .find("configured twice"),
+              std::string::npos);
+    EXPECT_NE(parse_error(R"({"router": {"overflow": "explode"}})").find("disconnect"),
+              std::string::npos);
+    EXPECT_NE(parse_error(R"({"router": {"realms": [{"uri": "r", "event_history":
+                              [{"topic": "t", "match": "fuzzy"}]}]}})")
+                  .find("\"exact\", \"prefix\" or \"wildcard\""),
+              std::string::npos);
+    EXPECT_NE(parse_error(R"({"websocket": {"cert_file": "a.pem"}})").find("key_file"),
+              std::string::npos);
+    EXPECT_NE(parse_error("{not json").find("not valid JSON"), std::string::npos);
+    EXPECT_NE(parse_error("[]").find("expected an object"), std::string::npos);
+}
+
+TEST(NexusdConfig, RealmTemplate) {
+    Config c = parse_ok(R"({"router": {"realm_template": {"strict_uri": true}}})");
+    ASSERT_TRUE(c.router.realm_template.has_value());
+    EXPECT_TRUE(c.router.realm_template->strict_uri);
+}
+
+TEST(NexusdConfig, DefaultsServeRealm1OnLoopback) {
+    Config c = default_config();
+    EXPECT_EQ(c.websocket.address, "127.0.0.1:8080");
+    EXPECT_EQ(c.rawsocket.tcp_address, "127.0.0.1:8081");
+    ASSERT_EQ(c.router.realms.size(), 1u);
+    EXPECT_EQ(c.router.realms[0].uri, "realm1");
+    EXPECT_TRUE(c.router.realms[0].anonymous_auth);
+}
+
+TEST(NexusdConfig, MissingFileIsAClearError) {
+    auto c = load_config("/nonexistent/nexus.json");
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message, "/nonexistent/nexus.json: cannot open the configuration file");
+}
