@@ -1,4 +1,5 @@
 #include <nexus/router/router.hpp>
+#include <nexus/wamp/features.hpp>
 #include <nexus/wamp/uri.hpp>
 #include <nexus/wamp/uris.hpp>
 
@@ -18,34 +19,29 @@ wamp::Abort make_abort(std::string_view reason, std::string message) {
     return abort;
 }
 
-wamp::Value features(std::initializer_list<std::string_view> keys) {
-    wamp::Object f;
-    for (std::string_view k : keys) f.emplace(std::string(k), true);
-    return wamp::Object{{"features", wamp::Value(std::move(f))}};
-}
-
 // What WELCOME announces. Every feature listed here is implemented and tested
 // (a feature announced but not working is a bug, DEVELOPERS.md).
 const wamp::Object& router_roles() {
-    static const wamp::Object roles{
-        {"broker", features({"publisher_exclusion", "publisher_identification",
-                             "subscriber_blackwhite_listing", "pattern_based_subscription",
-                             "event_retention", "payload_passthru_mode"})},
-        {"dealer", features({"progressive_call_results", "progressive_call_invocations",
-                             "call_timeout", "call_canceling", "caller_identification",
-                             "pattern_based_registration", "shared_registration",
-                             "payload_passthru_mode"})},
-    };
+    namespace f = wamp::features;
+    static const wamp::Object roles =
+        wamp::RolesBuilder()
+            .add(wamp::roles::broker,
+                 {f::publisher_exclusion, f::publisher_identification,
+                  f::subscriber_blackwhite_listing, f::pattern_based_subscription,
+                  f::event_retention, f::payload_passthru_mode})
+            .add(wamp::roles::dealer,
+                 {f::progressive_call_results, f::progressive_call_invocations, f::call_timeout,
+                  f::call_canceling, f::caller_identification, f::pattern_based_registration,
+                  f::shared_registration, f::payload_passthru_mode})
+            .object();
     return roles;
 }
 
 bool announces_a_client_role(const wamp::Object& details) {
-    auto it = details.find("roles");
-    if (it == details.end() || !it->second.is_object()) return false;
-    for (std::string_view role : {"caller", "callee", "publisher", "subscriber"}) {
-        const wamp::Value* r = it->second.find(role);
-        if (r && r->is_object()) return true;
-    }
+    const wamp::AnnouncedRoles roles(details);
+    for (std::string_view role : {wamp::roles::caller, wamp::roles::callee,
+                                  wamp::roles::publisher, wamp::roles::subscriber})
+        if (roles.has_role(role)) return true;
     return false;
 }
 
