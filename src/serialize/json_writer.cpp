@@ -1,6 +1,7 @@
 #include "serialize/json_writer.hpp"
 
 #include "serialize/base64.hpp"
+#include "serialize/utf8.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -8,31 +9,6 @@
 
 namespace nexus::serialize::detail {
 
-namespace {
-
-// Length of the well-formed UTF-8 sequence (RFC 3629) starting at p, whose
-// first byte is >= 0x80, or 0 if it is malformed.
-std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end) noexcept {
-    const unsigned char c = *p;
-    const std::size_t avail = static_cast<std::size_t>(end - p);
-    auto cont = [p](std::size_t i) { return (p[i] & 0xc0) == 0x80; };
-    if (c >= 0xc2 && c <= 0xdf) return avail >= 2 && cont(1) ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        if (avail < 3 || !cont(1) || !cont(2)) return 0;
-        if (c == 0xe0 && p[1] < 0xa0) return 0; // overlong
-        if (c == 0xed && p[1] > 0x9f) return 0; // UTF-16 surrogate
-        return 3;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        if (avail < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
-        if (c == 0xf0 && p[1] < 0x90) return 0; // overlong
-        if (c == 0xf4 && p[1] > 0x8f) return 0; // above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
-
-} // namespace
 
 void JsonWriter::begin_list(std::size_t) {
     separate();
