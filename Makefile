@@ -10,7 +10,7 @@ FUZZ_SECONDS  ?= 60
 SMOKE_FUZZ_SECONDS ?= 20
 CMAKE_FLAGS   ?=
 
-.PHONY: all deps configure build test unit fuzz fuzz-build fuzz-smoke bench run format clean
+.PHONY: all deps configure build test unit test-asan test-tsan fuzz fuzz-build fuzz-smoke bench run format clean
 
 all: build
 
@@ -32,6 +32,28 @@ test: build
 
 unit: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 300
+
+# The unit and integration tests under clang's sanitizers, in their own build trees.
+ASAN_DIR ?= build-asan
+TSAN_DIR ?= build-tsan
+
+$(ASAN_DIR)/build.ninja:
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_BENCH=OFF -DNEXUS_SANITIZE=address,undefined
+
+$(TSAN_DIR)/build.ninja:
+	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_BENCH=OFF -DNEXUS_SANITIZE=thread
+
+test-asan: deps $(ASAN_DIR)/build.ninja
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 600
+
+test-tsan: deps $(TSAN_DIR)/build.ninja
+	cmake --build $(TSAN_DIR) -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir $(TSAN_DIR) --output-on-failure -j $(JOBS) --timeout 900
 
 $(FUZZ_DIR)/build.ninja:
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -66,4 +88,4 @@ format:
 	clang-format -i $$(git ls-files '*.hpp' '*.cpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(ASAN_DIR) $(TSAN_DIR)
