@@ -8,9 +8,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/message.hpp>
+#include <nexus/wamp/uri.hpp>
 
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
@@ -30,6 +35,30 @@ public:
 
     /// The session left: drop its subscriptions (no UNSUBSCRIBED is sent).
     void remove_session(Session& session);
+
+    // Queries for the subscription meta API (spec advanced/meta_api_subscriptions.md).
+
+    struct SubscriptionInfo {
+        wamp::Id id = 0;
+        std::string created; // ISO 8601, UTC
+        std::string uri;
+        wamp::MatchPolicy match = wamp::MatchPolicy::exact;
+    };
+    /// Ids of all subscriptions with the given match policy.
+    std::vector<wamp::Id> list(wamp::MatchPolicy match) const;
+    /// The subscription for exactly (topic, match), if any.
+    std::optional<wamp::Id> lookup(std::string_view topic, wamp::MatchPolicy match) const;
+    /// All subscriptions that would receive an event published to `topic`.
+    std::vector<wamp::Id> match(std::string_view topic) const;
+    std::optional<SubscriptionInfo> get(wamp::Id subscription) const;
+    std::optional<std::vector<wamp::Id>> subscribers(wamp::Id subscription) const;
+
+    /// Event history (advanced/pubsub_event_history.md) of a subscription whose
+    /// (topic, match) is configured in RealmConfig::event_history. `filters` are
+    /// the kwargs of wamp.subscription.get_events. A Failure's message is the
+    /// error URI to answer with, then ": " and a description.
+    wamp::Expected<wamp::Array> get_events(wamp::Id subscription, const wamp::Object& filters,
+                                           const Session& requester) const;
 
 private:
     std::unique_ptr<BrokerImpl> impl_;

@@ -1,0 +1,588 @@
+#include "router/broker.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include <nexus/wamp/uris.hpp>
+
+#include "router/timestamp.hpp"
+
+namespace nexus::router {
+
+namespace {
+
+using wamp::MatchPolicy;
+using wamp::Object;
+using wamp::Value;
+
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+
+template <class T>
+using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+// PUBLISH.Options that decide who receives an event (CHECKLIST §9.1, §9.2).
+struct Audience {
+    bool exclude_me = true;
+    std::vector<wamp::Id> exclude, eligible;
+    std::vector<std::string> exclude_authid, eligible_authid, exclude_authrole, eligible_authrole;
+    bool has_eligible = false, has_eligible_authid = false, has_eligible_authrole = false;
+    wamp::Id publisher = 0;
+
+    bool by_session_lists() const { return !exclude.empty() || has_eligible; }
+
+    bool admits(const Session& s) const {
+        if (exclude_me && s.id == publisher) return false;
+        const auto in = [](const auto& list, const auto& x) {
+            return std::find(list.begin(), list.end(), x) != list.end();
+        };
+        if (has_eligible && !in(eligible, s.id)) return false;
+        if (in(exclude, s.id)) return false;
+        if (has_eligible_authid && !in(eligible_authid, s.authid)) return false;
+        if (in(exclude_authid, s.authid)) return false;
+        if (has_eligible_authrole && !in(eligible_authrole, s.authrole)) return false;
+        if (in(exclude_authrole, s.authrole)) return false;
+        return true;
+    }
+};
+
+struct Subscription {
+    wamp::Id id = 0;
+    std::string topic;
+    MatchPolicy match = MatchPolicy::exact;
+    std::int64_t created_ms = 0;
+    std::vector<Session*> subscribers; // in subscription order
+};
+
+// An event kept for later subscribers (retention) or queries (history).
+struct StoredEvent {
+    std::int64_t timestamp_ms = 0;
+    wamp::Id publication = 0;
+    std::string topic;
+    Object details; // publisher disclosure and ppt_* as delivered
+    wamp::Payload payload;
+    Audience audience;
+};
+
+struct HistoryStore {
+    std::string topic;
+    MatchPolicy match;
+    std::size_t limit;
+    std::deque<StoredEvent> events;
+};
+
+std::string history_key(std::string_view topic, MatchPolicy match) {
+    std::string key(wamp::match_policy_name(match));
+    key += ':';
+    key += topic;
+    return key;
+}
+
+bool read_bool(const Object& o, std::string_view key, bool fallback, bool& ok) {
+    auto it = o.find(key);
+    if (it == o.end()) return fallback;
+    if (const bool* b = it->second.if_bool()) return *b;
+    ok = false;
+    return fallback;
+}
+
+template <class T>
+bool read_list(const Object& o, std::string_view key, std::vector<T>& out, bool& present) {
+    auto it = o.find(key);
+    if (it == o.end()) return true;
+    present = true;
+    const wamp::Array* a = it->second.if_array();
+    if (!a) return false;
+    out.reserve(a->size());
+    for (const Value& v : *a) {
+        if constexpr (std::is_same_v<T, std::string>) {
+            const std::string* s = v.if_string();
+            if (!s) return false;
+            out.push_back(*s);
+        } else {
+            auto u = v.to_uint();
+            if (!u) return false;
+            out.push_back(*u);
+        }
+    }
+    return true;
+}
+
+constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher",
+                                         "ppt_keyid"};
+
+} // namespace
+
+class BrokerImpl {
+public:
+    explicit BrokerImpl(RealmContext& realm) : realm_(realm) {
+        for (const EventHistoryConfig& h : realm.config().event_history)
+            histories_.emplace(history_key(h.topic, h.match),
+                               HistoryStore{h.topic, h.match, h.limit, {}});
+    }
+
+    wamp::UriRule rule() const {
+        return realm_.config().strict_uri ? wamp::UriRule::strict : wamp::UriRule::loose;
+    }
+
+    // A prefix may end in '.' ("com.myapp." matches "com.myapp.x" only).
+    bool valid_pattern(std::string_view topic, MatchPolicy match) const {
+        switch (match) {
+        case MatchPolicy::exact: return wamp::is_valid_uri(topic, rule());
+        case MatchPolicy::wildcard: return wamp::is_valid_uri(topic, rule(), true);
+        case MatchPolicy::prefix:
+            if (topic.ends_with('.')) topic.remove_suffix(1);
+            return wamp::is_valid_uri(topic, rule());
+        }
+        return false;
+    }
+
+    static void send_error(Session& s, wamp::MessageType type, wamp::Id request,
+                           std::string_view uri, std::string message) {
+        wamp::Error e;
+        e.request_type = type;
+        e.request = request;
+        e.error = std::string(uri);
+        e.payload = wamp::Payload(wamp::Array{Value(std::move(message))});
+        s.send(std::move(e));
+    }
+
+    wamp::Status subscribe(Session& session, wamp::Subscribe&& m) {
+        MatchPolicy match = MatchPolicy::exact;
+        if (auto it = m.options.find("match"); it != m.options.end()) {
+            const std::string* name = it->second.if_string();
+            auto parsed = name ? wamp::parse_match_policy(*name) : std::nullopt;
+            if (!parsed) {
+                send_error(session, wamp::MessageType::subscribe, m.request,
+                           wamp::errors::invalid_argument,
+                           "match must be \"exact\", \"prefix\" or \"wildcard\"");
+                return {};
+            }
+            match = *parsed;
+        }
+        if (!valid_pattern(m.topic, match)) {
+            send_error(session, wamp::MessageType::subscribe, m.request, wamp::errors::invalid_uri,
+                       "invalid topic \"" + m.topic + "\"");
+            return {};
+        }
+        bool ok = true;
+        const bool get_retained = read_bool(m.options, "get_retained", false, ok);
+
+        Subscription* sub = find(m.topic, match);
+        if (!sub) sub = create(std::move(m.topic), match);
+        auto& members = sub->subscribers;
+        if (std::find(members.begin(), members.end(), &session) == members.end()) {
+            members.push_back(&session);
+            by_session_[&session].push_back(sub);
+        }
+        session.send(wamp::Subscribed{m.request, sub->id});
+        if (get_retained) send_retained(session, *sub);
+        return {};
+    }
+
+    wamp::Status unsubscribe(Session& session, const wamp::Unsubscribe& m) {
+        auto it = by_id_.find(m.subscription);
+        if (it == by_id_.end() || !remove_member(*it->second, session)) {
+            send_error(session, wamp::MessageType::unsubscribe, m.request,
+                       wamp::errors::no_such_subscription,
+                       "no subscription " + std::to_string(m.subscription) + " of this session");
+            return {};
+        }
+        auto& mine = by_session_[&session];
+        mine.erase(std::remove(mine.begin(), mine.end(), it->second.get()), mine.end());
+        if (mine.empty()) by_session_.erase(&session);
+        if (it->second->subscribers.empty()) destroy(it->second.get());
+        session.send(wamp::Unsubscribed{m.request, std::nullopt});
+        return {};
+    }
+
+    wamp::Status publish(Session& publisher, wamp::Publish&& m) {
+        const Object& o = m.options;
+        bool ok = true;
+        const bool acknowledge = read_bool(o, "acknowledge", false, ok);
+        const auto refuse = [&](std::string_view uri, std::string message) {
+            if (acknowledge)
+                send_error(publisher, wamp::MessageType::publish, m.request, uri,
+                           std::move(message));
+            return wamp::Status{};
+        };
+
+        bool has_ppt = false;
+        for (std::string_view key : ppt_keys) has_ppt = has_ppt || o.contains(key);
+        if (has_ppt && !publisher.features.publisher_payload_passthru)
+            return wamp::Failure{"PUBLISH with ppt_* options from a publisher that did not "
+                                 "announce payload_passthru_mode"};
+
+        if (!wamp::is_valid_uri(m.topic, rule()))
+            return refuse(wamp::errors::invalid_uri, "invalid topic \"" + m.topic + "\"");
+        if (wamp::is_reserved_uri(m.topic))
+            return refuse(wamp::errors::invalid_uri,
+                          "topics starting with \"wamp.\" are reserved for the router");
+
+        Audience audience;
+        audience.publisher = publisher.id;
+        audience.exclude_me = read_bool(o, "exclude_me", true, ok);
+        const bool disclose = read_bool(o, "disclose_me", false, ok);
+        const bool retain = read_bool(o, "retain", false, ok);
+        bool unused = false;
+        ok = ok && read_list(o, "exclude", audience.exclude, unused) &&
+             read_list(o, "eligible", audience.eligible, audience.has_eligible) &&
+             read_list(o, "exclude_authid", audience.exclude_authid, unused) &&
+             read_list(o, "eligible_authid", audience.eligible_authid,
+                       audience.has_eligible_authid) &&
+             read_list(o, "exclude_authrole", audience.exclude_authrole, unused) &&
+             read_list(o, "eligible_authrole", audience.eligible_authrole,
+                       audience.has_eligible_authrole);
+        if (!ok)
+            return refuse(wamp::errors::invalid_argument,
+                          "malformed PUBLISH options (acknowledge, exclude_me, disclose_me and "
+                          "retain are booleans; exclude/eligible are lists of session ids; "
+                          "*_authid/*_authrole are lists of strings)");
+        if (disclose && !realm_.config().allow_disclose)
+            return refuse(wamp::errors::option_disallowed_disclose_me,
+                          "this realm does not allow publisher disclosure");
+
+        Object details;
+        if (disclose) {
+            details.emplace("publisher", publisher.id);
+            details.emplace("publisher_authid", publisher.authid);
+            details.emplace("publisher_authrole", publisher.authrole);
+        }
+        for (std::string_view key : ppt_keys)
+            if (auto it = o.find(key); it != o.end()) details.emplace(std::string(key), it->second);
+
+        const wamp::Id publication = wamp::random_id();
+        deliver(m.topic, publication, details, m.payload, audience);
+
+        const bool record = !histories_.empty() && !audience.by_session_lists();
+        if (record || retain) {
+            StoredEvent stored{now_ms(), publication, m.topic, details, m.payload, audience};
+            if (record) remember(stored);
+            if (retain) retained_.insert_or_assign(m.topic, std::move(stored));
+        }
+        if (acknowledge) publisher.send(wamp::Published{m.request, publication});
+        return {};
+    }
+
+    void remove_session(Session& session) {
+        auto it = by_session_.find(&session);
+        if (it == by_session_.end()) return;
+        for (Subscription* sub : it->second) {
+            remove_member(*sub, session);
+            if (sub->subscribers.empty()) destroy(sub);
+        }
+        by_session_.erase(it);
+    }
+
+    // --- meta queries -----------------------------------------------------
+
+    std::vector<wamp::Id> list(MatchPolicy match) const {
+        std::vector<wamp::Id> ids;
+        for (const auto& [id, sub] : by_id_)
+            if (sub->match == match) ids.push_back(id);
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+
+    std::optional<wamp::Id> lookup(std::string_view topic, MatchPolicy match) const {
+        if (const Subscription* s = find(topic, match)) return s->id;
+        return std::nullopt;
+    }
+
+    std::vector<wamp::Id> match(std::string_view topic) const {
+        std::vector<wamp::Id> ids;
+        for_each_match(topic, [&](const Subscription& s) { ids.push_back(s.id); });
+        return ids;
+    }
+
+    std::optional<Broker::SubscriptionInfo> get(wamp::Id id) const {
+        auto it = by_id_.find(id);
+        if (it == by_id_.end()) return std::nullopt;
+        const Subscription& s = *it->second;
+        return Broker::SubscriptionInfo{s.id, format_timestamp(s.created_ms), s.topic, s.match};
+    }
+
+    std::optional<std::vector<wamp::Id>> subscribers(wamp::Id id) const {
+        auto it = by_id_.find(id);
+        if (it == by_id_.end()) return std::nullopt;
+        std::vector<wamp::Id> ids;
+        for (const Session* s : it->second->subscribers) ids.push_back(s->id);
+        return ids;
+    }
+
+    wamp::Expected<wamp::Array> get_events(wamp::Id id, const Object& filters,
+                                           const Session& requester) const;
+
+private:
+    Subscription* find(std::string_view topic, MatchPolicy match) const {
+        switch (match) {
+        case MatchPolicy::exact: {
+            auto it = exact_.find(topic);
+            return it == exact_.end() ? nullptr : it->second;
+        }
+        case MatchPolicy::prefix: {
+            auto it = prefix_.find(topic);
+            return it == prefix_.end() ? nullptr : it->second;
+        }
+        case MatchPolicy::wildcard:
+            for (Subscription* s : wildcard_)
+                if (s->topic == topic) return s;
+            return nullptr;
+        }
+        return nullptr;
+    }
+
+    Subscription* create(std::string topic, MatchPolicy match) {
+        auto owned = std::make_unique<Subscription>();
+        Subscription* sub = owned.get();
+        sub->id = ids_.next();
+        sub->topic = std::move(topic);
+        sub->match = match;
+        sub->created_ms = now_ms();
+        by_id_.emplace(sub->id, std::move(owned));
+        switch (match) {
+        case MatchPolicy::exact: exact_.emplace(sub->topic, sub); break;
+        case MatchPolicy::prefix:
+            prefix_.emplace(sub->topic, sub);
+            ++prefix_lengths_[sub->topic.size()];
+            break;
+        case MatchPolicy::wildcard: wildcard_.push_back(sub); break;
+        }
+        return sub;
+    }
+
+    void destroy(Subscription* sub) {
+        switch (sub->match) {
+        case MatchPolicy::exact: exact_.erase(sub->topic); break;
+        case MatchPolicy::prefix:
+            prefix_.erase(sub->topic);
+            if (--prefix_lengths_[sub->topic.size()] == 0) prefix_lengths_.erase(sub->topic.size());
+            break;
+        case MatchPolicy::wildcard:
+            wildcard_.erase(std::remove(wildcard_.begin(), wildcard_.end(), sub), wildcard_.end());
+            break;
+        }
+        by_id_.erase(sub->id);
+    }
+
+    static bool remove_member(Subscription& sub, Session& session) {
+        auto& m = sub.subscribers;
+        auto it = std::find(m.begin(), m.end(), &session);
+        if (it == m.end()) return false;
+        m.erase(it);
+        return true;
+    }
+
+    // Every subscription an event to `topic` goes to: the exact one, the
+    // prefixes (only lengths that exist are probed), then the wildcards.
+    template <class F>
+    void for_each_match(std::string_view topic, F&& f) const {
+        if (auto it = exact_.find(topic); it != exact_.end()) f(*it->second);
+        for (const auto& [length, count] : prefix_lengths_) {
+            if (length > topic.size()) break;
+            if (auto it = prefix_.find(topic.substr(0, length)); it != prefix_.end())
+                f(*it->second);
+        }
+        for (const Subscription* s : wildcard_)
+            if (wamp::uri_matches(s->topic, MatchPolicy::wildcard, topic)) f(*s);
+    }
+
+    // One EVENT per subscription, built once and shared by its subscribers.
+    void deliver(const std::string& topic, wamp::Id publication, const Object& details,
+                 const wamp::Payload& payload, const Audience& audience) {
+        for_each_match(topic, [&](const Subscription& sub) {
+            OutgoingPtr event;
+            for (Session* s : sub.subscribers) {
+                if (!audience.admits(*s)) continue;
+                if (!event) {
+                    wamp::Event e{sub.id, publication, details, payload};
+                    if (sub.match != MatchPolicy::exact) e.details.insert_or_assign("topic", topic);
+                    event = std::make_shared<const Outgoing>(std::move(e));
+                }
+                s->send_event(event);
+            }
+        });
+    }
+
+    void send_retained(Session& session, const Subscription& sub) {
+        const auto send = [&](const StoredEvent& stored) {
+            if (!stored.audience.admits(session)) return;
+            wamp::Event e{sub.id, stored.publication, stored.details, stored.payload};
+            e.details.insert_or_assign("retained", true);
+            if (sub.match != MatchPolicy::exact) e.details.insert_or_assign("topic", stored.topic);
+            session.send(std::move(e));
+        };
+        if (sub.match == MatchPolicy::exact) {
+            if (auto it = retained_.find(sub.topic); it != retained_.end()) send(it->second);
+            return;
+        }
+        for (const auto& [topic, stored] : retained_)
+            if (wamp::uri_matches(sub.topic, sub.match, topic)) send(stored);
+    }
+
+    void remember(const StoredEvent& event) {
+        for (auto& [key, store] : histories_) {
+            if (!wamp::uri_matches(store.topic, store.match, event.topic)) continue;
+            store.events.push_back(event);
+            if (store.events.size() > store.limit) store.events.pop_front();
+        }
+    }
+
+    RealmContext& realm_;
+    wamp::RouterIdGenerator ids_;
+    std::unordered_map<wamp::Id, std::unique_ptr<Subscription>> by_id_;
+    StringMap<Subscription*> exact_;
+    StringMap<Subscription*> prefix_;
+    std::map<std::size_t, std::size_t> prefix_lengths_; // length -> prefix subscriptions
+    std::vector<Subscription*> wildcard_;
+    std::unordered_map<Session*, std::vector<Subscription*>> by_session_;
+    StringMap<StoredEvent> retained_;
+    std::map<std::string, HistoryStore> histories_;
+};
+
+namespace {
+
+// get_events filters (advanced/pubsub_event_history.md).
+struct HistoryQuery {
+    bool reverse = false;
+    std::optional<std::size_t> limit;
+    std::optional<std::int64_t> from_time, after_time, before_time, until_time;
+    std::optional<wamp::Id> from_pub, after_pub, before_pub, until_pub;
+    std::optional<std::string> topic;
+};
+
+wamp::Expected<HistoryQuery> parse_query(const Object& f) {
+    HistoryQuery q;
+    const auto bad = [](std::string_view key, std::string_view what) {
+        return wamp::Failure{std::string(wamp::errors::invalid_argument) + ": " +
+                             std::string(key) + " must be " + std::string(what)};
+    };
+    for (const auto& [key, v] : f) {
+        if (key == "reverse") {
+            if (!v.is_bool()) return bad(key, "a boolean");
+            q.reverse = v.as_bool();
+        } else if (key == "limit") {
+            auto n = v.to_uint();
+            if (!n || *n == 0) return bad(key, "a positive integer");
+            q.limit = static_cast<std::size_t>(*n);
+        } else if (key == "from_time" || key == "after_time" || key == "before_time" ||
+                   key == "until_time") {
+            const std::string* s = v.if_string();
+            auto t = s ? parse_timestamp(*s) : std::nullopt;
+            if (!t) return bad(key, "an RFC 3339 timestamp");
+            (key == "from_time"     ? q.from_time
+             : key == "after_time"  ? q.after_time
+             : key == "before_time" ? q.before_time
+                                    : q.until_time) = *t;
+        } else if (key == "from_publication" || key == "after_publication" ||
+                   key == "before_publication" || key == "until_publication") {
+            auto id = v.to_uint();
+            if (!id) return bad(key, "a publication id");
+            (key == "from_publication"     ? q.from_pub
+             : key == "after_publication"  ? q.after_pub
+             : key == "before_publication" ? q.before_pub
+                                           : q.until_pub) = *id;
+        } else if (key == "topic") {
+            if (!v.is_string()) return bad(key, "a URI");
+            q.topic = v.as_string();
+        }
+        // other keys: ignored, as the spec asks of unknown options
+    }
+    return q;
+}
+
+} // namespace
+
+wamp::Expected<wamp::Array> BrokerImpl::get_events(wamp::Id id, const Object& filters,
+                                                   const Session& requester) const {
+    auto sub = by_id_.find(id);
+    if (sub == by_id_.end())
+        return wamp::Failure{std::string(wamp::errors::no_such_subscription) +
+                             ": no subscription " + std::to_string(id)};
+    auto store = histories_.find(history_key(sub->second->topic, sub->second->match));
+    if (store == histories_.end()) return wamp::Array{}; // history not configured: none kept
+    auto query = parse_query(filters);
+    if (!query) return query.error();
+    const HistoryQuery& q = *query;
+
+    // Publication filters refer to positions in the history, not id order
+    // (publication ids are random).
+    const auto& events = store->second.events;
+    const auto position = [&](wamp::Id pub) -> std::optional<std::size_t> {
+        for (std::size_t i = 0; i < events.size(); ++i)
+            if (events[i].publication == pub) return i;
+        return std::nullopt;
+    };
+    std::size_t lo = 0, hi = events.size(); // [lo, hi)
+    if (q.from_pub) lo = std::max(lo, position(*q.from_pub).value_or(events.size()));
+    if (q.after_pub) lo = std::max(lo, position(*q.after_pub).value_or(events.size()) + 1);
+    if (q.before_pub) hi = std::min(hi, position(*q.before_pub).value_or(0));
+    if (q.until_pub) hi = std::min(hi, position(*q.until_pub).value_or(0) + 1);
+
+    std::vector<const StoredEvent*> picked;
+    for (std::size_t i = lo; i < hi && lo < events.size(); ++i) {
+        const StoredEvent& e = events[i];
+        if (q.from_time && e.timestamp_ms < *q.from_time) continue;
+        if (q.after_time && e.timestamp_ms <= *q.after_time) continue;
+        if (q.before_time && e.timestamp_ms >= *q.before_time) continue;
+        if (q.until_time && e.timestamp_ms > *q.until_time) continue;
+        if (q.topic && e.topic != *q.topic) continue;
+        // The original publication's authid/authrole lists apply to the requester.
+        Audience lists = e.audience;
+        lists.exclude_me = false;
+        if (!lists.admits(requester)) continue;
+        picked.push_back(&e);
+    }
+    if (q.reverse) std::reverse(picked.begin(), picked.end());
+    if (q.limit && picked.size() > *q.limit) picked.resize(*q.limit);
+
+    wamp::Array out;
+    out.reserve(picked.size());
+    for (const StoredEvent* e : picked) {
+        Object item{{"timestamp", format_timestamp(e->timestamp_ms)},
+                    {"subscription", id},
+                    {"publication", e->publication},
+                    {"topic", e->topic},
+                    {"details", e->details}};
+        if (e->payload.has_args()) item.emplace("args", e->payload.args());
+        if (e->payload.has_kwargs()) item.emplace("kwargs", e->payload.kwargs());
+        out.emplace_back(std::move(item));
+    }
+    return out;
+}
+
+// Broker: forwarding ---------------------------------------------------------
+
+Broker::Broker(RealmContext& realm) : impl_(std::make_unique<BrokerImpl>(realm)) {}
+Broker::~Broker() = default;
+wamp::Status Broker::subscribe(Session& s, wamp::Subscribe&& m) {
+    return impl_->subscribe(s, std::move(m));
+}
+wamp::Status Broker::unsubscribe(Session& s, const wamp::Unsubscribe& m) {
+    return impl_->unsubscribe(s, m);
+}
+wamp::Status Broker::publish(Session& s, wamp::Publish&& m) {
+    return impl_->publish(s, std::move(m));
+}
+void Broker::remove_session(Session& s) { impl_->remove_session(s); }
+std::vector<wamp::Id> Broker::list(wamp::MatchPolicy match) const { return impl_->list(match); }
+std::optional<wamp::Id> Broker::lookup(std::string_view topic, wamp::MatchPolicy match) const {
+    return impl_->lookup(topic, match);
+}
+std::vector<wamp::Id> Broker::match(std::string_view topic) const { return impl_->match(topic); }
+std::optional<Broker::SubscriptionInfo> Broker::get(wamp::Id id) const { return impl_->get(id); }
+std::optional<std::vector<wamp::Id>> Broker::subscribers(wamp::Id id) const {
+    return impl_->subscribers(id);
+}
+wamp::Expected<wamp::Array> Broker::get_events(wamp::Id id, const wamp::Object& filters,
+                                               const Session& requester) const {
+    return impl_->get_events(id, filters, requester);
+}
+
+} // namespace nexus::router
