@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/string_map.hpp"
 #include "router/timestamp.hpp"
 
 namespace nexus::router {
@@ -16,16 +17,6 @@ namespace {
 using wamp::MatchPolicy;
 using wamp::Object;
 using wamp::Value;
-
-struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-        return std::hash<std::string_view>{}(s);
-    }
-};
-
-template <class T>
-using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
 
 // PUBLISH.Options that decide who receives an event (CHECKLIST §9.1, §9.2).
 struct Audience {

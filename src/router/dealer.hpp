@@ -9,9 +9,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/message.hpp>
+#include <nexus/wamp/uri.hpp>
 
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
@@ -42,6 +47,22 @@ public:
     /// Router shutdown: fail every pending call with wamp.error.canceled
     /// and interrupt the callees that support it.
     void cancel_all();
+
+    // Queries for the registration meta API (spec advanced/meta_api_registrations.md).
+
+    struct RegistrationInfo {
+        wamp::Id id = 0;
+        std::string created; // ISO 8601, UTC
+        std::string uri;
+        wamp::MatchPolicy match = wamp::MatchPolicy::exact;
+        std::string invoke; // "single", "roundrobin", ...
+    };
+    std::vector<wamp::Id> list(wamp::MatchPolicy match) const;
+    std::optional<wamp::Id> lookup(std::string_view uri, wamp::MatchPolicy match) const;
+    /// The registration a call to `uri` would go to (the best match).
+    std::optional<wamp::Id> match(std::string_view uri) const;
+    std::optional<RegistrationInfo> get(wamp::Id registration) const;
+    std::optional<std::vector<wamp::Id>> callees(wamp::Id registration) const;
 
 private:
     std::unique_ptr<DealerImpl> impl_;

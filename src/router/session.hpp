@@ -45,6 +45,8 @@ public:
 
     /// Session-scope ids for router -> client requests (INVOCATION).
     wamp::Id next_request_id() { return outgoing_requests_.next(); }
+    /// The last id next_request_id() gave out (0 before the first).
+    wamp::Id last_request_id() const { return outgoing_requests_.last(); }
 
     /// Highest client request id seen (for strict sequencing and progressive
     /// call invocations, spec rpc_progressive_call_invocations.md).
