@@ -148,6 +148,15 @@ private:
 
 /// A router with realm1 (anonymous) running on `threads` io threads.
 class RouterFixture : public ::testing::Test {
+public:
+    static router::RouterConfig default_config() {
+        router::RouterConfig config;
+        router::RealmConfig realm;
+        realm.uri = "realm1";
+        config.realms.push_back(realm);
+        return config;
+    }
+
 protected:
     explicit RouterFixture(router::RouterConfig config = default_config(), int threads = 2)
         : work_(io_.get_executor()),
@@ -161,14 +170,6 @@ protected:
         work_.reset();
         io_.stop();
         for (auto& t : threads_) t.join();
-    }
-
-    static router::RouterConfig default_config() {
-        router::RouterConfig config;
-        router::RealmConfig realm;
-        realm.uri = "realm1";
-        config.realms.push_back(realm);
-        return config;
     }
 
     TestClient& client() {

@@ -174,7 +174,9 @@ TEST_F(PubSub, LeavingSessionLosesItsSubscriptions) {
 }
 
 TEST_F(PubSub, EventsNeverCrossRealms) {
-    ASSERT_TRUE(router().add_realm(router::RealmConfig{.uri = "realm2"}));
+    router::RealmConfig realm2;
+    realm2.uri = "realm2";
+    ASSERT_TRUE(router().add_realm(realm2));
     TestClient& other = joined("realm2");
     TestClient& pub = joined();
     subscribe(other, "com.t");
