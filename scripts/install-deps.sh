@@ -11,7 +11,6 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev   # Beast/Asio/JSON 1.81
   libmsgpuck-dev                    # MessagePack (see README: why not msgpack-cxx)
-  libcbor-dev                       # CBOR
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
 )

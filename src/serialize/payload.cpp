@@ -3,6 +3,7 @@
 #include <nexus/serialize/serializer.hpp>
 #include <nexus/wamp/payload.hpp>
 
+#include <limits>
 #include <stdexcept>
 
 namespace nexus::wamp {
@@ -21,10 +22,12 @@ Payload Payload::raw(Format format, SharedFrame frame, std::string_view args,
 
 namespace {
 
-// The decoders validated the slice when the message arrived, so a failure
-// here means a broken invariant, not bad input.
+// The decoders validated the slice (depth included) when the message
+// arrived, so no new depth limit applies and a failure here means a broken
+// invariant, not bad input.
 Value decode_slice(Format format, std::string_view bytes) {
-    auto v = serialize::decode_value(format, bytes, serialize::DecodeLimits{1024});
+    constexpr serialize::DecodeLimits validated{std::numeric_limits<std::size_t>::max() / 2};
+    auto v = serialize::decode_value(format, bytes, validated);
     if (!v) throw std::logic_error("raw payload no longer decodes: " + v.error().message);
     return std::move(v).value();
 }
