@@ -27,10 +27,15 @@ using wamp::Value;
 
 constexpr std::size_t max_elements_without_payload = 7; // ERROR with args and kwargs
 
-// Walks one structurally valid element. Build=true fills *out.
+// Walks one element that mp_check() accepted. Build=true fills *out.
+//
+// mp_check() counts pending elements in an int, so a declared array/map size
+// near 2^31 overflows it and it stops checking early (the fuzzer found this).
+// Everything before such a header was checked; the walker meets that header
+// before reading past it, and refuses sizes the remaining bytes cannot hold.
 class Walker {
 public:
-    explicit Walker(std::size_t max_depth) : max_depth_(max_depth) {}
+    Walker(std::size_t max_depth, const char* end) : max_depth_(max_depth), end_(end) {}
 
     const std::string& error() const { return error_; }
 
@@ -99,12 +104,20 @@ private:
         return true;
     }
 
+    // Each element takes at least one byte.
+    bool fits(const char* p, std::uint64_t elements) {
+        if (elements > static_cast<std::uint64_t>(end_ - p))
+            return fail("MessagePack container larger than the message");
+        return true;
+    }
+
     template <bool Build>
     bool array(const char*& p, std::size_t depth, Value* out) {
         if (!deeper(depth)) return false;
         const std::uint32_t n = mp_decode_array(&p);
+        if (!fits(p, n)) return false;
         wamp::Array items;
-        if constexpr (Build) items.resize(n); // mp_check proved n elements are present
+        if constexpr (Build) items.resize(n); // fits() bounded n by the input size
         for (std::uint32_t i = 0; i < n; ++i)
             if (!element<Build>(p, depth + 1, Build ? &items[i] : nullptr)) return false;
         if constexpr (Build) *out = Value(std::move(items));
@@ -115,6 +128,7 @@ private:
     bool map(const char*& p, std::size_t depth, Value* out) {
         if (!deeper(depth)) return false;
         const std::uint32_t n = mp_decode_map(&p);
+        if (!fits(p, 2 * std::uint64_t{n})) return false;
         wamp::Object object;
         std::vector<std::string_view> keys;
         if constexpr (!Build) keys.reserve(n);
@@ -145,6 +159,7 @@ private:
     }
 
     std::size_t max_depth_;
+    const char* end_;
     std::string error_;
 };
 
@@ -239,6 +254,7 @@ Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& l
     if (limits.max_depth < 1) return Failure{"MessagePack nesting deeper than the limit"};
     const std::uint32_t n = mp_decode_array(&p);
     if (n == 0) return Failure{"empty message array"};
+    if (n > frame.size()) return Failure{"MessagePack container larger than the message"};
 
     std::uint64_t code = 0;
     if (mp_typeof(*p) == MP_UINT) {
@@ -260,7 +276,7 @@ Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& l
     if (n > max_elements)
         return Failure{std::string(wamp::message_name(out.type)) + " has too many elements"};
 
-    Walker walker(limits.max_depth);
+    Walker walker(limits.max_depth, frame.data() + frame.size());
     out.head.reserve(n - 1);
     for (std::uint32_t index = 1; index < n; ++index) {
         if (payload_at && index >= *payload_at) {
@@ -283,7 +299,7 @@ Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& l
 Expected<wamp::Value> msgpack_decode_value(std::string_view bytes, const DecodeLimits& limits) {
     if (bytes.empty() || !structurally_valid(bytes))
         return Failure{"malformed or truncated MessagePack (or bytes after the value)"};
-    Walker walker(limits.max_depth);
+    Walker walker(limits.max_depth, bytes.data() + bytes.size());
     const char* p = bytes.data();
     Expected<wamp::Value> result{Value()};
     if (!walker.element<true>(p, 1, &result.value())) return Failure{walker.error()};
