@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <nexus/wamp/uri.hpp>
+
 #include "router/connection.hpp"
 
 namespace nexus::router {
@@ -125,6 +127,7 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
             } else if constexpr (std::is_same_v<M, wamp::Unregister>) {
                 return dealer_.unregister(s, m);
             } else if constexpr (std::is_same_v<M, wamp::Call>) {
+                if (wamp::is_reserved_uri(m.procedure) && meta_call(s, m)) return {};
                 return dealer_.call(s, std::move(m));
             } else if constexpr (std::is_same_v<M, wamp::Cancel>) {
                 return dealer_.cancel(s, m);

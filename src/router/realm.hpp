@@ -64,6 +64,9 @@ private:
     };
 
     wamp::Status check_request_id(Session& session, const wamp::Message& message);
+    /// Answers a CALL to one of the router's own wamp.* procedures (meta_api.cpp);
+    /// false if `procedure` is not one of them.
+    bool meta_call(Session& caller, wamp::Call& call);
     void remove_locked(Session& session);
 
     const RealmConfig config_;
