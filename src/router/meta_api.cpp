@@ -226,8 +226,9 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
     const std::string_view name = p == "wamp.subscription.count_suscribers"
                                       ? std::string_view("wamp.subscription.count_subscribers")
                                       : std::string_view(p);
-    for (const auto& [uri, handler] : procedures) {
-        if (uri != name) continue;
+    for (const auto& procedure : procedures) {
+        if (procedure.first != name) continue;
+        const Handler& handler = procedure.second;
         MetaResult result = [&]() -> MetaResult {
             try {
                 return handler(call.payload.args(), call.payload.kwargs());

@@ -32,6 +32,8 @@ public:
     void send(wamp::Message message);
 
     /// Drops the connection, as a transport that went away (no GOODBYE).
+    /// Once close() returns, neither handler runs again (so what they use
+    /// may be destroyed); the destructor closes too.
     void close();
     bool closed() const;
 

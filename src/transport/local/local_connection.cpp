@@ -18,6 +18,10 @@ struct LocalConnection::State : std::enable_shared_from_this<LocalConnection::St
     std::atomic<bool> drain_scheduled{false};
     std::atomic<bool> close_requested{false};
     std::atomic<bool> closed{false};
+    // Held while a handler runs; close() takes it to make sure that once it
+    // returns, no handler runs any more (the user may free what they use).
+    std::recursive_mutex handler_mutex;
+    bool detached = false;
 
     explicit State(boost::asio::any_io_executor executor)
         : strand(boost::asio::make_strand(std::move(executor))) {}
@@ -32,14 +36,15 @@ struct LocalConnection::State : std::enable_shared_from_this<LocalConnection::St
     void drain() {
         drain_scheduled = false;
         std::vector<router::OutgoingPtr> batch;
+        std::lock_guard handlers(handler_mutex);
         while (connection && connection->take(batch, 64) > 0) {
             for (const router::OutgoingPtr& out : batch)
-                if (on_message && !closed) on_message(out->message());
+                if (on_message && !detached) on_message(out->message());
             batch.clear();
         }
         if (close_requested && !closed.exchange(true)) {
             if (connection) connection->disconnected();
-            if (on_close) on_close();
+            if (on_close && !detached) on_close();
         }
     }
 };
@@ -88,6 +93,10 @@ void LocalConnection::send(wamp::Message message) {
 }
 
 void LocalConnection::close() {
+    {
+        std::lock_guard handlers(state_->handler_mutex);
+        state_->detached = true;
+    }
     if (state_->close_requested.exchange(true)) return;
     {
         std::lock_guard lock(state_->send_mutex);
