@@ -1,0 +1,204 @@
+// nexusd: the stand-alone nexus router.
+//
+// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for a bad
+// configuration or command line, 2 when a listener cannot be opened.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <nexus/router/router.hpp>
+#include <nexus/transport/rawsocket_server.hpp>
+
+#include "config.hpp"
+#include "log.hpp"
+
+namespace {
+
+constexpr const char* version = "nexusd (nexus C++) 0.1.0";
+
+void usage(std::ostream& out) {
+    out << "usage: nexusd [--config FILE] [options]\n"
+           "\n"
+           "Runs a WAMP router. Without --config it serves realm \"realm1\" (anonymous)\n"
+           "with RawSocket on 127.0.0.1:8081.\n"
+           "\n"
+           "options:\n"
+           "  --config FILE        nexus.json-style configuration file\n"
+           "  --rawsocket ADDR     RawSocket TCP listener, host:port (overrides the file)\n"
+           "  --unix PATH          RawSocket Unix socket listener\n"
+           "  --realm URI          serve this realm (anonymous) instead of the configured ones\n"
+           "  --threads N          I/O threads (default: number of cores)\n"
+           "  --log-level LEVEL    error, warning, info or debug\n"
+           "  --help               this text\n"
+           "  --version            the version\n"
+           "\n"
+           "exit codes: 0 clean shutdown, 1 bad configuration or arguments, 2 cannot listen\n";
+}
+
+struct Args {
+    std::optional<std::string> config, rawsocket, unix_path, realm, log_level;
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+};
+
+std::optional<Args> parse_args(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const auto value = [&](std::optional<std::string>& out) {
+            if (i + 1 >= argc) {
+                std::cerr << "nexusd: " << arg << " needs a value\n";
+                return false;
+            }
+            out = argv[++i];
+            return true;
+        };
+        if (arg == "--help" || arg == "-h") {
+            usage(std::cout);
+            std::exit(0);
+        } else if (arg == "--version") {
+            std::cout << version << "\n";
+            std::exit(0);
+        } else if (arg == "--config") {
+            if (!value(a.config)) return std::nullopt;
+        } else if (arg == "--rawsocket") {
+            if (!value(a.rawsocket)) return std::nullopt;
+        } else if (arg == "--unix") {
+            if (!value(a.unix_path)) return std::nullopt;
+        } else if (arg == "--realm") {
+            if (!value(a.realm)) return std::nullopt;
+        } else if (arg == "--log-level") {
+            if (!value(a.log_level)) return std::nullopt;
+        } else if (arg == "--threads") {
+            std::optional<std::string> n;
+            if (!value(n)) return std::nullopt;
+            try {
+                a.threads = static_cast<unsigned>(std::stoul(*n));
+            } catch (const std::exception&) {
+                a.threads = 0;
+            }
+            if (a.threads == 0 || a.threads > 256) {
+                std::cerr << "nexusd: --threads must be between 1 and 256\n";
+                return std::nullopt;
+            }
+        } else {
+            std::cerr << "nexusd: unknown option " << arg << " (see --help)\n";
+            return std::nullopt;
+        }
+    }
+    return a;
+}
+
+bool is_loopback(const std::string& address) {
+    return address.starts_with("127.") || address.starts_with("localhost:") ||
+           address.starts_with("[::1]:");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    auto args = parse_args(argc, argv);
+    if (!args) return 1;
+
+    nexusd::Config config = nexusd::default_config();
+    config.websocket.address.clear(); // not served yet, see the README
+    if (args->config) {
+        auto loaded = nexusd::load_config(*args->config);
+        if (!loaded) {
+            std::cerr << "nexusd: " << loaded.error().message << "\n";
+            return 1;
+        }
+        config = std::move(*loaded);
+    }
+    if (args->rawsocket) config.rawsocket.tcp_address = *args->rawsocket;
+    if (args->unix_path) config.rawsocket.unix_address = *args->unix_path;
+    if (args->realm) {
+        nexus::router::RealmConfig realm;
+        realm.uri = *args->realm;
+        config.router.realms = {realm};
+    }
+    if (args->log_level) {
+        const std::string& l = *args->log_level;
+        if (l == "error") config.log_level = nexusd::LogLevel::error;
+        else if (l == "warning") config.log_level = nexusd::LogLevel::warning;
+        else if (l == "info") config.log_level = nexusd::LogLevel::info;
+        else if (l == "debug") config.log_level = nexusd::LogLevel::debug;
+        else {
+            std::cerr << "nexusd: --log-level must be error, warning, info or debug\n";
+            return 1;
+        }
+    }
+    if (!nexusd::log::open(config.log_path, config.log_level)) {
+        std::cerr << "nexusd: cannot open log file " << config.log_path << "\n";
+        return 1;
+    }
+    for (const std::string& key : config.unknown_keys)
+        nexusd::log::warning("configuration: unknown key \"" + key + "\" ignored");
+    if (!config.websocket.address.empty())
+        nexusd::log::warning("websocket.address \"" + config.websocket.address +
+                             "\": the WebSocket transport is not available in this build yet; "
+                             "only RawSocket is served");
+    if (!config.rawsocket.cert_file.empty())
+        nexusd::log::warning("rawsocket.cert_file: TLS is not available in this build yet; "
+                             "serving plain RawSocket");
+
+    boost::asio::io_context io(static_cast<int>(args->threads));
+    nexus::router::Router router(io.get_executor(), config.router);
+    for (const auto& realm : config.router.realms) {
+        nexusd::log::info("realm " + realm.uri + (realm.anonymous_auth ? " (anonymous)" : ""));
+        if (realm.anonymous_auth && !config.rawsocket.tcp_address.empty() &&
+            !is_loopback(config.rawsocket.tcp_address))
+            nexusd::log::warning("realm " + realm.uri + " allows anonymous sessions on " +
+                                 config.rawsocket.tcp_address + ", which is not a loopback address");
+    }
+
+    nexus::transport::RawSocketOptions raw;
+    raw.tcp_address = config.rawsocket.tcp_address;
+    raw.unix_path = config.rawsocket.unix_address;
+    if (config.rawsocket.max_msg_len) raw.max_message_size = config.rawsocket.max_msg_len;
+    raw.handshake_timeout = std::chrono::seconds(config.rawsocket.handshake_timeout_seconds);
+    raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
+    nexus::transport::RawSocketServer rawsocket(io.get_executor(), router, raw);
+    if (raw.tcp_address.empty() && raw.unix_path.empty()) {
+        nexusd::log::error("no listener configured (rawsocket.tcp_address / unix_address)");
+        return 1;
+    }
+    try {
+        rawsocket.start();
+    } catch (const std::exception& e) {
+        nexusd::log::error(e.what());
+        return 2;
+    }
+    if (!raw.tcp_address.empty())
+        nexusd::log::info("RawSocket listening on " + raw.tcp_address + " (port " +
+                          std::to_string(rawsocket.tcp_port()) + ")");
+    if (!raw.unix_path.empty()) nexusd::log::info("RawSocket listening on unix:" + raw.unix_path);
+
+    // SIGINT and SIGTERM: GOODBYE to every session, close the listeners, and
+    // give transports a moment to flush before the process exits.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::steady_timer grace(io);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+        if (ec) return;
+        nexusd::log::info(std::string("shutting down (") +
+                          (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
+        router.shutdown();
+        rawsocket.stop();
+        grace.expires_after(std::chrono::milliseconds(500));
+        grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+    });
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < args->threads; ++i) threads.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : threads) t.join();
+    nexusd::log::info("stopped");
+    return 0;
+}
