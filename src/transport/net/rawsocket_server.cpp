@@ -364,11 +364,12 @@ void RawSocketServer::stop() {
             if (auto s = w.lock()) live.push_back(std::move(s));
         impl_->sessions.clear();
     }
+    if (!impl_->options.unix_path.empty()) ::unlink(impl_->options.unix_path.c_str());
+    // Acceptors are not thread-safe: close them on the executor that runs them.
     asio::post(impl_->executor, [impl = impl_] {
         error_code ignored;
         impl->tcp.close(ignored);
         impl->unix_acceptor.close(ignored);
-        if (!impl->options.unix_path.empty()) ::unlink(impl->options.unix_path.c_str());
     });
     for (auto& s : live) s->shutdown();
 }
