@@ -13,6 +13,7 @@ packages=(
   libmsgpuck-dev                    # MessagePack (see README: why not msgpack-cxx)
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  python3-autobahn python3-msgpack  # interop peer (tests/interop)
 )
 
 missing=()
