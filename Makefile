@@ -16,6 +16,8 @@ all: build
 
 deps:
 	@scripts/install-deps.sh
+	@if [ ! -d tests/interop/node_modules/autobahn ]; then \
+	  echo "deps: npm ci (tests/interop)"; npm ci --prefix tests/interop --no-audit --no-fund; fi
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)

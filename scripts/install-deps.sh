@@ -16,6 +16,11 @@ packages=(
   python3-autobahn python3-msgpack  # interop peer (tests/interop)
 )
 
+# The JavaScript interop peers need Node.js and npm; take Debian's only when
+# the machine has none (a newer Node.js installed otherwise is kept).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -40,3 +45,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+

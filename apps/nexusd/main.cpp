@@ -16,6 +16,7 @@
 
 #include <nexus/router/router.hpp>
 #include <nexus/transport/rawsocket_server.hpp>
+#include <nexus/transport/websocket_server.hpp>
 
 #include "config.hpp"
 #include "log.hpp"
@@ -28,10 +29,11 @@ void usage(std::ostream& out) {
     out << "usage: nexusd [--config FILE] [options]\n"
            "\n"
            "Runs a WAMP router. Without --config it serves realm \"realm1\" (anonymous)\n"
-           "with RawSocket on 127.0.0.1:8081.\n"
+           "with WebSocket on 127.0.0.1:8080 and RawSocket on 127.0.0.1:8081.\n"
            "\n"
            "options:\n"
            "  --config FILE        nexus.json-style configuration file\n"
+           "  --websocket ADDR     WebSocket listener, host:port (overrides the file)\n"
            "  --rawsocket ADDR     RawSocket TCP listener, host:port (overrides the file)\n"
            "  --unix PATH          RawSocket Unix socket listener\n"
            "  --realm URI          serve this realm (anonymous) instead of the configured ones\n"
@@ -44,7 +46,7 @@ void usage(std::ostream& out) {
 }
 
 struct Args {
-    std::optional<std::string> config, rawsocket, unix_path, realm, log_level;
+    std::optional<std::string> config, websocket, rawsocket, unix_path, realm, log_level;
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
@@ -68,6 +70,8 @@ std::optional<Args> parse_args(int argc, char** argv) {
             std::exit(0);
         } else if (arg == "--config") {
             if (!value(a.config)) return std::nullopt;
+        } else if (arg == "--websocket") {
+            if (!value(a.websocket)) return std::nullopt;
         } else if (arg == "--rawsocket") {
             if (!value(a.rawsocket)) return std::nullopt;
         } else if (arg == "--unix") {
@@ -108,7 +112,6 @@ int main(int argc, char** argv) {
     if (!args) return 1;
 
     nexusd::Config config = nexusd::default_config();
-    config.websocket.address.clear(); // not served yet, see the README
     if (args->config) {
         auto loaded = nexusd::load_config(*args->config);
         if (!loaded) {
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
         }
         config = std::move(*loaded);
     }
+    if (args->websocket) config.websocket.address = *args->websocket;
     if (args->rawsocket) config.rawsocket.tcp_address = *args->rawsocket;
     if (args->unix_path) config.rawsocket.unix_address = *args->unix_path;
     if (args->realm) {
@@ -141,22 +145,20 @@ int main(int argc, char** argv) {
     }
     for (const std::string& key : config.unknown_keys)
         nexusd::log::warning("configuration: unknown key \"" + key + "\" ignored");
-    if (!config.websocket.address.empty())
-        nexusd::log::warning("websocket.address \"" + config.websocket.address +
-                             "\": the WebSocket transport is not available in this build yet; "
-                             "only RawSocket is served");
-    if (!config.rawsocket.cert_file.empty())
-        nexusd::log::warning("rawsocket.cert_file: TLS is not available in this build yet; "
-                             "serving plain RawSocket");
+    if (!config.rawsocket.cert_file.empty() || !config.websocket.cert_file.empty()) {
+        nexusd::log::error("cert_file/key_file: TLS is not available in this build yet; "
+                           "refusing to serve plain text where TLS was asked for");
+        return 1;
+    }
 
     boost::asio::io_context io(static_cast<int>(args->threads));
     nexus::router::Router router(io.get_executor(), config.router);
     for (const auto& realm : config.router.realms) {
         nexusd::log::info("realm " + realm.uri + (realm.anonymous_auth ? " (anonymous)" : ""));
-        if (realm.anonymous_auth && !config.rawsocket.tcp_address.empty() &&
-            !is_loopback(config.rawsocket.tcp_address))
-            nexusd::log::warning("realm " + realm.uri + " allows anonymous sessions on " +
-                                 config.rawsocket.tcp_address + ", which is not a loopback address");
+        for (const std::string& address : {config.rawsocket.tcp_address, config.websocket.address})
+            if (realm.anonymous_auth && !address.empty() && !is_loopback(address))
+                nexusd::log::warning("realm " + realm.uri + " allows anonymous sessions on " +
+                                     address + ", which is not a loopback address");
     }
 
     nexus::transport::RawSocketOptions raw;
@@ -166,16 +168,37 @@ int main(int argc, char** argv) {
     raw.handshake_timeout = std::chrono::seconds(config.rawsocket.handshake_timeout_seconds);
     raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
     nexus::transport::RawSocketServer rawsocket(io.get_executor(), router, raw);
-    if (raw.tcp_address.empty() && raw.unix_path.empty()) {
-        nexusd::log::error("no listener configured (rawsocket.tcp_address / unix_address)");
+
+    nexus::transport::WebSocketOptions ws;
+    ws.address = config.websocket.address;
+    ws.paths = config.websocket.paths;
+    ws.enable_compression = config.websocket.enable_compression;
+    ws.allow_origins = config.websocket.allow_origins;
+    ws.enable_tracking_cookie = config.websocket.enable_tracking_cookie;
+    ws.max_message_size = config.websocket.max_message_size;
+    ws.handshake_timeout = std::chrono::seconds(config.websocket.handshake_timeout_seconds);
+    // keep_alive is the ping interval; Beast pings at half the idle timeout.
+    if (config.websocket.keep_alive_seconds)
+        ws.idle_timeout = std::chrono::seconds(2 * config.websocket.keep_alive_seconds);
+    if (config.websocket.idle_timeout_seconds)
+        ws.idle_timeout = std::chrono::seconds(config.websocket.idle_timeout_seconds);
+    nexus::transport::WebSocketServer websocket(io.get_executor(), router, ws);
+
+    if (raw.tcp_address.empty() && raw.unix_path.empty() && ws.address.empty()) {
+        nexusd::log::error("no listener configured (websocket.address, rawsocket.tcp_address "
+                           "or rawsocket.unix_address)");
         return 1;
     }
     try {
-        rawsocket.start();
+        if (!raw.tcp_address.empty() || !raw.unix_path.empty()) rawsocket.start();
+        if (!ws.address.empty()) websocket.start();
     } catch (const std::exception& e) {
         nexusd::log::error(e.what());
         return 2;
     }
+    if (!ws.address.empty())
+        nexusd::log::info("WebSocket listening on " + ws.address + " (port " +
+                          std::to_string(websocket.port()) + ")");
     if (!raw.tcp_address.empty())
         nexusd::log::info("RawSocket listening on " + raw.tcp_address + " (port " +
                           std::to_string(rawsocket.tcp_port()) + ")");
@@ -191,6 +214,7 @@ int main(int argc, char** argv) {
                           (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
         router.shutdown();
         rawsocket.stop();
+        websocket.stop();
         grace.expires_after(std::chrono::milliseconds(500));
         grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
     });

@@ -1,0 +1,60 @@
+// WAMP over WebSocket (spec basic/transports, RFC 6455) on Boost.Beast:
+// subprotocols wamp.2.json / wamp.2.msgpack / wamp.2.cbor negotiated in the
+// client's order of preference, permessage-deflate, allowed origins, an
+// optional tracking cookie, message size limit, handshake and idle timeouts
+// with ping keepalive.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <nexus/router/router.hpp>
+#include <nexus/serialize/serializer.hpp>
+
+namespace nexus::transport {
+
+struct WebSocketOptions {
+    /// "host:port" (port 0 picks a free one).
+    std::string address = "127.0.0.1:8080";
+    /// Request paths that accept the upgrade.
+    std::vector<std::string> paths{"/", "/ws"};
+    /// Offered serializers we accept (all three by default).
+    std::vector<wamp::Format> formats{wamp::Format::json, wamp::Format::msgpack, wamp::Format::cbor};
+    bool enable_compression = false;
+    /// Origin patterns ("*" matches any run of characters); empty = any origin.
+    std::vector<std::string> allow_origins;
+    /// Set (and read back) the cookie "nexus-wamp-cookie" to recognise a browser.
+    bool enable_tracking_cookie = false;
+    std::size_t max_message_size = std::size_t{16} << 20;
+    std::chrono::milliseconds handshake_timeout{10000};
+    /// Idle connections are pinged at half this interval and closed after it
+    /// without an answer; 0 = no idle timeout.
+    std::chrono::milliseconds idle_timeout{0};
+    serialize::DecodeLimits limits;
+};
+
+class WebSocketServer {
+public:
+    WebSocketServer(boost::asio::any_io_executor executor, router::Router& router,
+                    WebSocketOptions options);
+    ~WebSocketServer();
+
+    /// Binds and listens; throws naming the address.
+    void start();
+    /// Stops accepting and closes every connection. Idempotent.
+    void stop();
+    std::uint16_t port() const;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+} // namespace nexus::transport

@@ -1,0 +1,371 @@
+#include <nexus/transport/websocket_server.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <nexus/wamp/id.hpp>
+
+#include "transport/net/address.hpp"
+
+namespace nexus::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr std::string_view cookie_name = "nexus-wamp-cookie";
+
+// "*" matches any run of characters; everything else literally (ASCII case-insensitive).
+bool glob_match(std::string_view pattern, std::string_view text) {
+    std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+    const auto eq = [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    };
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            mark = t;
+        } else if (p < pattern.size() && eq(pattern[p], text[t])) {
+            ++p;
+            ++t;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            t = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// The first subprotocol in the client's list that we speak.
+std::optional<wamp::Format> negotiate(std::string_view offered, const std::vector<wamp::Format>& ours) {
+    while (!offered.empty()) {
+        const auto comma = offered.find(',');
+        const std::string_view item = trim(offered.substr(0, comma));
+        for (wamp::Format f : ours)
+            if (item == wamp::websocket_subprotocol(f)) return f;
+        if (comma == std::string_view::npos) break;
+        offered.remove_prefix(comma + 1);
+    }
+    return std::nullopt;
+}
+
+std::string cookie_value(std::string_view header) {
+    while (!header.empty()) {
+        const auto semi = header.find(';');
+        std::string_view item = trim(header.substr(0, semi));
+        if (item.starts_with(cookie_name) && item.size() > cookie_name.size() &&
+            item[cookie_name.size()] == '=')
+            return std::string(item.substr(cookie_name.size() + 1));
+        if (semi == std::string_view::npos) break;
+        header.remove_prefix(semi + 1);
+    }
+    return {};
+}
+
+class WsSession final : public std::enable_shared_from_this<WsSession> {
+public:
+    WsSession(asio::ip::tcp::socket socket, router::Router& router, const WebSocketOptions& o,
+              std::string peer)
+        : ws_(beast::tcp_stream(std::move(socket))), router_(router), options_(o),
+          peer_(std::move(peer)) {}
+
+    void start() {
+        beast::get_lowest_layer(ws_).expires_after(options_.handshake_timeout);
+        http::async_read(beast::get_lowest_layer(ws_), buffer_, request_,
+                         [self = shared_from_this()](error_code ec, std::size_t) {
+                             self->on_request(ec);
+                         });
+    }
+
+    void shutdown() {
+        asio::post(ws_.get_executor(), [self = shared_from_this()] { self->stop(); });
+    }
+    void wake() {
+        if (drain_scheduled_.exchange(true)) return;
+        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+            self->drain_scheduled_ = false;
+            self->write_more();
+        });
+    }
+    void close_requested() {
+        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+            self->closing_ = true;
+            self->write_more();
+        });
+    }
+
+private:
+    struct WeakPeer final : router::Peer {
+        std::weak_ptr<WsSession> session;
+        void wake() override {
+            if (auto s = session.lock()) s->wake();
+        }
+        void close() override {
+            if (auto s = session.lock()) s->close_requested();
+        }
+    };
+
+    void refuse(http::status status, std::string body) {
+        auto res = std::make_shared<http::response<http::string_body>>(status, request_.version());
+        res->set(http::field::server, "nexus");
+        res->set(http::field::content_type, "text/plain");
+        if (status == http::status::upgrade_required) res->set(http::field::upgrade, "websocket");
+        res->body() = std::move(body) + "\n";
+        res->keep_alive(false);
+        res->prepare_payload();
+        http::async_write(beast::get_lowest_layer(ws_), *res,
+                          [self = shared_from_this(), res](error_code, std::size_t) { self->stop(); });
+    }
+
+    void on_request(error_code ec) {
+        if (ec) return stop();
+        const std::string target(request_.target());
+        const std::string_view path = std::string_view(target).substr(0, target.find('?'));
+        if (std::find(options_.paths.begin(), options_.paths.end(), path) == options_.paths.end())
+            return refuse(http::status::not_found, "no WAMP endpoint at " + std::string(path));
+        if (!websocket::is_upgrade(request_))
+            return refuse(http::status::upgrade_required,
+                          "this is a WAMP WebSocket endpoint: upgrade to WebSocket");
+        if (!options_.allow_origins.empty()) {
+            const std::string_view origin = request_[http::field::origin];
+            const bool allowed = origin.empty() ||
+                                 std::any_of(options_.allow_origins.begin(), options_.allow_origins.end(),
+                                             [&](const std::string& p) { return glob_match(p, origin); });
+            if (!allowed) return refuse(http::status::forbidden, "origin not allowed");
+        }
+        auto format = negotiate(request_[http::field::sec_websocket_protocol], options_.formats);
+        if (!format) {
+            std::string supported;
+            for (wamp::Format f : options_.formats)
+                supported += (supported.empty() ? "" : ", ") + std::string(wamp::websocket_subprotocol(f));
+            return refuse(http::status::bad_request,
+                          "no supported WebSocket subprotocol offered; supported: " + supported);
+        }
+        format_ = *format;
+        std::string cookie;
+        bool new_cookie = false;
+        if (options_.enable_tracking_cookie) {
+            cookie = cookie_value(request_[http::field::cookie]);
+            if (cookie.empty()) {
+                cookie = std::to_string(wamp::random_id()) + std::to_string(wamp::random_id());
+                new_cookie = true;
+            }
+        }
+
+        beast::get_lowest_layer(ws_).expires_never(); // the websocket timeouts take over
+        websocket::stream_base::timeout t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+        t.handshake_timeout = options_.handshake_timeout;
+        if (options_.idle_timeout.count() > 0) {
+            t.idle_timeout = options_.idle_timeout;
+            t.keep_alive_pings = true;
+        } else {
+            t.idle_timeout = websocket::stream_base::none();
+        }
+        ws_.set_option(t);
+        if (options_.enable_compression) {
+            websocket::permessage_deflate pmd;
+            pmd.server_enable = true;
+            ws_.set_option(pmd);
+        }
+        ws_.read_message_max(options_.max_message_size);
+        const std::string protocol(wamp::websocket_subprotocol(format_));
+        ws_.set_option(websocket::stream_base::decorator(
+            [protocol, cookie, new_cookie](websocket::response_type& res) {
+                res.set(http::field::server, "nexus");
+                res.set(http::field::sec_websocket_protocol, protocol);
+                if (new_cookie)
+                    res.set(http::field::set_cookie,
+                            std::string(cookie_name) + "=" + cookie + "; Path=/; HttpOnly");
+            }));
+        ws_.binary(format_ != wamp::Format::json);
+
+        router::TransportInfo info{"websocket", protocol, peer_, {}};
+        if (!cookie.empty()) info.extra.emplace("cookie", cookie);
+        const std::string_view agent = request_[http::field::user_agent];
+        if (!agent.empty()) info.extra.emplace("user_agent", std::string(agent));
+        const std::string_view origin = request_[http::field::origin];
+        if (!origin.empty()) info.extra.emplace("origin", std::string(origin));
+        info_ = std::move(info);
+
+        ws_.async_accept(request_, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+    }
+
+    void on_accept(error_code ec) {
+        if (ec) return stop();
+        auto peer = std::make_shared<WeakPeer>();
+        peer->session = weak_from_this();
+        connection_ = router_.attach(peer, info_);
+        read();
+    }
+
+    void read() {
+        ws_.async_read(read_buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
+            self->on_read(ec);
+        });
+    }
+
+    void on_read(error_code ec) {
+        if (ec || stopped_) return stop(); // includes oversize messages (Beast refuses them)
+        auto frame = std::make_shared<const std::string>(beast::buffers_to_string(read_buffer_.data()));
+        read_buffer_.consume(read_buffer_.size());
+        if (connection_) {
+            auto message = serialize::decode(format_, frame, options_.limits);
+            if (message)
+                connection_->receive(std::move(*message));
+            else
+                connection_->receive_garbage(message.error().message);
+        }
+        read();
+    }
+
+    void write_more() {
+        if (writing_ || stopped_ || !connection_) return;
+        if (pending_.empty()) {
+            std::vector<router::OutgoingPtr> taken;
+            connection_->take(taken, 256);
+            for (auto& out : taken) {
+                auto bytes = out->encoded(format_);
+                if (bytes) pending_.push_back(*bytes); // unencodable (NaN in JSON): skipped
+            }
+        }
+        if (pending_.empty()) {
+            if (closing_) {
+                closing_ = false;
+                ws_.async_close(websocket::close_code::normal,
+                                [self = shared_from_this()](error_code) { self->stop(); });
+            }
+            return;
+        }
+        writing_ = true;
+        ws_.async_write(asio::buffer(*pending_.front()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                            self->writing_ = false;
+                            self->pending_.pop_front();
+                            if (ec) return self->stop();
+                            self->write_more();
+                        });
+    }
+
+    void stop() {
+        if (stopped_) return;
+        stopped_ = true;
+        error_code ignored;
+        beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(ws_).socket().close(ignored);
+        if (connection_) {
+            connection_->disconnected();
+            connection_.reset();
+        }
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    router::Router& router_;
+    const WebSocketOptions options_;
+    const std::string peer_;
+    beast::flat_buffer buffer_;
+    beast::flat_buffer read_buffer_;
+    http::request<http::string_body> request_;
+    wamp::Format format_ = wamp::Format::json;
+    router::TransportInfo info_;
+    std::unique_ptr<router::Connection> connection_;
+    std::deque<std::shared_ptr<const std::string>> pending_;
+    std::atomic<bool> drain_scheduled_{false};
+    bool writing_ = false;
+    bool closing_ = false;
+    bool stopped_ = false;
+};
+
+} // namespace
+
+struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Impl> {
+    Impl(asio::any_io_executor ex, router::Router& r, WebSocketOptions o)
+        : executor(ex), router(r), options(std::move(o)), acceptor(ex) {}
+
+    asio::any_io_executor executor;
+    router::Router& router;
+    WebSocketOptions options;
+    asio::ip::tcp::acceptor acceptor;
+    std::mutex mutex;
+    std::vector<std::weak_ptr<WsSession>> sessions;
+    bool stopped = false;
+
+    void accept() {
+        // Each connection gets its own strand.
+        acceptor.async_accept(asio::make_strand(executor), [self = shared_from_this()](
+                                                              error_code ec, asio::ip::tcp::socket socket) {
+            if (ec == asio::error::operation_aborted || self->stopped) return;
+            if (!ec) {
+                error_code ignored;
+                socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+                const auto remote = socket.remote_endpoint(ignored);
+                auto s = std::make_shared<WsSession>(std::move(socket), self->router, self->options,
+                                                     describe(remote));
+                {
+                    std::lock_guard lock(self->mutex);
+                    std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
+                    self->sessions.push_back(s);
+                }
+                s->start();
+            }
+            self->accept();
+        });
+    }
+};
+
+WebSocketServer::WebSocketServer(asio::any_io_executor executor, router::Router& router,
+                                 WebSocketOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), router, std::move(options))) {}
+
+WebSocketServer::~WebSocketServer() { stop(); }
+
+void WebSocketServer::start() {
+    listen(impl_->acceptor, parse_endpoint(impl_->options.address), impl_->options.address);
+    impl_->accept();
+}
+
+void WebSocketServer::stop() {
+    std::vector<std::shared_ptr<WsSession>> live;
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (impl_->stopped) return;
+        impl_->stopped = true;
+        for (auto& w : impl_->sessions)
+            if (auto s = w.lock()) live.push_back(std::move(s));
+        impl_->sessions.clear();
+    }
+    asio::post(impl_->executor, [impl = impl_] {
+        error_code ignored;
+        impl->acceptor.close(ignored);
+    });
+    for (auto& s : live) s->shutdown();
+}
+
+std::uint16_t WebSocketServer::port() const {
+    error_code ec;
+    auto ep = impl_->acceptor.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+} // namespace nexus::transport

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Starts nexusd on a free loopback port and runs the autobahn-js (npm) checks
+# over WebSocket with JSON, MessagePack and CBOR.
+set -uo pipefail
+nexusd=${1:?usage: run_js_interop.sh NEXUSD}
+here=$(cd "$(dirname "$0")" && pwd)
+if [[ ! -d "$here/node_modules/autobahn" ]]; then
+  echo "run_js_interop: npm packages missing; run: npm ci --prefix tests/interop" >&2
+  exit 1
+fi
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+"$nexusd" --websocket "127.0.0.1:$port" --rawsocket 127.0.0.1:0 --threads 2 --log-level warning &
+pid=$!
+log=$(mktemp)
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
+for _ in $(seq 50); do
+  node -e "require('net').connect($port,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" && break
+  sleep 0.1
+done
+status=0
+for serializer in json msgpack cbor; do
+  if ! timeout 60 node "$here/autobahn_js_client.js" "ws://127.0.0.1:$port/ws" "$serializer" >"$log" 2>&1; then
+    status=1
+    tail -20 "$log"
+  else
+    grep "autobahn-js" "$log"
+  fi
+done
+exit $status
