@@ -249,3 +249,101 @@ TEST_F(Rpc, ShutdownFailsCallsInFlight) {
     EXPECT_EQ(callee.expect<wamp::Interrupt>().options.at("mode"), Value("killnowait"));
     callee.expect<wamp::Goodbye>();
 }
+
+TEST_F(Rpc, FirstLastAndRandomPolicies) {
+    TestClient& a = joined();
+    TestClient& b = joined();
+    TestClient& caller = joined();
+    register_(a, "com.first", {{"invoke", "first"}});
+    register_(b, "com.first", {{"invoke", "first"}});
+    register_(a, "com.last", {{"invoke", "last"}});
+    register_(b, "com.last", {{"invoke", "last"}});
+    register_(a, "com.random", {{"invoke", "random"}});
+    register_(b, "com.random", {{"invoke", "random"}});
+    for (int i = 0; i < 2; ++i) {
+        call(caller, "com.first");
+        auto inv = a.expect<wamp::Invocation>();
+        a.send(wamp::Yield{inv.request, {}, {}});
+        caller.expect<wamp::Result>();
+        call(caller, "com.last");
+        inv = b.expect<wamp::Invocation>();
+        b.send(wamp::Yield{inv.request, {}, {}});
+        caller.expect<wamp::Result>();
+    }
+    int to_a = 0;
+    for (int i = 0; i < 40; ++i) {
+        call(caller, "com.random");
+        auto m = a.next(50ms);
+        TestClient& who = m ? a : b;
+        auto inv = m ? std::get<wamp::Invocation>(*m) : b.expect<wamp::Invocation>();
+        to_a += m ? 1 : 0;
+        who.send(wamp::Yield{inv.request, {}, {}});
+        caller.expect<wamp::Result>();
+    }
+    EXPECT_GT(to_a, 0); // both callees get calls (probability of failing: 2^-39)
+    EXPECT_LT(to_a, 40);
+}
+
+TEST_F(Rpc, WildcardRegistrationPriorityFollowsTheSpec) {
+    TestClient& c4 = joined();
+    TestClient& c5 = joined();
+    TestClient& caller = joined();
+    register_(c4, "a1.b2..d4.e5", {{"match", "wildcard"}});
+    register_(c5, "a1.b2.c33..e5", {{"match", "wildcard"}});
+    call(caller, "a1.b2.c33.d4.e5");
+    auto inv = c5.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("procedure"), Value("a1.b2.c33.d4.e5"));
+    call(caller, "a1.b2.c55.d4.e5");
+    c4.expect<wamp::Invocation>();
+}
+
+TEST_F(Rpc, RegistrationCanAskForCallerDisclosure) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.p", {{"disclose_caller", true}});
+    call(caller, "com.p");
+    EXPECT_EQ(callee.expect<wamp::Invocation>().details.at("caller"), Value(caller.session()));
+}
+
+TEST_F(Rpc, ProgressiveCallWithoutTheFeatureIsAViolation) {
+    TestClient& callee = joined();
+    register_(callee, "com.p");
+    TestClient& caller = client();
+    caller.join("realm1", {}, wamp::Object{}); // announces no features
+    caller.send(wamp::Call{1, {{"progress", true}}, "com.p", {}});
+    EXPECT_EQ(caller.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(Rpc, PayloadPassthruIsForwardedUntouchedAndChecked) {
+    wamp::Object ppt = TestClient::default_features();
+    ppt.emplace("payload_passthru_mode", true);
+    TestClient& callee = client();
+    callee.join("realm1", {}, ppt);
+    TestClient& caller = client();
+    caller.join("realm1", {}, ppt);
+    register_(callee, "com.e2e");
+    call(caller, "com.e2e", {{"ppt_scheme", "x_test"}, {"ppt_serializer", "cbor"}},
+         Payload(Array{wamp::Bytes{1, 2, 3}}));
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("ppt_scheme"), Value("x_test"));
+    EXPECT_EQ(inv.payload.args(), (Array{wamp::Bytes{1, 2, 3}}));
+    // A caller that did not announce the feature may not use it.
+    TestClient& plain = joined();
+    plain.send(wamp::Call{plain.next_request(), {{"ppt_scheme", "x_test"}}, "com.e2e", {}});
+    EXPECT_EQ(plain.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(Rpc, DisclosureRefusedWhenTheRealmForbidsIt) {
+    router::RealmConfig strict;
+    strict.uri = "strict.realm";
+    strict.allow_disclose = false;
+    strict.strict_uri = true;
+    ASSERT_TRUE(router().add_realm(strict));
+    TestClient& callee = joined("strict.realm");
+    TestClient& caller = joined("strict.realm");
+    register_(callee, "com.p");
+    call(caller, "com.p", {{"disclose_me", true}});
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::option_disallowed_disclose_me);
+    callee.send(wamp::Register{callee.next_request(), {}, "com.Upper"});
+    EXPECT_EQ(callee.expect<wamp::Error>().error, wamp::errors::invalid_uri); // strict rule
+}
