@@ -14,10 +14,14 @@ CMAKE_FLAGS   ?=
 
 all: build
 
+# `npm install --no-save` rather than `npm ci`: npm 11 rejects our lockfile in `npm ci` because
+# cbor-extract's per-platform optional packages never get recorded in it; install still
+# takes the versions the lockfile pins.
 deps:
 	@scripts/install-deps.sh
 	@if [ ! -d tests/interop/node_modules/autobahn ]; then \
-	  echo "deps: npm ci (tests/interop)"; npm ci --prefix tests/interop --no-audit --no-fund; fi
+	  echo "deps: npm install (tests/interop, versions pinned by its package-lock.json)"; \
+	  npm install --prefix tests/interop --no-save --no-audit --no-fund; fi
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS)

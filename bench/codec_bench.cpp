@@ -23,8 +23,10 @@ wamp::Payload make_payload(std::size_t bytes) {
     std::size_t approx = 0;
     int i = 0;
     do {
-        items.push_back(Value{{"id", i}, {"name", "sensor-" + std::to_string(i)},
-                              {"value", 21.5 + i}, {"ok", i % 2 == 0}});
+        items.push_back(Value{{"id", i},
+                              {"name", "sensor-" + std::to_string(i)},
+                              {"value", 21.5 + i},
+                              {"ok", i % 2 == 0}});
         approx += 50;
         ++i;
     } while (approx < bytes);
@@ -118,7 +120,9 @@ void register_all() {
             if (from != to) {
                 std::string name = "EVENT/transcode/" + std::string(wamp::format_name(from)) +
                                    "->" + std::string(wamp::format_name(to));
-                benchmark::RegisterBenchmark(name.c_str(), transcode, from, to)->Arg(100)->Arg(4096);
+                benchmark::RegisterBenchmark(name.c_str(), transcode, from, to)
+                    ->Arg(100)
+                    ->Arg(4096);
             }
 }
 

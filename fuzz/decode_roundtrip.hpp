@@ -17,8 +17,8 @@ inline void check(bool condition) {
 
 inline int decode_roundtrip(wamp::Format format, const std::uint8_t* data, std::size_t size) {
     using namespace nexus;
-    auto decoded = serialize::decode(
-        format, std::string_view(reinterpret_cast<const char*>(data), size));
+    auto decoded =
+        serialize::decode(format, std::string_view(reinterpret_cast<const char*>(data), size));
     if (!decoded) return 0;
     const wamp::Message& message = *decoded;
 

@@ -52,9 +52,12 @@ public:
     void read_unsigned(std::string_view key, Unsigned& out, std::uint64_t max) {
         if (auto* v = get(key)) {
             std::uint64_t n = 0;
-            if (v->is_uint64()) n = v->as_uint64();
-            else if (v->is_int64() && v->as_int64() >= 0) n = static_cast<std::uint64_t>(v->as_int64());
-            else fail(key, "a non-negative integer");
+            if (v->is_uint64())
+                n = v->as_uint64();
+            else if (v->is_int64() && v->as_int64() >= 0)
+                n = static_cast<std::uint64_t>(v->as_int64());
+            else
+                fail(key, "a non-negative integer");
             if (n > max) fail(key, "an integer no larger than " + std::to_string(max));
             out = static_cast<Unsigned>(n);
         }
@@ -116,7 +119,8 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
         if (!history->is_array()) s.fail("event_history", "a list of {topic, match, limit}");
         std::size_t i = 0;
         for (const json::value& item : history->as_array()) {
-            const std::string item_path = s.qualified("event_history") + "[" + std::to_string(i++) + "]";
+            const std::string item_path =
+                s.qualified("event_history") + "[" + std::to_string(i++) + "]";
             Section h(as_object(&item, item_path), item_path, unknown);
             nexus::router::EventHistoryConfig entry;
             h.read("topic", entry.topic);
@@ -174,11 +178,16 @@ Config parse(const json::value& root) {
     if (auto* level = top.get("log_level")) {
         if (!level->is_string()) top.fail("log_level", "one of error, warning, info, debug");
         const std::string_view l = level->as_string();
-        if (l == "error") config.log_level = LogLevel::error;
-        else if (l == "warning") config.log_level = LogLevel::warning;
-        else if (l == "info") config.log_level = LogLevel::info;
-        else if (l == "debug") config.log_level = LogLevel::debug;
-        else top.fail("log_level", "one of error, warning, info, debug");
+        if (l == "error")
+            config.log_level = LogLevel::error;
+        else if (l == "warning")
+            config.log_level = LogLevel::warning;
+        else if (l == "info")
+            config.log_level = LogLevel::info;
+        else if (l == "debug")
+            config.log_level = LogLevel::debug;
+        else
+            top.fail("log_level", "one of error, warning, info, debug");
     }
     if (auto* router = top.get("router")) {
         Section s(as_object(router, "router"), "router", unknown);
@@ -188,9 +197,12 @@ Config parse(const json::value& root) {
         if (config.router.out_queue_size == 0) s.fail("out_queue_size", "a positive integer");
         std::string overflow = "drop_events";
         s.read("overflow", overflow);
-        if (overflow == "drop_events") config.router.overflow = nexus::router::OverflowPolicy::drop_events;
-        else if (overflow == "disconnect") config.router.overflow = nexus::router::OverflowPolicy::disconnect;
-        else s.fail("overflow", "\"drop_events\" or \"disconnect\"");
+        if (overflow == "drop_events")
+            config.router.overflow = nexus::router::OverflowPolicy::drop_events;
+        else if (overflow == "disconnect")
+            config.router.overflow = nexus::router::OverflowPolicy::disconnect;
+        else
+            s.fail("overflow", "\"drop_events\" or \"disconnect\"");
         if (auto* realms = s.get("realms")) {
             if (!realms->is_array()) s.fail("realms", "a list of realm objects");
             std::size_t i = 0;
@@ -206,9 +218,8 @@ Config parse(const json::value& root) {
         }
         if (auto* t = s.get("realm_template"))
             if (!t->is_null())
-                config.router.realm_template =
-                    parse_realm(as_object(t, "router.realm_template"), "router.realm_template",
-                                unknown, true);
+                config.router.realm_template = parse_realm(as_object(t, "router.realm_template"),
+                                                           "router.realm_template", unknown, true);
     }
     return config;
 }

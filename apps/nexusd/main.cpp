@@ -130,10 +130,14 @@ int main(int argc, char** argv) {
     }
     if (args->log_level) {
         const std::string& l = *args->log_level;
-        if (l == "error") config.log_level = nexusd::LogLevel::error;
-        else if (l == "warning") config.log_level = nexusd::LogLevel::warning;
-        else if (l == "info") config.log_level = nexusd::LogLevel::info;
-        else if (l == "debug") config.log_level = nexusd::LogLevel::debug;
+        if (l == "error")
+            config.log_level = nexusd::LogLevel::error;
+        else if (l == "warning")
+            config.log_level = nexusd::LogLevel::warning;
+        else if (l == "info")
+            config.log_level = nexusd::LogLevel::info;
+        else if (l == "debug")
+            config.log_level = nexusd::LogLevel::debug;
         else {
             std::cerr << "nexusd: --log-level must be error, warning, info or debug\n";
             return 1;
@@ -220,9 +224,11 @@ int main(int argc, char** argv) {
     });
 
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < args->threads; ++i) threads.emplace_back([&] { io.run(); });
+    for (unsigned i = 1; i < args->threads; ++i)
+        threads.emplace_back([&] { io.run(); });
     io.run();
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     nexusd::log::info("stopped");
     return 0;
 }

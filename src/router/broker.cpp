@@ -105,8 +105,7 @@ bool read_list(const Object& o, std::string_view key, std::vector<T>& out, bool&
     return true;
 }
 
-constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher",
-                                         "ppt_keyid"};
+constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"};
 
 } // namespace
 
@@ -205,7 +204,8 @@ public:
         };
 
         bool has_ppt = false;
-        for (std::string_view key : ppt_keys) has_ppt = has_ppt || o.contains(key);
+        for (std::string_view key : ppt_keys)
+            has_ppt = has_ppt || o.contains(key);
         if (has_ppt && !publisher.features.publisher_payload_passthru)
             return wamp::Failure{"PUBLISH with ppt_* options from a publisher that did not "
                                  "announce payload_passthru_mode"};
@@ -303,7 +303,8 @@ public:
         auto it = by_id_.find(id);
         if (it == by_id_.end()) return std::nullopt;
         std::vector<wamp::Id> ids;
-        for (const Session* s : it->second->subscribers) ids.push_back(s->id);
+        for (const Session* s : it->second->subscribers)
+            ids.push_back(s->id);
         return ids;
     }
 
@@ -372,8 +373,7 @@ private:
 
     // Every subscription an event to `topic` goes to: the exact one, the
     // prefixes (only lengths that exist are probed), then the wildcards.
-    template <class F>
-    void for_each_match(std::string_view topic, F&& f) const {
+    template <class F> void for_each_match(std::string_view topic, F&& f) const {
         if (auto it = exact_.find(topic); it != exact_.end()) f(*it->second);
         for (const auto& [length, count] : prefix_lengths_) {
             if (length > topic.size()) break;
@@ -451,8 +451,8 @@ struct HistoryQuery {
 wamp::Expected<HistoryQuery> parse_query(const Object& f) {
     HistoryQuery q;
     const auto bad = [](std::string_view key, std::string_view what) {
-        return wamp::Failure{std::string(wamp::errors::invalid_argument) + ": " +
-                             std::string(key) + " must be " + std::string(what)};
+        return wamp::Failure{std::string(wamp::errors::invalid_argument) + ": " + std::string(key) +
+                             " must be " + std::string(what)};
     };
     for (const auto& [key, v] : f) {
         if (key == "reverse") {

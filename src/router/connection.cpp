@@ -75,7 +75,8 @@ void ConnectionImpl::receive(wamp::Message message) {
     case State::closed: return;
 
     case State::awaiting_hello:
-        if (type == wamp::MessageType::hello) return on_hello(std::get<wamp::Hello>(std::move(message)));
+        if (type == wamp::MessageType::hello)
+            return on_hello(std::get<wamp::Hello>(std::move(message)));
         if (type == wamp::MessageType::abort) {
             std::lock_guard lock(mutex_);
             state_ = State::closed;

@@ -75,15 +75,14 @@ struct PendingCall {
     Session* callee = nullptr;
     wamp::Id invocation_request = 0;
     wamp::Id registration = 0;
-    bool receive_progress = false;    // the caller asked and the callee can
-    bool caller_streaming = false;    // progressive call invocations still open
-    bool kill_requested = false;      // CANCEL mode=kill: waiting for the callee
+    bool receive_progress = false; // the caller asked and the callee can
+    bool caller_streaming = false; // progressive call invocations still open
+    bool kill_requested = false;   // CANCEL mode=kill: waiting for the callee
     std::chrono::milliseconds timeout{0};
     std::unique_ptr<Timer> timer;
 };
 
-constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher",
-                                         "ppt_keyid"};
+constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"};
 
 bool has_ppt(const Object& o) {
     return std::any_of(std::begin(ppt_keys), std::end(ppt_keys),
@@ -92,7 +91,8 @@ bool has_ppt(const Object& o) {
 
 void copy_ppt(const Object& from, Object& to) {
     for (std::string_view key : ppt_keys)
-        if (auto it = from.find(key); it != from.end()) to.insert_or_assign(std::string(key), it->second);
+        if (auto it = from.find(key); it != from.end())
+            to.insert_or_assign(std::string(key), it->second);
 }
 
 bool flag(const Object& o, std::string_view key) {
@@ -230,13 +230,16 @@ public:
         std::chrono::milliseconds timeout{0};
         if (auto it = m.options.find("timeout"); it != m.options.end()) {
             auto ms = it->second.to_uint();
-            if (!ms) return refuse(wamp::errors::invalid_argument,
-                                   "timeout must be a non-negative integer (milliseconds)");
-            timeout = std::chrono::milliseconds(std::min<std::uint64_t>(*ms, 30ull * 24 * 3600 * 1000));
+            if (!ms)
+                return refuse(wamp::errors::invalid_argument,
+                              "timeout must be a non-negative integer (milliseconds)");
+            timeout =
+                std::chrono::milliseconds(std::min<std::uint64_t>(*ms, 30ull * 24 * 3600 * 1000));
         }
 
         Registration* reg = best_match(m.procedure);
-        if (!reg) return refuse(wamp::errors::no_such_procedure, "no procedure \"" + m.procedure + "\"");
+        if (!reg)
+            return refuse(wamp::errors::no_such_procedure, "no procedure \"" + m.procedure + "\"");
         const Callee& target = pick(*reg);
         Session& callee = *target.session;
 
@@ -370,9 +373,12 @@ public:
         CancelMode mode = CancelMode::killnowait; // CHECKLIST ⚠A13: the Go nexus's default
         if (auto o = m.options.find("mode"); o != m.options.end()) {
             const std::string* s = o->second.if_string();
-            if (s && *s == "skip") mode = CancelMode::skip;
-            else if (s && *s == "kill") mode = CancelMode::kill;
-            else if (s && *s == "killnowait") mode = CancelMode::killnowait;
+            if (s && *s == "skip")
+                mode = CancelMode::skip;
+            else if (s && *s == "kill")
+                mode = CancelMode::kill;
+            else if (s && *s == "killnowait")
+                mode = CancelMode::killnowait;
             else {
                 // No message answers a CANCEL; the caller gets the call's one
                 // final ERROR now, and the callee's answer will be dropped.
@@ -445,7 +451,8 @@ public:
 
     void cancel_all() {
         std::vector<PendingCall*> all;
-        for (auto& [call, owned] : calls_) all.push_back(call);
+        for (auto& [call, owned] : calls_)
+            all.push_back(call);
         for (PendingCall* call : all) {
             if (call->callee->features.callee_call_canceling) interrupt(*call, "killnowait");
             send_error(*call->caller, wamp::MessageType::call, call->call_request,
@@ -482,7 +489,8 @@ public:
         auto it = registrations_.find(id);
         if (it == registrations_.end()) return std::nullopt;
         std::vector<wamp::Id> ids;
-        for (const Callee& c : it->second->callees) ids.push_back(c.session->id);
+        for (const Callee& c : it->second->callees)
+            ids.push_back(c.session->id);
         return ids;
     }
 
@@ -528,7 +536,8 @@ private:
         case Invoke::single:
         case Invoke::first: return c.front();
         case Invoke::last: return c.back();
-        case Invoke::random: return c[std::uniform_int_distribution<std::size_t>(0, c.size() - 1)(rng_)];
+        case Invoke::random:
+            return c[std::uniform_int_distribution<std::size_t>(0, c.size() - 1)(rng_)];
         case Invoke::roundrobin: {
             if (reg.next >= c.size()) reg.next = 0;
             return c[reg.next++];

@@ -43,7 +43,8 @@ const std::string* string_argument(const Array& args, std::size_t i = 0) {
 Value ids_value(const std::vector<wamp::Id>& ids) {
     Array a;
     a.reserve(ids.size());
-    for (wamp::Id id : ids) a.emplace_back(id);
+    for (wamp::Id id : ids)
+        a.emplace_back(id);
     return Value(std::move(a));
 }
 
@@ -70,7 +71,8 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
         return args[0].to<std::vector<std::string>>();
     };
     const auto session_details = [](const Session& s) {
-        Object transport{{"type", s.transport.type}, {"protocol", s.transport.protocol},
+        Object transport{{"type", s.transport.type},
+                         {"protocol", s.transport.protocol},
                          {"peer", s.transport.peer}};
         return Value{{"session", s.id},
                      {"authid", s.authid},
@@ -88,8 +90,8 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
              auto roles = authrole_filter(args);
              std::uint64_t n = 0;
              for (const auto& [id, m] : members_)
-                 if (!roles || std::find(roles->begin(), roles->end(), m.session->authrole) !=
-                                   roles->end())
+                 if (!roles ||
+                     std::find(roles->begin(), roles->end(), m.session->authrole) != roles->end())
                      ++n;
              return Array{n};
          }},
@@ -98,8 +100,8 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
              auto roles = authrole_filter(args);
              std::vector<wamp::Id> ids;
              for (const auto& [id, m] : members_)
-                 if (!roles || std::find(roles->begin(), roles->end(), m.session->authrole) !=
-                                   roles->end())
+                 if (!roles ||
+                     std::find(roles->begin(), roles->end(), m.session->authrole) != roles->end())
                      ids.push_back(id);
              std::sort(ids.begin(), ids.end());
              return Array{ids_value(ids)};
@@ -138,7 +140,8 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
          [&](const Array& args, const Object&) -> MetaResult {
              auto id = id_argument(args);
              auto info = id ? dealer_.get(*id) : std::nullopt;
-             if (!info) return MetaError{wamp::errors::no_such_registration, "no such registration"};
+             if (!info)
+                 return MetaError{wamp::errors::no_such_registration, "no such registration"};
              return Array{Value{{"id", info->id},
                                 {"created", info->created},
                                 {"uri", info->uri},
@@ -149,14 +152,16 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
          [&](const Array& args, const Object&) -> MetaResult {
              auto id = id_argument(args);
              auto callees = id ? dealer_.callees(*id) : std::nullopt;
-             if (!callees) return MetaError{wamp::errors::no_such_registration, "no such registration"};
+             if (!callees)
+                 return MetaError{wamp::errors::no_such_registration, "no such registration"};
              return Array{ids_value(*callees)};
          }},
         {"wamp.registration.count_callees",
          [&](const Array& args, const Object&) -> MetaResult {
              auto id = id_argument(args);
              auto callees = id ? dealer_.callees(*id) : std::nullopt;
-             if (!callees) return MetaError{wamp::errors::no_such_registration, "no such registration"};
+             if (!callees)
+                 return MetaError{wamp::errors::no_such_registration, "no such registration"};
              return Array{static_cast<std::uint64_t>(callees->size())};
          }},
         // --- subscriptions ---
@@ -183,7 +188,8 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
          [&](const Array& args, const Object&) -> MetaResult {
              auto id = id_argument(args);
              auto info = id ? broker_.get(*id) : std::nullopt;
-             if (!info) return MetaError{wamp::errors::no_such_subscription, "no such subscription"};
+             if (!info)
+                 return MetaError{wamp::errors::no_such_subscription, "no such subscription"};
              return Array{Value{{"id", info->id},
                                 {"created", info->created},
                                 {"uri", info->uri},
@@ -193,14 +199,16 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
          [&](const Array& args, const Object&) -> MetaResult {
              auto id = id_argument(args);
              auto subs = id ? broker_.subscribers(*id) : std::nullopt;
-             if (!subs) return MetaError{wamp::errors::no_such_subscription, "no such subscription"};
+             if (!subs)
+                 return MetaError{wamp::errors::no_such_subscription, "no such subscription"};
              return Array{ids_value(*subs)};
          }},
         {"wamp.subscription.count_subscribers",
          [&](const Array& args, const Object&) -> MetaResult {
              auto id = id_argument(args);
              auto subs = id ? broker_.subscribers(*id) : std::nullopt;
-             if (!subs) return MetaError{wamp::errors::no_such_subscription, "no such subscription"};
+             if (!subs)
+                 return MetaError{wamp::errors::no_such_subscription, "no such subscription"};
              return Array{static_cast<std::uint64_t>(subs->size())};
          }},
         {"wamp.subscription.get_events",
@@ -244,7 +252,8 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
             e.payload = wamp::Payload(Array{Value(std::move(error->message))});
             caller.send(std::move(e));
         } else {
-            caller.send(wamp::Result{call.request, {}, wamp::Payload(std::get<Array>(std::move(result)))});
+            caller.send(
+                wamp::Result{call.request, {}, wamp::Payload(std::get<Array>(std::move(result)))});
         }
         return true;
     }

@@ -13,9 +13,8 @@ OutboundQueue::Push OutboundQueue::push(OutgoingPtr message, bool droppable) {
         // Replies and other control messages may exceed the limit up to twice
         // its size under drop_events: dropping them would break the protocol
         // for that peer, and the hard cap still bounds memory.
-        const std::size_t cap = (policy_ == OverflowPolicy::drop_events && !droppable)
-                                    ? 2 * limit_
-                                    : limit_;
+        const std::size_t cap =
+            (policy_ == OverflowPolicy::drop_events && !droppable) ? 2 * limit_ : limit_;
         if (n >= cap) {
             if (policy_ == OverflowPolicy::drop_events && droppable) {
                 ++dropped_;

@@ -19,8 +19,7 @@ namespace {
 class StrandTimer final : public Timer {
 public:
     struct State {
-        explicit State(boost::asio::strand<boost::asio::any_io_executor>& strand)
-            : timer(strand) {}
+        explicit State(boost::asio::strand<boost::asio::any_io_executor>& strand) : timer(strand) {}
         boost::asio::steady_timer timer;
         std::atomic<bool> cancelled{false};
         std::function<void()> callback;
@@ -90,9 +89,8 @@ wamp::Status Realm::check_request_id(Session& session, const wamp::Message& mess
         },
         message);
     if (id == 0) return {};
-    const wamp::Id expected = session.request_watermark >= wamp::max_id
-                                  ? 1
-                                  : session.request_watermark + 1;
+    const wamp::Id expected =
+        session.request_watermark >= wamp::max_id ? 1 : session.request_watermark + 1;
     if (id == expected) {
         session.request_watermark = id;
         return {};
@@ -152,7 +150,8 @@ void Realm::close(std::string_view reason, std::string_view message) {
         std::lock_guard lock(mutex_);
         closed_ = true;
         dealer_.cancel_all();
-        for (auto& [id, member] : members_) members.push_back(member);
+        for (auto& [id, member] : members_)
+            members.push_back(member);
         for (auto& member : members) {
             remove_locked(*member.session);
             if (auto conn = member.connection.lock()) conn->say_goodbye(reason, message);

@@ -39,8 +39,8 @@ const wamp::Object& router_roles() {
 
 bool announces_a_client_role(const wamp::Object& details) {
     const wamp::AnnouncedRoles roles(details);
-    for (std::string_view role : {wamp::roles::caller, wamp::roles::callee,
-                                  wamp::roles::publisher, wamp::roles::subscriber})
+    for (std::string_view role : {wamp::roles::caller, wamp::roles::callee, wamp::roles::publisher,
+                                  wamp::roles::subscriber})
         if (roles.has_role(role)) return true;
     return false;
 }
@@ -81,8 +81,7 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
                           "HELLO must announce at least one of the roles caller, callee, "
                           "publisher, subscriber");
     auto realm = find_realm(hello.realm);
-    if (!realm)
-        return make_abort(wamp::errors::no_such_realm, "no realm \"" + hello.realm + "\"");
+    if (!realm) return make_abort(wamp::errors::no_such_realm, "no realm \"" + hello.realm + "\"");
 
     // Authentication: anonymous for now (issue: authentication adds the
     // other methods behind this same point).
@@ -150,7 +149,8 @@ bool RouterImpl::remove_realm(const std::string& uri) {
 std::vector<std::string> RouterImpl::realm_uris() const {
     std::lock_guard lock(mutex_);
     std::vector<std::string> uris;
-    for (const auto& [uri, realm] : realms_) uris.push_back(uri);
+    for (const auto& [uri, realm] : realms_)
+        uris.push_back(uri);
     return uris;
 }
 
@@ -169,7 +169,8 @@ void RouterImpl::shutdown() {
 std::size_t RouterImpl::session_count() const {
     std::lock_guard lock(mutex_);
     std::size_t n = 0;
-    for (const auto& [uri, realm] : realms_) n += realm->session_count();
+    for (const auto& [uri, realm] : realms_)
+        n += realm->session_count();
     return n;
 }
 
@@ -181,9 +182,9 @@ Router::Router(boost::asio::any_io_executor executor, RouterConfig config)
 Router::~Router() { impl_->shutdown(); }
 
 std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, TransportInfo transport) {
-    auto conn = std::make_shared<ConnectionImpl>(impl_, std::move(peer), std::move(transport),
-                                                 impl_->config().out_queue_size,
-                                                 impl_->config().overflow);
+    auto conn =
+        std::make_shared<ConnectionImpl>(impl_, std::move(peer), std::move(transport),
+                                         impl_->config().out_queue_size, impl_->config().overflow);
     return std::make_unique<Connection>(std::move(conn));
 }
 

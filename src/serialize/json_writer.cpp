@@ -9,7 +9,6 @@
 
 namespace nexus::serialize::detail {
 
-
 void JsonWriter::begin_list(std::size_t) {
     separate();
     out_ += '[';

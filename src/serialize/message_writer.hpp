@@ -25,8 +25,7 @@ namespace nexus::serialize::detail {
 
 /// Writes Arguments/ArgumentsKw: splices the raw bytes when the payload is
 /// still encoded in the writer's format, transcodes otherwise.
-template <class W>
-void write_payload(W& w, const wamp::Payload& p) {
+template <class W> void write_payload(W& w, const wamp::Payload& p) {
     const bool with_args = p.has_args() || p.has_kwargs();
     if (p.raw_format() == W::format) {
         if (with_args) {
@@ -43,7 +42,8 @@ void write_payload(W& w, const wamp::Payload& p) {
     if (with_args) {
         const wamp::Array args = p.args();
         w.begin_list(args.size());
-        for (const wamp::Value& v : args) w.value(v);
+        for (const wamp::Value& v : args)
+            w.value(v);
         w.end_list();
     }
     if (p.has_kwargs()) w.object(p.kwargs());
@@ -53,8 +53,7 @@ inline std::size_t payload_count(const wamp::Payload& p) {
     return p.has_kwargs() ? 2 : (p.has_args() ? 1 : 0);
 }
 
-template <class W>
-void write_message(W& w, const wamp::Message& message) {
+template <class W> void write_message(W& w, const wamp::Message& message) {
     using namespace nexus::wamp;
     std::visit(
         [&w](const auto& m) {

@@ -39,8 +39,7 @@ public:
 
     const std::string& error() const { return error_; }
 
-    template <bool Build>
-    bool element(const char*& p, std::size_t depth, Value* out) {
+    template <bool Build> bool element(const char*& p, std::size_t depth, Value* out) {
         switch (mp_typeof(*p)) {
         case MP_NIL:
             mp_decode_nil(&p);
@@ -111,8 +110,7 @@ private:
         return true;
     }
 
-    template <bool Build>
-    bool array(const char*& p, std::size_t depth, Value* out) {
+    template <bool Build> bool array(const char*& p, std::size_t depth, Value* out) {
         if (!deeper(depth)) return false;
         const std::uint32_t n = mp_decode_array(&p);
         if (!fits(p, n)) return false;
@@ -124,8 +122,7 @@ private:
         return true;
     }
 
-    template <bool Build>
-    bool map(const char*& p, std::size_t depth, Value* out) {
+    template <bool Build> bool map(const char*& p, std::size_t depth, Value* out) {
         if (!deeper(depth)) return false;
         const std::uint32_t n = mp_decode_map(&p);
         if (!fits(p, 2 * std::uint64_t{n})) return false;
@@ -177,7 +174,8 @@ public:
     explicit MsgpackWriter(std::string& out) : out_(out) {}
 
     void begin_list(std::size_t n) {
-        if (n > std::numeric_limits<std::uint32_t>::max()) return fail("list too long for MessagePack");
+        if (n > std::numeric_limits<std::uint32_t>::max())
+            return fail("list too long for MessagePack");
         put(mp_encode_array(buf_, static_cast<std::uint32_t>(n)));
     }
     void end_list() {}
@@ -191,7 +189,8 @@ public:
     }
     void raw(std::string_view encoded) { out_.append(encoded); }
     void object(const wamp::Object& o) {
-        if (o.size() > std::numeric_limits<std::uint32_t>::max()) return fail("map too large for MessagePack");
+        if (o.size() > std::numeric_limits<std::uint32_t>::max())
+            return fail("map too large for MessagePack");
         put(mp_encode_map(buf_, static_cast<std::uint32_t>(o.size())));
         for (const auto& [k, v] : o) {
             string(k);
@@ -221,7 +220,8 @@ public:
         case Value::Kind::array: {
             const wamp::Array& a = v.as_array();
             begin_list(a.size());
-            for (const Value& e : a) value(e);
+            for (const Value& e : a)
+                value(e);
             return;
         }
         case Value::Kind::object: return object(v.as_object());

@@ -20,8 +20,7 @@ Expected<detail::SplitFrame> split(Format format, std::string_view frame,
 
 } // namespace
 
-Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame,
-                               const DecodeLimits& limits) {
+Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame, const DecodeLimits& limits) {
     if (!frame) return Failure{"no frame"};
     auto parts = split(format, *frame, limits);
     if (!parts) return parts.error();

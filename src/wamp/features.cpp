@@ -5,7 +5,8 @@ namespace nexus::wamp {
 RolesBuilder& RolesBuilder::add(std::string_view role,
                                 std::initializer_list<std::string_view> features) {
     Object f;
-    for (std::string_view name : features) f.insert_or_assign(std::string(name), true);
+    for (std::string_view name : features)
+        f.insert_or_assign(std::string(name), true);
     Object entry;
     if (!f.empty()) entry.emplace("features", std::move(f));
     roles_.insert_or_assign(std::string(role), std::move(entry));

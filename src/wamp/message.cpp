@@ -146,8 +146,7 @@ private:
     std::string error_;
 };
 
-template <class M>
-Expected<Message> finish(HeadReader& r, M&& m) {
+template <class M> Expected<Message> finish(HeadReader& r, M&& m) {
     if (!r.ok()) return r.failure();
     return Message(std::forward<M>(m));
 }

@@ -5,7 +5,7 @@ set -uo pipefail
 nexusd=${1:?usage: run_js_interop.sh NEXUSD}
 here=$(cd "$(dirname "$0")" && pwd)
 if [[ ! -d "$here/node_modules/autobahn" ]]; then
-  echo "run_js_interop: npm packages missing; run: npm ci --prefix tests/interop" >&2
+  echo "run_js_interop: npm packages missing; run: make deps" >&2
   exit 1
 fi
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')

@@ -59,8 +59,7 @@ public:
     }
 
     /// The next message, which must be an M (test failure otherwise).
-    template <class M>
-    M expect(std::chrono::milliseconds timeout = 3s) {
+    template <class M> M expect(std::chrono::milliseconds timeout = 3s) {
         auto m = next(timeout);
         if (!m) {
             ADD_FAILURE() << "expected " << wamp::message_name(M::type) << ", got nothing";
@@ -161,7 +160,8 @@ protected:
     explicit RouterFixture(router::RouterConfig config = default_config(), int threads = 2)
         : work_(io_.get_executor()),
           router_(std::make_unique<router::Router>(io_.get_executor(), std::move(config))) {
-        for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+        for (int i = 0; i < threads; ++i)
+            threads_.emplace_back([this] { io_.run(); });
     }
 
     ~RouterFixture() override {
@@ -169,7 +169,8 @@ protected:
         router_.reset();
         work_.reset();
         io_.stop();
-        for (auto& t : threads_) t.join();
+        for (auto& t : threads_)
+            t.join();
     }
 
     TestClient& client() {

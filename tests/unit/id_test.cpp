@@ -27,11 +27,14 @@ TEST(Id, RandomIdsFromManyThreads) {
     std::vector<std::thread> threads;
     for (auto& ids : per_thread)
         threads.emplace_back([&ids] {
-            for (int i = 0; i < 5000; ++i) ids.push_back(random_id());
+            for (int i = 0; i < 5000; ++i)
+                ids.push_back(random_id());
         });
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     std::set<Id> all;
-    for (auto& ids : per_thread) all.insert(ids.begin(), ids.end());
+    for (auto& ids : per_thread)
+        all.insert(ids.begin(), ids.end());
     EXPECT_EQ(all.size(), 20000u);
 }
 
@@ -57,11 +60,14 @@ TEST(Id, RouterScopeIsSequentialAndThreadSafe) {
     std::vector<std::vector<Id>> got(4);
     for (auto& ids : got)
         threads.emplace_back([&] {
-            for (int i = 0; i < 1000; ++i) ids.push_back(g.next());
+            for (int i = 0; i < 1000; ++i)
+                ids.push_back(g.next());
         });
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     std::set<Id> all;
-    for (auto& ids : got) all.insert(ids.begin(), ids.end());
+    for (auto& ids : got)
+        all.insert(ids.begin(), ids.end());
     EXPECT_EQ(all.size(), 4000u);
     EXPECT_EQ(*all.begin(), 2u);
     EXPECT_EQ(*all.rbegin(), 4001u);

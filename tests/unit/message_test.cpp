@@ -22,7 +22,8 @@ TEST(Message, NamesAndCodes) {
     EXPECT_FALSE(is_known_message_type(71));
     EXPECT_FALSE(is_known_message_type(337)); // EVENT_RECEIVED is not in the spec
     int known = 0;
-    for (int c = 0; c < 256; ++c) known += is_known_message_type(c);
+    for (int c = 0; c < 256; ++c)
+        known += is_known_message_type(c);
     EXPECT_EQ(known, 24);
 }
 

@@ -18,7 +18,8 @@ namespace {
 
 std::string bytes(std::initializer_list<int> b) {
     std::string s;
-    for (int c : b) s.push_back(static_cast<char>(c));
+    for (int c : b)
+        s.push_back(static_cast<char>(c));
     return s;
 }
 
@@ -46,7 +47,8 @@ Value roundtrip(const Value& v) {
 
 TEST(MsgpackCodec, HelloVectorFromTheSpec) {
     // [1, "somerealm", {}]
-    const std::string wire = bytes({0x93, 0x01, 0xa9, 's', 'o', 'm', 'e', 'r', 'e', 'a', 'l', 'm', 0x80});
+    const std::string wire =
+        bytes({0x93, 0x01, 0xa9, 's', 'o', 'm', 'e', 'r', 'e', 'a', 'l', 'm', 0x80});
     EXPECT_EQ(encode(wamp::Hello{"somerealm", {}}), wire);
     auto m = serialize::decode(Format::msgpack, wire);
     ASSERT_TRUE(m.ok()) << m.error().message;
@@ -56,9 +58,9 @@ TEST(MsgpackCodec, HelloVectorFromTheSpec) {
 TEST(MsgpackCodec, CallWithArgsAndKwargs) {
     // [48, 7814135, {}, "com.myapp.echo", ["Hello"], {"a": -1}]
     const std::string wire =
-        bytes({0x96, 0x30, 0xce, 0x00, 0x77, 0x3b, 0xf7, 0x80, 0xae, 'c', 'o', 'm', '.', 'm', 'y',
-               'a', 'p', 'p', '.', 'e', 'c', 'h', 'o', 0x91, 0xa5, 'H', 'e', 'l', 'l', 'o', 0x81,
-               0xa1, 'a', 0xff});
+        bytes({0x96, 0x30, 0xce, 0x00, 0x77, 0x3b, 0xf7, 0x80, 0xae, 'c', 'o', 'm',
+               '.',  'm',  'y',  'a',  'p',  'p',  '.',  'e',  'c',  'h', 'o', 0x91,
+               0xa5, 'H',  'e',  'l',  'l',  'o',  0x81, 0xa1, 'a',  0xff});
     wamp::Call call{7814135, {}, "com.myapp.echo", Payload(Array{"Hello"}, Object{{"a", -1}})};
     EXPECT_EQ(encode(call), wire);
     auto m = serialize::decode(Format::msgpack, wire);
@@ -91,19 +93,20 @@ TEST(MsgpackCodec, ValuesRoundTrip) {
 
 TEST(MsgpackCodec, MalformedInputIsRefused) {
     EXPECT_FALSE(decode_error("").empty());
-    EXPECT_FALSE(decode_error(bytes({0x01})).empty());                   // not an array
-    EXPECT_FALSE(decode_error(bytes({0x90})).empty());                   // empty array
-    EXPECT_FALSE(decode_error(bytes({0x92, 0xa1, 'x', 0x80})).empty());  // type is a string
-    EXPECT_FALSE(decode_error(bytes({0x93, 0x07, 0x01, 0x80})).empty()); // unknown type 7
+    EXPECT_FALSE(decode_error(bytes({0x01})).empty());                         // not an array
+    EXPECT_FALSE(decode_error(bytes({0x90})).empty());                         // empty array
+    EXPECT_FALSE(decode_error(bytes({0x92, 0xa1, 'x', 0x80})).empty());        // type is a string
+    EXPECT_FALSE(decode_error(bytes({0x93, 0x07, 0x01, 0x80})).empty());       // unknown type 7
     EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 0xff, 0x80})).empty()); // bad UTF-8
     EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0x81, 0x01, 0x02})).empty()); // int key
     EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0x80, 0x00})).empty()); // trailing
     EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xd4, 0x01, 0x02})).empty()); // ext
     EXPECT_FALSE(decode_error(bytes({0x95, 0x24, 1, 2, 0x80, 0x80})).empty()); // args not a list
-    EXPECT_FALSE(decode_error(bytes({0x96, 0x24, 1, 2, 0x80, 0x90, 0x90})).empty()); // kwargs
+    EXPECT_FALSE(decode_error(bytes({0x96, 0x24, 1, 2, 0x80, 0x90, 0x90})).empty());       // kwargs
     EXPECT_FALSE(decode_error(bytes({0x97, 0x24, 1, 2, 0x80, 0x90, 0x80, 0x80})).empty()); // count
     // duplicate keys
-    EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0x82, 0xa1, 'a', 1, 0xa1, 'a', 2})).empty());
+    EXPECT_FALSE(
+        decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0x82, 0xa1, 'a', 1, 0xa1, 'a', 2})).empty());
 }
 
 TEST(MsgpackCodec, EveryTruncationIsRefused) {
@@ -117,8 +120,10 @@ TEST(MsgpackCodec, HugeDeclaredSizesFailFast) {
     // Found by the fuzzer: msgpuck's mp_check() overflows its element counter
     // on array32 sizes near 2^31 and stops checking.
     EXPECT_FALSE(decode_error(bytes({0x93, 0x43, 0xdd, 0x92, 0x01, 0x00, 0x06})).empty());
-    EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xdf, 0x7f, 0xff, 0xff, 0xff})).empty());
-    EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xdd, 0xff, 0xff, 0xff, 0xff})).empty());
+    EXPECT_FALSE(
+        decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xdf, 0x7f, 0xff, 0xff, 0xff})).empty());
+    EXPECT_FALSE(
+        decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xdd, 0xff, 0xff, 0xff, 0xff})).empty());
 }
 
 TEST(MsgpackCodec, DepthIsLimitedWithoutRecursionTrouble) {
@@ -129,7 +134,8 @@ TEST(MsgpackCodec, DepthIsLimitedWithoutRecursionTrouble) {
     EXPECT_NE(decode_error(frame).find("deeper"), std::string::npos);
     std::string ok_depth(60, static_cast<char>(0x91));
     ok_depth += static_cast<char>(0x01);
-    EXPECT_TRUE(serialize::decode(Format::msgpack, bytes({0x95, 0x24, 1, 2, 0x80}) + ok_depth).ok());
+    EXPECT_TRUE(
+        serialize::decode(Format::msgpack, bytes({0x95, 0x24, 1, 2, 0x80}) + ok_depth).ok());
 }
 
 TEST(MsgpackCodec, EncodingRefusesInvalidUtf8) {

@@ -60,7 +60,8 @@ protected:
         return s;
     }
 
-    static std::array<std::uint8_t, 4> handshake(tcp::socket& s, std::array<std::uint8_t, 4> hello) {
+    static std::array<std::uint8_t, 4> handshake(tcp::socket& s,
+                                                 std::array<std::uint8_t, 4> hello) {
         asio::write(s, asio::buffer(hello));
         std::array<std::uint8_t, 4> reply{};
         boost::system::error_code ec;
@@ -68,14 +69,16 @@ protected:
         return reply;
     }
 
-    static void send(tcp::socket& s, wamp::Format f, const wamp::Message& m, std::uint8_t type = 0) {
+    static void send(tcp::socket& s, wamp::Format f, const wamp::Message& m,
+                     std::uint8_t type = 0) {
         auto bytes = serialize::encode(f, m);
         ASSERT_TRUE(bytes.ok());
         send_raw(s, *bytes, type);
     }
     static void send_raw(tcp::socket& s, const std::string& body, std::uint8_t type = 0) {
         const std::size_t n = body.size();
-        std::array<std::uint8_t, 4> h{type, std::uint8_t(n >> 16), std::uint8_t(n >> 8), std::uint8_t(n)};
+        std::array<std::uint8_t, 4> h{type, std::uint8_t(n >> 16), std::uint8_t(n >> 8),
+                                      std::uint8_t(n)};
         asio::write(s, std::array<asio::const_buffer, 2>{asio::buffer(h), asio::buffer(body)});
     }
     static std::pair<std::uint8_t, std::string> receive_raw(tcp::socket& s) {
@@ -97,15 +100,17 @@ protected:
     static bool closed_by_peer(tcp::socket& s) {
         std::array<char, 64> buf;
         boost::system::error_code ec;
-        for (int i = 0; i < 100 && !ec; ++i) s.read_some(asio::buffer(buf), ec);
+        for (int i = 0; i < 100 && !ec; ++i)
+            s.read_some(asio::buffer(buf), ec);
         return ec == asio::error::eof || ec == asio::error::connection_reset;
     }
 
     wamp::Hello hello() {
-        return wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}},
-                                                             {"callee", wamp::Object{}},
-                                                             {"publisher", wamp::Object{}},
-                                                             {"subscriber", wamp::Object{}}}}}};
+        return wamp::Hello{"realm1",
+                           {{"roles", wamp::Object{{"caller", wamp::Object{}},
+                                                   {"callee", wamp::Object{}},
+                                                   {"publisher", wamp::Object{}},
+                                                   {"subscriber", wamp::Object{}}}}}};
     }
 
     asio::io_context io_;
@@ -194,7 +199,8 @@ TEST_F(RawSocket, OversizeFrameClosesAndGarbageAborts) {
         // The server may close while the body is still being written: ignore that.
         const std::string body((1 << 16) + 1, 'x');
         const std::size_t n = body.size();
-        std::array<std::uint8_t, 4> h{0, std::uint8_t(n >> 16), std::uint8_t(n >> 8), std::uint8_t(n)};
+        std::array<std::uint8_t, 4> h{0, std::uint8_t(n >> 16), std::uint8_t(n >> 8),
+                                      std::uint8_t(n)};
         boost::system::error_code ec;
         asio::write(s, std::array<asio::const_buffer, 2>{asio::buffer(h), asio::buffer(body)}, ec);
         EXPECT_TRUE(ec || closed_by_peer(s));
@@ -235,9 +241,11 @@ TEST(RawSocketUnix, SessionOverAUnixSocket) {
         asio::read(s, asio::buffer(reply));
         EXPECT_EQ(reply[1] & 0x0F, 3);
         auto bytes = serialize::encode(
-            wamp::Format::cbor, wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
+            wamp::Format::cbor,
+            wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
         const std::size_t n = bytes->size();
-        std::array<std::uint8_t, 4> h{0, std::uint8_t(n >> 16), std::uint8_t(n >> 8), std::uint8_t(n)};
+        std::array<std::uint8_t, 4> h{0, std::uint8_t(n >> 16), std::uint8_t(n >> 8),
+                                      std::uint8_t(n)};
         asio::write(s, std::array<asio::const_buffer, 2>{asio::buffer(h), asio::buffer(*bytes)});
         asio::read(s, asio::buffer(h));
         std::string body((std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3], '\0');

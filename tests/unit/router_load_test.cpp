@@ -44,8 +44,7 @@ struct Counter {
     }
 };
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 20s) {
+template <class Pred> bool eventually(Pred pred, std::chrono::milliseconds limit = 20s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!pred()) {
         if (std::chrono::steady_clock::now() > deadline) return false;
@@ -104,12 +103,14 @@ TEST_F(Load, ManyThreadsPublishAndCallConcurrently) {
             }
         });
     }
-    for (auto& w : workers) w.join();
+    for (auto& w : workers)
+        w.join();
     EXPECT_TRUE(eventually([&] { return subscriber.events == threads * per_thread; }))
         << subscriber.events;
     EXPECT_TRUE(eventually([&] {
         std::uint64_t n = 0;
-        for (auto& c : callers) n += c->results;
+        for (auto& c : callers)
+            n += c->results;
         return n == threads * per_thread;
     }));
 }
@@ -144,7 +145,8 @@ void storm(router::Router& router, boost::asio::io_context& io, Counter& slow, i
     ASSERT_TRUE(eventually([&] { return publisher.session.load() != 0; }));
     // A round trip through each fast subscriber's connection proves its
     // SUBSCRIBE was routed before the storm starts.
-    for (auto& f : fast) ASSERT_TRUE(eventually([&] { return f->session.load() != 0; }));
+    for (auto& f : fast)
+        ASSERT_TRUE(eventually([&] { return f->session.load() != 0; }));
     publisher.conn->send(wamp::Publish{1, {{"acknowledge", true}}, "com.warmup", {}});
     std::this_thread::sleep_for(50ms);
     // The publisher keeps at most `window` events ahead of the fast
@@ -154,7 +156,8 @@ void storm(router::Router& router, boost::asio::io_context& io, Counter& slow, i
     for (int i = 0; i < events; ++i) {
         if (i % window == 0 && i >= window) {
             const auto behind = static_cast<std::uint64_t>(i - window);
-            for (auto& f : fast) ASSERT_TRUE(eventually([&] { return f->events >= behind; }));
+            for (auto& f : fast)
+                ASSERT_TRUE(eventually([&] { return f->events >= behind; }));
         }
         publisher.conn->send(wamp::Publish{wamp::Id(i + 2), {}, "com.storm", Payload(Array{i})});
     }
@@ -191,5 +194,7 @@ TEST_F(SlowPeerDisconnect, TheSlowOneIsDisconnected) {
     stalled_.run_for(2s);
     EXPECT_TRUE(slow.closed);
     EXPECT_LE(slow.events, 1000u);
-    EXPECT_TRUE(eventually([&] { return router().session_count() == 3; })); // the fast three; the publisher left with storm()
+    EXPECT_TRUE(eventually([&] {
+        return router().session_count() == 3;
+    })); // the fast three; the publisher left with storm()
 }

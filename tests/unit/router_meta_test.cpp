@@ -59,7 +59,8 @@ TEST_F(Meta, Registrations) {
     TestClient& c = joined();
     callee.send(wamp::Register{callee.next_request(), {{"match", "prefix"}}, "com.app"});
     const wamp::Id reg = callee.expect<wamp::Registered>().registration;
-    EXPECT_EQ(meta(c, "wamp.registration.lookup", {"com.app", Value{{"match", "prefix"}}}), Value(reg));
+    EXPECT_EQ(meta(c, "wamp.registration.lookup", {"com.app", Value{{"match", "prefix"}}}),
+              Value(reg));
     EXPECT_EQ(meta(c, "wamp.registration.lookup", {"com.app"}), Value());
     EXPECT_EQ(meta(c, "wamp.registration.match", {"com.app.x"}), Value(reg));
     EXPECT_EQ(meta(c, "wamp.registration.list").at("prefix"), Value{reg});
@@ -95,9 +96,10 @@ TEST_F(Meta, EventHistory) {
     for (int i = 0; i < 5; ++i)
         pub.send(wamp::Publish{pub.next_request(), {}, "com.hist.a", Payload(Array{i})});
     // Published with a session blacklist: not stored (spec).
-    pub.send(wamp::Publish{pub.next_request(), {{"exclude", Value{12345}}}, "com.hist.a",
-                           Payload(Array{99})});
-    for (int i = 0; i < 6; ++i) sub.expect<wamp::Event>();
+    pub.send(wamp::Publish{
+        pub.next_request(), {{"exclude", Value{12345}}}, "com.hist.a", Payload(Array{99})});
+    for (int i = 0; i < 6; ++i)
+        sub.expect<wamp::Event>();
 
     const Value all = meta(sub, "wamp.subscription.get_events", {sid});
     ASSERT_TRUE(all.is_array()) << all;
@@ -107,8 +109,8 @@ TEST_F(Meta, EventHistory) {
     EXPECT_EQ(all.at(0).at("topic"), Value("com.hist.a"));
     EXPECT_TRUE(all.at(0).at("timestamp").is_string());
 
-    const Value last = meta(sub, "wamp.subscription.get_events", {sid},
-                            {{"reverse", true}, {"limit", 1}});
+    const Value last =
+        meta(sub, "wamp.subscription.get_events", {sid}, {{"reverse", true}, {"limit", 1}});
     ASSERT_EQ(last.as_array().size(), 1u);
     EXPECT_EQ(last.at(0).at("args"), Value{4});
     EXPECT_EQ(meta(sub, "wamp.subscription.get_events", {sid}, {{"limit", 0}}),

@@ -140,7 +140,8 @@ TEST_F(PubSub, InvalidTopicsAreRefused) {
 TEST_F(PubSub, RetainedEventIsDeliveredOnSubscribe) {
     TestClient& pub = joined();
     publish(pub, "com.retained", {{"retain", true}}, Payload(Array{"kept"}));
-    publish(pub, "com.retained", {{"retain", true}, {"acknowledge", true}}, Payload(Array{"latest"}));
+    publish(pub, "com.retained", {{"retain", true}, {"acknowledge", true}},
+            Payload(Array{"latest"}));
     pub.expect<wamp::Published>();
     TestClient& sub = joined();
     subscribe(sub, "com.retained", {{"get_retained", true}});
@@ -157,7 +158,8 @@ TEST_F(PubSub, EventsFromOnePublisherArriveInOrder) {
     TestClient& pub = joined();
     subscribe(sub, "com.a");
     subscribe(sub, "com.b");
-    for (int i = 0; i < 200; ++i) publish(pub, i % 2 ? "com.a" : "com.b", {}, Payload(Array{i}));
+    for (int i = 0; i < 200; ++i)
+        publish(pub, i % 2 ? "com.a" : "com.b", {}, Payload(Array{i}));
     for (int i = 0; i < 200; ++i)
         EXPECT_EQ(sub.expect<wamp::Event>().payload.args().at(0), Value(i));
 }

@@ -34,7 +34,8 @@ TEST_F(Rpc, CallInvocationYieldResult) {
     TestClient& callee = joined();
     TestClient& caller = joined();
     const wamp::Id reg = register_(callee, "com.example.add");
-    const wamp::Id req = call(caller, "com.example.add", {}, Payload(Array{2, 3}, Object{{"x", 1}}));
+    const wamp::Id req =
+        call(caller, "com.example.add", {}, Payload(Array{2, 3}, Object{{"x", 1}}));
     auto inv = callee.expect<wamp::Invocation>();
     EXPECT_EQ(inv.registration, reg);
     EXPECT_EQ(inv.payload.args(), (Array{2, 3}));
@@ -52,7 +53,10 @@ TEST_F(Rpc, CalleeErrorIsForwarded) {
     register_(callee, "com.example.fail");
     const wamp::Id req = call(caller, "com.example.fail");
     auto inv = callee.expect<wamp::Invocation>();
-    callee.send(wamp::Error{wamp::MessageType::invocation, inv.request, {}, "com.example.oops",
+    callee.send(wamp::Error{wamp::MessageType::invocation,
+                            inv.request,
+                            {},
+                            "com.example.oops",
                             Payload(Array{"why"}, Object{{"code", 7}})});
     auto err = caller.expect<wamp::Error>();
     EXPECT_EQ(err.request_type, wamp::MessageType::call);
@@ -122,7 +126,8 @@ TEST_F(Rpc, ProgressiveResults) {
     const wamp::Id req = call(caller, "com.stream", {{"receive_progress", true}});
     auto inv = callee.expect<wamp::Invocation>();
     EXPECT_EQ(inv.details.at("receive_progress"), Value(true));
-    for (int i = 0; i < 3; ++i) callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{i})});
+    for (int i = 0; i < 3; ++i)
+        callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{i})});
     callee.send(wamp::Yield{inv.request, {}, Payload(Array{"done"})});
     for (int i = 0; i < 3; ++i) {
         auto r = caller.expect<wamp::Result>();
@@ -189,8 +194,8 @@ TEST_F(Rpc, CancelModes) {
     caller.send(wamp::Cancel{req, {{"mode", "kill"}}});
     EXPECT_EQ(callee.expect<wamp::Interrupt>().options.at("mode"), Value("kill"));
     EXPECT_TRUE(caller.nothing_for());
-    callee.send(wamp::Error{wamp::MessageType::invocation, inv.request, {},
-                            std::string(wamp::errors::canceled), {}});
+    callee.send(wamp::Error{
+        wamp::MessageType::invocation, inv.request, {}, std::string(wamp::errors::canceled), {}});
     EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::canceled);
 
     // skip: error now, no interrupt

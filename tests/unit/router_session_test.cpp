@@ -89,9 +89,10 @@ TEST_F(Session, AuthenticateAfterWelcomeIsAProtocolViolation) {
 }
 
 TEST_F(Session, RouterToClientMessagesFromAClientAreViolations) {
-    for (wamp::Message m : {wamp::Message(wamp::Welcome{1, {}}), wamp::Message(wamp::Event{1, 2, {}, {}}),
-                            wamp::Message(wamp::Result{1, {}, {}}),
-                            wamp::Message(wamp::Error{wamp::MessageType::call, 1, {}, "x.y", {}})}) {
+    for (wamp::Message m :
+         {wamp::Message(wamp::Welcome{1, {}}), wamp::Message(wamp::Event{1, 2, {}, {}}),
+          wamp::Message(wamp::Result{1, {}, {}}),
+          wamp::Message(wamp::Error{wamp::MessageType::call, 1, {}, "x.y", {}})}) {
         TestClient& c = joined();
         c.send(std::move(m));
         EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);

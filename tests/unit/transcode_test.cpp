@@ -19,7 +19,8 @@ namespace {
 
 Value nested(int depth) {
     Value v = Value::array({"bottom"});
-    for (int i = 1; i < depth; ++i) v = Value(Array{v});
+    for (int i = 1; i < depth; ++i)
+        v = Value(Array{v});
     return v;
 }
 
@@ -217,9 +218,9 @@ TEST(Transcode, EveryMessageTypeRoundTripsInEveryFormat) {
             auto wire = serialize::encode(f, m);
             ASSERT_TRUE(wire.ok()) << wire.error().message;
             auto back = serialize::decode(f, *wire);
-            ASSERT_TRUE(back.ok()) << wamp::format_name(f) << " "
-                                   << wamp::message_name(wamp::message_type(m)) << ": "
-                                   << back.error().message;
+            ASSERT_TRUE(back.ok())
+                << wamp::format_name(f) << " " << wamp::message_name(wamp::message_type(m)) << ": "
+                << back.error().message;
             EXPECT_EQ(*back, m) << wamp::format_name(f) << " "
                                 << wamp::message_name(wamp::message_type(m));
         }

@@ -16,9 +16,15 @@ TEST(Uri, LooseRule) {
     EXPECT_FALSE(is_valid_uri("com.my#app", UriRule::loose));
     EXPECT_FALSE(is_valid_uri("com.my app", UriRule::loose));
     EXPECT_FALSE(is_valid_uri("com.my\tapp", UriRule::loose));
-    EXPECT_FALSE(is_valid_uri("com.my\xc2\xa0" "app", UriRule::loose));     // U+00A0
-    EXPECT_FALSE(is_valid_uri("com.my\xe2\x80\x83" "app", UriRule::loose)); // U+2003
-    EXPECT_FALSE(is_valid_uri("com.my\xe3\x80\x80" "app", UriRule::loose)); // U+3000
+    EXPECT_FALSE(is_valid_uri("com.my\xc2\xa0"
+                              "app",
+                              UriRule::loose)); // U+00A0
+    EXPECT_FALSE(is_valid_uri("com.my\xe2\x80\x83"
+                              "app",
+                              UriRule::loose)); // U+2003
+    EXPECT_FALSE(is_valid_uri("com.my\xe3\x80\x80"
+                              "app",
+                              UriRule::loose)); // U+3000
 }
 
 TEST(Uri, StrictRule) {
@@ -65,19 +71,19 @@ TEST(Uri, ExactAndPrefixMatching) {
 }
 
 TEST(Uri, WildcardMatching) {
-    EXPECT_TRUE(uri_matches("com.myapp..userevent", MatchPolicy::wildcard,
-                            "com.myapp.foo.userevent"));
-    EXPECT_TRUE(uri_matches("com.myapp..userevent", MatchPolicy::wildcard,
-                            "com.myapp.bar.userevent"));
-    EXPECT_FALSE(uri_matches("com.myapp..userevent", MatchPolicy::wildcard,
-                             "com.myapp.foo.bar.userevent"));
+    EXPECT_TRUE(
+        uri_matches("com.myapp..userevent", MatchPolicy::wildcard, "com.myapp.foo.userevent"));
+    EXPECT_TRUE(
+        uri_matches("com.myapp..userevent", MatchPolicy::wildcard, "com.myapp.bar.userevent"));
+    EXPECT_FALSE(
+        uri_matches("com.myapp..userevent", MatchPolicy::wildcard, "com.myapp.foo.bar.userevent"));
     EXPECT_FALSE(uri_matches("com.myapp..myprocedure1", MatchPolicy::wildcard,
                              "com.myapp.myobject1.myprocedure1.mysubprocedure1"));
     EXPECT_TRUE(uri_matches("..", MatchPolicy::wildcard, "a.b.c"));
     EXPECT_FALSE(uri_matches("..", MatchPolicy::wildcard, "a.b"));
     EXPECT_TRUE(uri_matches("a.", MatchPolicy::wildcard, "a.z"));
     EXPECT_FALSE(uri_matches("a.", MatchPolicy::wildcard, "a"));
-    EXPECT_TRUE(uri_matches("a.b", MatchPolicy::wildcard, "a.b")); // no wildcard: exact
+    EXPECT_TRUE(uri_matches("a.b", MatchPolicy::wildcard, "a.b"));    // no wildcard: exact
     EXPECT_FALSE(uri_matches("a..c", MatchPolicy::wildcard, "a..c")); // URIs have no empty parts
 }
 

@@ -39,10 +39,10 @@ public:
 
 /// Facts about the transport, for meta API `transport` details and authentication.
 struct TransportInfo {
-    std::string type;      // "websocket", "rawsocket", "local"
-    std::string protocol;  // e.g. "wamp.2.json"
-    std::string peer;      // e.g. "tcp4:127.0.0.1:53172"
-    wamp::Object extra;    // e.g. HTTP headers, cookie id
+    std::string type;     // "websocket", "rawsocket", "local"
+    std::string protocol; // e.g. "wamp.2.json"
+    std::string peer;     // e.g. "tcp4:127.0.0.1:53172"
+    wamp::Object extra;   // e.g. HTTP headers, cookie id
 };
 
 class ConnectionImpl;

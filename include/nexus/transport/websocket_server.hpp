@@ -25,7 +25,8 @@ struct WebSocketOptions {
     /// Request paths that accept the upgrade.
     std::vector<std::string> paths{"/", "/ws"};
     /// Offered serializers we accept (all three by default).
-    std::vector<wamp::Format> formats{wamp::Format::json, wamp::Format::msgpack, wamp::Format::cbor};
+    std::vector<wamp::Format> formats{wamp::Format::json, wamp::Format::msgpack,
+                                      wamp::Format::cbor};
     bool enable_compression = false;
     /// Origin patterns ("*" matches any run of characters); empty = any origin.
     std::vector<std::string> allow_origins;

@@ -13,8 +13,7 @@ struct Failure {
     std::string message;
 };
 
-template <class T>
-class [[nodiscard]] Expected {
+template <class T> class [[nodiscard]] Expected {
 public:
     Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
     Expected(Failure failure) : state_(std::in_place_index<1>, std::move(failure)) {}

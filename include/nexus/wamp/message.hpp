@@ -12,9 +12,9 @@
 #include <string_view>
 #include <variant>
 
+#include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/id.hpp>
 #include <nexus/wamp/payload.hpp>
-#include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/value.hpp>
 
 namespace nexus::wamp {
@@ -215,10 +215,9 @@ struct Yield {
 };
 
 using Message =
-    std::variant<Hello, Welcome, Abort, Challenge, Authenticate, Goodbye, Error, Publish,
-                 Published, Subscribe, Subscribed, Unsubscribe, Unsubscribed, Event, Call, Cancel,
-                 Result, Register, Registered, Unregister, Unregistered, Invocation,
-                 Interrupt, Yield>;
+    std::variant<Hello, Welcome, Abort, Challenge, Authenticate, Goodbye, Error, Publish, Published,
+                 Subscribe, Subscribed, Unsubscribe, Unsubscribed, Event, Call, Cancel, Result,
+                 Register, Registered, Unregister, Unregistered, Invocation, Interrupt, Yield>;
 
 MessageType message_type(const Message& m) noexcept;
 

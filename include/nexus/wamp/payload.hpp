@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include <nexus/wamp/format.hpp>
 #include <nexus/wamp/expected.hpp>
+#include <nexus/wamp/format.hpp>
 #include <nexus/wamp/value.hpp>
 
 namespace nexus::wamp {

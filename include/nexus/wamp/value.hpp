@@ -64,10 +64,9 @@ public:
     Value() noexcept = default;
     Value(std::nullptr_t) noexcept {}
     Value(bool b) noexcept : v_(b) {}
-    template <class I,
-              std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool> &&
-                                   !std::is_same_v<I, char>,
-                               int> = 0>
+    template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool> &&
+                                            !std::is_same_v<I, char>,
+                                        int> = 0>
     Value(I i) noexcept {
         if constexpr (std::is_signed_v<I>) {
             v_ = static_cast<std::int64_t>(i);
@@ -86,12 +85,10 @@ public:
     Value(Bytes b) noexcept : v_(std::move(b)) {}
     Value(Array a) noexcept : v_(std::move(a)) {}
     Value(Object o) noexcept : v_(std::move(o)) {}
-    template <class T>
-    Value(const std::vector<T>& items) : v_(Array(items.begin(), items.end())) {}
+    template <class T> Value(const std::vector<T>& items) : v_(Array(items.begin(), items.end())) {}
     template <class T>
     Value(const std::map<std::string, T>& items) : v_(Object(items.begin(), items.end())) {}
-    template <class T>
-    Value(const std::optional<T>& o) {
+    template <class T> Value(const std::optional<T>& o) {
         if (o) *this = Value(*o);
     }
 
@@ -112,9 +109,7 @@ public:
     bool is_null() const noexcept { return kind() == Kind::null; }
     bool is_bool() const noexcept { return kind() == Kind::boolean; }
     /// Any integer, signed or unsigned storage.
-    bool is_integer() const noexcept {
-        return kind() == Kind::integer || kind() == Kind::uinteger;
-    }
+    bool is_integer() const noexcept { return kind() == Kind::integer || kind() == Kind::uinteger; }
     bool is_double() const noexcept { return kind() == Kind::real; }
     bool is_number() const noexcept { return is_integer() || is_double(); }
     bool is_string() const noexcept { return kind() == Kind::string; }
@@ -152,8 +147,7 @@ public:
     /// Conversion to common C++ types: arithmetic types (range-checked),
     /// std::string, Bytes, Array, Object, std::vector<T>, std::map<std::string, T>,
     /// std::optional<T> (null -> nullopt). Throws TypeError on mismatch.
-    template <class T>
-    T to() const;
+    template <class T> T to() const;
 
     /// Object member lookup; nullptr when this is not an object or has no such key.
     const Value* find(std::string_view key) const noexcept;
@@ -178,23 +172,17 @@ std::string to_string(const Value& v);
 std::ostream& operator<<(std::ostream& os, const Value& v);
 
 namespace detail {
-template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
-template <class T>
-struct is_string_map : std::false_type {};
+template <class T> struct is_vector : std::false_type {};
+template <class T, class A> struct is_vector<std::vector<T, A>> : std::true_type {};
+template <class T> struct is_string_map : std::false_type {};
 template <class T, class C, class A>
 struct is_string_map<std::map<std::string, T, C, A>> : std::true_type {};
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
+template <class T> struct is_optional : std::false_type {};
+template <class T> struct is_optional<std::optional<T>> : std::true_type {};
 [[noreturn]] void throw_range_error(std::string_view type_name, const Value& v);
 } // namespace detail
 
-template <class T>
-T Value::to() const {
+template <class T> T Value::to() const {
     if constexpr (std::is_same_v<T, Value>) {
         return *this;
     } else if constexpr (std::is_same_v<T, bool>) {
@@ -228,11 +216,13 @@ T Value::to() const {
         T out;
         const Array& a = as_array();
         out.reserve(a.size());
-        for (const Value& e : a) out.push_back(e.to<typename T::value_type>());
+        for (const Value& e : a)
+            out.push_back(e.to<typename T::value_type>());
         return out;
     } else if constexpr (detail::is_string_map<T>::value) {
         T out;
-        for (const auto& [k, e] : as_object()) out.emplace(k, e.template to<typename T::mapped_type>());
+        for (const auto& [k, e] : as_object())
+            out.emplace(k, e.template to<typename T::mapped_type>());
         return out;
     } else {
         static_assert(sizeof(T) == 0, "Value::to<T>: unsupported target type");

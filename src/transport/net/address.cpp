@@ -29,8 +29,8 @@ boost::asio::ip::tcp::endpoint parse_endpoint(std::string_view address) {
         boost::system::error_code ec;
         ip = boost::asio::ip::make_address(std::string(host), ec);
         if (ec)
-            throw std::invalid_argument("address \"" + std::string(address) +
-                                        "\": \"" + std::string(host) + "\" is not an IP address");
+            throw std::invalid_argument("address \"" + std::string(address) + "\": \"" +
+                                        std::string(host) + "\" is not an IP address");
     }
     return {ip, static_cast<unsigned short>(port)};
 }

@@ -38,7 +38,8 @@ enum FrameType : std::uint8_t { regular = 0, ping = 1, pong = 2 };
 // The exponent L announcing 2^(9+L) bytes, for the largest power of two <= n.
 std::uint8_t length_exponent(std::size_t n) {
     std::uint8_t l = 0;
-    while (l < 15 && (std::size_t{1} << (10 + l)) <= n) ++l;
+    while (l < 15 && (std::size_t{1} << (10 + l)) <= n)
+        ++l;
     return l;
 }
 
@@ -69,15 +70,14 @@ public:
 
     void start() {
         timer_.expires_after(options_.handshake_timeout);
-        timer_.async_wait(asio::bind_executor(
-            strand_, [self = this->shared_from_this()](error_code ec) {
+        timer_.async_wait(
+            asio::bind_executor(strand_, [self = this->shared_from_this()](error_code ec) {
                 if (!ec && !self->handshaken_) self->shutdown_now();
             }));
         asio::async_read(socket_, asio::buffer(handshake_),
-                         asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                          error_code ec, std::size_t) {
-                             self->on_handshake(ec);
-                         }));
+                         asio::bind_executor(
+                             strand_, [self = this->shared_from_this()](
+                                          error_code ec, std::size_t) { self->on_handshake(ec); }));
     }
 
     void shutdown() override {
@@ -118,15 +118,16 @@ private:
         if (handshake_[0] != magic) return shutdown_now();
         std::uint8_t error = 0;
         const auto format = wamp::format_from_rawsocket_code(handshake_[1] & 0x0F);
-        if (handshake_[2] != 0 || handshake_[3] != 0) error = reserved_bits_used;
-        else if (!format) error = serializer_unsupported;
+        if (handshake_[2] != 0 || handshake_[3] != 0)
+            error = reserved_bits_used;
+        else if (!format)
+            error = serializer_unsupported;
         if (error) {
             reply_ = {magic, static_cast<std::uint8_t>(error << 4), 0, 0};
             asio::async_write(socket_, asio::buffer(reply_),
-                              asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                               error_code, std::size_t) {
-                                  self->shutdown_now();
-                              }));
+                              asio::bind_executor(
+                                  strand_, [self = this->shared_from_this()](
+                                               error_code, std::size_t) { self->shutdown_now(); }));
             return;
         }
         format_ = *format;
@@ -138,10 +139,9 @@ private:
         auto peer = std::make_shared<WeakPeer>();
         peer->session = this->weak_from_this();
         connection_ = router_.attach(
-            peer, router::TransportInfo{"rawsocket",
-                                        std::string(wamp::websocket_subprotocol(format_)),
-                                        peer_name_,
-                                        {}});
+            peer,
+            router::TransportInfo{
+                "rawsocket", std::string(wamp::websocket_subprotocol(format_)), peer_name_, {}});
         asio::async_write(socket_, asio::buffer(reply_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
@@ -151,18 +151,17 @@ private:
     }
 
     void read_header() {
-        asio::async_read(socket_, asio::buffer(header_),
-                         asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                          error_code ec, std::size_t) {
-                             self->on_header(ec);
-                         }));
+        asio::async_read(
+            socket_, asio::buffer(header_),
+            asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                             error_code ec, std::size_t) { self->on_header(ec); }));
     }
 
     void on_header(error_code ec) {
         if (ec || stopped_) return shutdown_now();
         const std::uint8_t type = header_[0] & 0x07;
-        const std::size_t length = (std::size_t{header_[1]} << 16) |
-                                   (std::size_t{header_[2]} << 8) | header_[3];
+        const std::size_t length =
+            (std::size_t{header_[1]} << 16) | (std::size_t{header_[2]} << 8) | header_[3];
         // Over the announced limit, or an unknown frame type: close, no ABORT (spec).
         if (length > our_max_ || type > pong || (header_[0] & 0xF0) != 0) return shutdown_now();
         auto body = std::make_shared<std::string>(length, '\0');
@@ -319,18 +318,18 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     }
 
     void accept_unix() {
-        unix_acceptor.async_accept(
-            [self = shared_from_this()](error_code ec, asio::local::stream_protocol::socket socket) {
-                if (ec == asio::error::operation_aborted || self->stopped) return;
-                if (!ec) {
-                    auto s = std::make_shared<RawSession<asio::local::stream_protocol::socket>>(
-                        std::move(socket), self->router, self->options,
-                        "unix:" + self->options.unix_path);
-                    self->track(s);
-                    s->start();
-                }
-                self->accept_unix();
-            });
+        unix_acceptor.async_accept([self = shared_from_this()](
+                                       error_code ec, asio::local::stream_protocol::socket socket) {
+            if (ec == asio::error::operation_aborted || self->stopped) return;
+            if (!ec) {
+                auto s = std::make_shared<RawSession<asio::local::stream_protocol::socket>>(
+                    std::move(socket), self->router, self->options,
+                    "unix:" + self->options.unix_path);
+                self->track(s);
+                s->start();
+            }
+            self->accept_unix();
+        });
     }
 };
 
@@ -371,7 +370,8 @@ void RawSocketServer::stop() {
         impl->tcp.close(ignored);
         impl->unix_acceptor.close(ignored);
     });
-    for (auto& s : live) s->shutdown();
+    for (auto& s : live)
+        s->shutdown();
 }
 
 std::uint16_t RawSocketServer::tcp_port() const {

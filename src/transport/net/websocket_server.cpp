@@ -32,7 +32,8 @@ constexpr std::string_view cookie_name = "nexus-wamp-cookie";
 bool glob_match(std::string_view pattern, std::string_view text) {
     std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
     const auto eq = [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
     };
     while (t < text.size()) {
         if (p < pattern.size() && pattern[p] == '*') {
@@ -48,18 +49,22 @@ bool glob_match(std::string_view pattern, std::string_view text) {
             return false;
         }
     }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
     return p == pattern.size();
 }
 
 std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
 // The first subprotocol in the client's list that we speak.
-std::optional<wamp::Format> negotiate(std::string_view offered, const std::vector<wamp::Format>& ours) {
+std::optional<wamp::Format> negotiate(std::string_view offered,
+                                      const std::vector<wamp::Format>& ours) {
     while (!offered.empty()) {
         const auto comma = offered.find(',');
         const std::string_view item = trim(offered.substr(0, comma));
@@ -93,10 +98,9 @@ public:
 
     void start() {
         beast::get_lowest_layer(ws_).expires_after(options_.handshake_timeout);
-        http::async_read(beast::get_lowest_layer(ws_), buffer_, request_,
-                         [self = shared_from_this()](error_code ec, std::size_t) {
-                             self->on_request(ec);
-                         });
+        http::async_read(
+            beast::get_lowest_layer(ws_), buffer_, request_,
+            [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
     }
 
     void shutdown() {
@@ -135,8 +139,9 @@ private:
         res->body() = std::move(body) + "\n";
         res->keep_alive(false);
         res->prepare_payload();
-        http::async_write(beast::get_lowest_layer(ws_), *res,
-                          [self = shared_from_this(), res](error_code, std::size_t) { self->stop(); });
+        http::async_write(
+            beast::get_lowest_layer(ws_), *res,
+            [self = shared_from_this(), res](error_code, std::size_t) { self->stop(); });
     }
 
     void on_request(error_code ec) {
@@ -150,16 +155,18 @@ private:
                           "this is a WAMP WebSocket endpoint: upgrade to WebSocket");
         if (!options_.allow_origins.empty()) {
             const std::string_view origin = request_[http::field::origin];
-            const bool allowed = origin.empty() ||
-                                 std::any_of(options_.allow_origins.begin(), options_.allow_origins.end(),
-                                             [&](const std::string& p) { return glob_match(p, origin); });
+            const bool allowed =
+                origin.empty() ||
+                std::any_of(options_.allow_origins.begin(), options_.allow_origins.end(),
+                            [&](const std::string& p) { return glob_match(p, origin); });
             if (!allowed) return refuse(http::status::forbidden, "origin not allowed");
         }
         auto format = negotiate(request_[http::field::sec_websocket_protocol], options_.formats);
         if (!format) {
             std::string supported;
             for (wamp::Format f : options_.formats)
-                supported += (supported.empty() ? "" : ", ") + std::string(wamp::websocket_subprotocol(f));
+                supported +=
+                    (supported.empty() ? "" : ", ") + std::string(wamp::websocket_subprotocol(f));
             return refuse(http::status::bad_request,
                           "no supported WebSocket subprotocol offered; supported: " + supported);
         }
@@ -175,7 +182,8 @@ private:
         }
 
         beast::get_lowest_layer(ws_).expires_never(); // the websocket timeouts take over
-        websocket::stream_base::timeout t = websocket::stream_base::timeout::suggested(beast::role_type::server);
+        websocket::stream_base::timeout t =
+            websocket::stream_base::timeout::suggested(beast::role_type::server);
         t.handshake_timeout = options_.handshake_timeout;
         if (options_.idle_timeout.count() > 0) {
             t.idle_timeout = options_.idle_timeout;
@@ -209,7 +217,8 @@ private:
         if (!origin.empty()) info.extra.emplace("origin", std::string(origin));
         info_ = std::move(info);
 
-        ws_.async_accept(request_, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+        ws_.async_accept(request_,
+                         [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
     }
 
     void on_accept(error_code ec) {
@@ -228,7 +237,8 @@ private:
 
     void on_read(error_code ec) {
         if (ec || stopped_) return stop(); // includes oversize messages (Beast refuses them)
-        auto frame = std::make_shared<const std::string>(beast::buffers_to_string(read_buffer_.data()));
+        auto frame =
+            std::make_shared<const std::string>(beast::buffers_to_string(read_buffer_.data()));
         read_buffer_.consume(read_buffer_.size());
         if (connection_) {
             auto message = serialize::decode(format_, frame, options_.limits);
@@ -272,7 +282,8 @@ private:
         if (stopped_) return;
         stopped_ = true;
         error_code ignored;
-        beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
+                                                       ignored);
         beast::get_lowest_layer(ws_).socket().close(ignored);
         if (connection_) {
             connection_->disconnected();
@@ -313,24 +324,25 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
 
     void accept() {
         // Each connection gets its own strand.
-        acceptor.async_accept(asio::make_strand(executor), [self = shared_from_this()](
-                                                              error_code ec, asio::ip::tcp::socket socket) {
-            if (ec == asio::error::operation_aborted || self->stopped) return;
-            if (!ec) {
-                error_code ignored;
-                socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                const auto remote = socket.remote_endpoint(ignored);
-                auto s = std::make_shared<WsSession>(std::move(socket), self->router, self->options,
-                                                     describe(remote));
-                {
-                    std::lock_guard lock(self->mutex);
-                    std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
-                    self->sessions.push_back(s);
+        acceptor.async_accept(
+            asio::make_strand(executor),
+            [self = shared_from_this()](error_code ec, asio::ip::tcp::socket socket) {
+                if (ec == asio::error::operation_aborted || self->stopped) return;
+                if (!ec) {
+                    error_code ignored;
+                    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+                    const auto remote = socket.remote_endpoint(ignored);
+                    auto s = std::make_shared<WsSession>(std::move(socket), self->router,
+                                                         self->options, describe(remote));
+                    {
+                        std::lock_guard lock(self->mutex);
+                        std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
+                        self->sessions.push_back(s);
+                    }
+                    s->start();
                 }
-                s->start();
-            }
-            self->accept();
-        });
+                self->accept();
+            });
     }
 };
 
@@ -359,7 +371,8 @@ void WebSocketServer::stop() {
         error_code ignored;
         impl->acceptor.close(ignored);
     });
-    for (auto& s : live) s->shutdown();
+    for (auto& s : live)
+        s->shutdown();
 }
 
 std::uint16_t WebSocketServer::port() const {
