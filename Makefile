@@ -78,9 +78,12 @@ fuzz-smoke:
 	  $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS); \
 	else echo "fuzz-smoke: clang++ not found, skipping the fuzzing run"; fi
 
-# Micro-benchmarks (Google Benchmark); see docs/PERFORMANCE.md.
-bench: build
-	scripts/run-benchmarks.sh $(BUILD_DIR)/bench
+# The standard router benchmark suite: nexusd and bench/forwarder driven by
+# wampbench, figures with their ratio to the forwarder (docs/PERFORMANCE.md).
+# MICRO=1 adds the serializer micro-benchmarks.
+bench: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target nexusd wampbench forwarder $(if $(filter 1,$(MICRO)),codec_bench)
+	scripts/run-benchmarks.sh $(BUILD_DIR)
 
 run: build
 	@if [ -x $(BUILD_DIR)/apps/nexusd/nexusd ]; then \
