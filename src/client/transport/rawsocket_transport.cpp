@@ -1,0 +1,264 @@
+// RawSocket client (advanced/transport_rawsocket.md) over TCP or a Unix
+// socket: the 4-octet handshake, length-prefixed frames, PING -> PONG, and
+// the maximum message lengths announced by both sides.
+#include <array>
+#include <atomic>
+#include <deque>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <nexus/client/error.hpp>
+
+#include "client/transport/connectors.hpp"
+
+namespace nexus::client::detail {
+
+namespace asio = boost::asio;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr std::uint8_t magic = 0x7F;
+enum FrameType : std::uint8_t { regular = 0, ping = 1, pong = 2 };
+
+// The exponent L announcing 2^(9+L) octets, for the largest power of two <= n.
+std::uint8_t length_exponent(std::size_t n) {
+    std::uint8_t l = 0;
+    while (l < 15 && (std::size_t{1} << (10 + l)) <= n)
+        ++l;
+    return l;
+}
+
+// A frame's length field has 24 bits: 2^24 itself cannot be sent.
+std::size_t max_frame(std::uint8_t exponent) {
+    return std::min<std::size_t>(std::size_t{1} << (9 + exponent), (std::size_t{1} << 24) - 1);
+}
+
+std::shared_ptr<std::string> make_frame(FrameType type, std::string_view body) {
+    auto frame = std::make_shared<std::string>();
+    frame->reserve(4 + body.size());
+    frame->push_back(static_cast<char>(type));
+    frame->push_back(static_cast<char>((body.size() >> 16) & 0xFF));
+    frame->push_back(static_cast<char>((body.size() >> 8) & 0xFF));
+    frame->push_back(static_cast<char>(body.size() & 0xFF));
+    frame->append(body);
+    return frame;
+}
+
+template <class Socket>
+class RawSocketTransport final : public Transport,
+                                 public std::enable_shared_from_this<RawSocketTransport<Socket>> {
+public:
+    RawSocketTransport(Socket socket, wamp::Format format, std::size_t our_max,
+                       std::size_t peer_max, serialize::DecodeLimits limits)
+        : socket_(std::move(socket)), format_(format), our_max_(our_max), peer_max_(peer_max),
+          limits_(limits) {}
+
+    void start(MessageHandler on_message, CloseHandler on_close) override {
+        asio::post(socket_.get_executor(),
+                   [self = this->shared_from_this(), m = std::move(on_message),
+                    c = std::move(on_close)]() mutable {
+                       self->on_message_ = std::move(m);
+                       self->on_close_ = std::move(c);
+                       self->read_header();
+                   });
+    }
+
+    void send(wamp::Message message) override {
+        if (closed_) return;
+        // Encoding happens on the caller's thread; only the queue is the strand's.
+        auto bytes = serialize::encode(format_, message);
+        if (!bytes || bytes->size() > peer_max_) return; // the router could not take it
+        post_frame(make_frame(regular, *bytes));
+    }
+
+    void close() override {
+        if (closed_.exchange(true)) return;
+        asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+            error_code ec;
+            self->socket_.close(ec);
+        });
+    }
+
+    bool is_open() const override { return !closed_; }
+    std::string_view kind() const override { return "rawsocket"; }
+    std::optional<wamp::Format> format() const override { return format_; }
+
+private:
+    void post_frame(std::shared_ptr<std::string> frame) {
+        asio::post(socket_.get_executor(),
+                   [self = this->shared_from_this(), f = std::move(frame)]() mutable {
+                       self->queue_.push_back(std::move(f));
+                       self->write_more();
+                   });
+    }
+
+    void write_more() {
+        if (writing_ || queue_.empty() || closed_) return;
+        writing_ = true;
+        asio::async_write(socket_, asio::buffer(*queue_.front()),
+                          [self = this->shared_from_this()](error_code ec, std::size_t) {
+                              self->writing_ = false;
+                              self->queue_.pop_front();
+                              if (ec) return self->fail("write failed: " + ec.message());
+                              self->write_more();
+                          });
+    }
+
+    void read_header() {
+        asio::async_read(
+            socket_, asio::buffer(header_),
+            [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(error_code ec) {
+        if (ec)
+            return fail(ec == asio::error::eof ? "the router closed the connection"
+                                               : "read failed: " + ec.message());
+        const std::uint8_t type = header_[0] & 0x07;
+        const std::size_t length =
+            (std::size_t{header_[1]} << 16) | (std::size_t{header_[2]} << 8) | header_[3];
+        if ((header_[0] & 0xF8) != 0 || type > pong)
+            return fail("the router sent a RawSocket frame of unknown type");
+        if (length > our_max_)
+            return fail("the router sent a frame larger than we announced we accept");
+        auto body = std::make_shared<std::string>(length, '\0');
+        asio::async_read(socket_, asio::buffer(*body),
+                         [self = this->shared_from_this(), body, type](error_code ec, std::size_t) {
+                             if (ec) return self->fail("read failed: " + ec.message());
+                             self->on_body(static_cast<FrameType>(type), body);
+                         });
+    }
+
+    void on_body(FrameType type, std::shared_ptr<std::string> body) {
+        if (closed_) return;
+        if (type == ping) {
+            queue_.push_back(make_frame(pong, *body));
+            write_more();
+        } else if (type == regular) {
+            auto message =
+                serialize::decode(format_, std::shared_ptr<const std::string>(body), limits_);
+            if (!message) return fail("undecodable message: " + message.error().message);
+            if (on_message_) on_message_(std::move(*message));
+        }
+        read_header();
+    }
+
+    void fail(std::string reason) {
+        if (closed_.exchange(true)) return;
+        error_code ec;
+        socket_.close(ec);
+        if (on_close_) on_close_(std::move(reason));
+    }
+
+    Socket socket_;
+    const wamp::Format format_;
+    const std::size_t our_max_;
+    const std::size_t peer_max_;
+    const serialize::DecodeLimits limits_;
+    std::atomic<bool> closed_{false};
+    // Strand only.
+    MessageHandler on_message_;
+    CloseHandler on_close_;
+    std::array<std::uint8_t, 4> header_{};
+    std::deque<std::shared_ptr<std::string>> queue_;
+    bool writing_ = false;
+};
+
+std::string handshake_error(std::uint8_t code) {
+    switch (code) {
+    case 0: return "illegal (error code 0)";
+    case 1: return "serializer unsupported";
+    case 2: return "maximum message length unacceptable";
+    case 3: return "use of reserved bits (unsupported feature)";
+    case 4: return "maximum connection count reached";
+    default: return "error code " + std::to_string(code);
+    }
+}
+
+// Connects and performs the handshake; `socket` is closed by the timer on expiry.
+template <class Socket, class Endpoint>
+asio::awaitable<std::shared_ptr<Transport>> open(Socket socket, const Endpoint& endpoint,
+                                                 const std::string& what,
+                                                 const ConnectOptions& options) {
+    asio::steady_timer deadline(socket.get_executor());
+    bool timed_out = false;
+    // Set when this frame is left, so that a timer handler already queued
+    // touches nothing of it.
+    struct Finished {
+        std::shared_ptr<bool> flag = std::make_shared<bool>(false);
+        ~Finished() { *flag = true; }
+    } finished;
+    deadline.expires_after(options.timeout);
+    deadline.async_wait([&, flag = finished.flag](error_code ec) {
+        if (ec || *flag) return;
+        timed_out = true;
+        error_code ignored;
+        socket.close(ignored);
+    });
+    try {
+        co_await socket.async_connect(endpoint, asio::use_awaitable);
+        const std::uint8_t ours = length_exponent(options.max_message_size);
+        const std::uint8_t code = wamp::rawsocket_serializer_code(options.format);
+        std::array<std::uint8_t, 4> hello{magic, static_cast<std::uint8_t>((ours << 4) | code), 0,
+                                          0};
+        co_await asio::async_write(socket, asio::buffer(hello), asio::use_awaitable);
+        std::array<std::uint8_t, 4> reply{};
+        co_await asio::async_read(socket, asio::buffer(reply), asio::use_awaitable);
+        deadline.cancel();
+        if (reply[0] != magic) throw TransportError(what + ": not a WAMP RawSocket router");
+        if ((reply[1] & 0x0F) == 0)
+            throw TransportError(
+                what + ": the router refused the handshake: " + handshake_error(reply[1] >> 4));
+        if ((reply[1] & 0x0F) != code)
+            throw TransportError(what + ": the router answered with another serializer");
+        co_return std::make_shared<RawSocketTransport<Socket>>(
+            std::move(socket), options.format, max_frame(ours), max_frame(reply[1] >> 4),
+            options.limits);
+    } catch (const boost::system::system_error& e) {
+        deadline.cancel();
+        if (timed_out) throw TransportError(what + ": timed out");
+        throw TransportError(what + ": " + e.code().message());
+    }
+}
+
+} // namespace
+
+asio::awaitable<std::shared_ptr<Transport>> connect_rawsocket(const Url& url,
+                                                              const ConnectOptions& options) {
+    auto executor = co_await asio::this_coro::executor;
+    if (url.scheme == "unix") {
+        using protocol = asio::local::stream_protocol;
+        co_return co_await open(protocol::socket(executor), protocol::endpoint(url.path),
+                                "unix://" + url.path, options);
+    }
+    const std::string what = "tcp://" + url.host + ":" + url.port;
+    asio::ip::tcp::resolver resolver(executor);
+    asio::ip::tcp::resolver::results_type endpoints;
+    try {
+        endpoints = co_await resolver.async_resolve(url.host, url.port, asio::use_awaitable);
+    } catch (const boost::system::system_error& e) {
+        throw TransportError(what + ": cannot resolve: " + e.code().message());
+    }
+    // The first address that accepts; the last failure is reported.
+    std::exception_ptr last;
+    for (const auto& entry : endpoints) {
+        try {
+            co_return co_await open(asio::ip::tcp::socket(executor), entry.endpoint(), what,
+                                    options);
+        } catch (const TransportError&) {
+            last = std::current_exception();
+        }
+    }
+    if (last) std::rethrow_exception(last);
+    throw TransportError(what + ": no address");
+}
+
+} // namespace nexus::client::detail

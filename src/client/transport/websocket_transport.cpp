@@ -1,0 +1,162 @@
+// WebSocket client (RFC 6455, basic/building_blocks.md) on Boost.Beast: the
+// wamp.2.<serializer> subprotocol, one WAMP message per WebSocket message,
+// text frames for JSON and binary frames for MessagePack and CBOR.
+#include <atomic>
+#include <deque>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <nexus/client/error.hpp>
+
+#include "client/transport/connectors.hpp"
+
+namespace nexus::client::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using error_code = boost::system::error_code;
+
+namespace {
+
+using Stream = websocket::stream<beast::tcp_stream>;
+
+class WebSocketTransport final : public Transport,
+                                 public std::enable_shared_from_this<WebSocketTransport> {
+public:
+    WebSocketTransport(Stream stream, wamp::Format format, serialize::DecodeLimits limits)
+        : ws_(std::move(stream)), format_(format), limits_(limits) {
+        ws_.binary(format_ != wamp::Format::json);
+    }
+
+    void start(MessageHandler on_message, CloseHandler on_close) override {
+        asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(on_message),
+                                        c = std::move(on_close)]() mutable {
+            self->on_message_ = std::move(m);
+            self->on_close_ = std::move(c);
+            self->read();
+        });
+    }
+
+    void send(wamp::Message message) override {
+        if (closed_) return;
+        auto bytes = serialize::encode(format_, message);
+        if (!bytes) return; // e.g. a NaN for JSON: the router could not take it
+        asio::post(ws_.get_executor(),
+                   [self = shared_from_this(),
+                    b = std::make_shared<std::string>(std::move(*bytes))]() mutable {
+                       self->queue_.push_back(std::move(b));
+                       self->write_more();
+                   });
+    }
+
+    void close() override {
+        if (closed_.exchange(true)) return;
+        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+            // A polite close frame, bounded in time, then the socket.
+            beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(2));
+            self->ws_.async_close(websocket::close_code::normal, [self](error_code) {
+                beast::get_lowest_layer(self->ws_).close();
+            });
+        });
+    }
+
+    bool is_open() const override { return !closed_; }
+    std::string_view kind() const override { return "websocket"; }
+    std::optional<wamp::Format> format() const override { return format_; }
+
+private:
+    void read() {
+        ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
+            self->on_read(ec);
+        });
+    }
+
+    void on_read(error_code ec) {
+        if (ec) {
+            if (ec == websocket::error::closed) return fail("the router closed the WebSocket");
+            return fail("read failed: " + ec.message());
+        }
+        if (closed_) return;
+        auto frame = std::make_shared<const std::string>(beast::buffers_to_string(buffer_.data()));
+        buffer_.consume(buffer_.size());
+        auto message = serialize::decode(format_, frame, limits_);
+        if (!message) return fail("undecodable message: " + message.error().message);
+        if (on_message_) on_message_(std::move(*message));
+        read();
+    }
+
+    void write_more() {
+        if (writing_ || queue_.empty() || closed_) return;
+        writing_ = true;
+        ws_.async_write(asio::buffer(*queue_.front()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                            self->writing_ = false;
+                            self->queue_.pop_front();
+                            if (ec) return self->fail("write failed: " + ec.message());
+                            self->write_more();
+                        });
+    }
+
+    void fail(std::string reason) {
+        if (closed_.exchange(true)) return;
+        beast::get_lowest_layer(ws_).close();
+        if (on_close_) on_close_(std::move(reason));
+    }
+
+    Stream ws_;
+    const wamp::Format format_;
+    const serialize::DecodeLimits limits_;
+    std::atomic<bool> closed_{false};
+    // Strand only.
+    MessageHandler on_message_;
+    CloseHandler on_close_;
+    beast::flat_buffer buffer_;
+    std::deque<std::shared_ptr<std::string>> queue_;
+    bool writing_ = false;
+};
+
+} // namespace
+
+asio::awaitable<std::shared_ptr<Transport>> connect_websocket(const Url& url,
+                                                              const ConnectOptions& options) {
+    auto executor = co_await asio::this_coro::executor;
+    const std::string what = url.scheme + "://" + url.host + ":" + url.port + url.path;
+    const std::string subprotocol(wamp::websocket_subprotocol(options.format));
+    Stream ws(executor);
+    try {
+        asio::ip::tcp::resolver resolver(executor);
+        auto endpoints = co_await resolver.async_resolve(url.host, url.port, asio::use_awaitable);
+        // tcp_stream's expiry bounds connecting and the upgrade together.
+        beast::get_lowest_layer(ws).expires_after(options.timeout);
+        co_await beast::get_lowest_layer(ws).async_connect(endpoints, asio::use_awaitable);
+        ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+            req.set(beast::http::field::user_agent, "nexus-cpp-client");
+            req.set(beast::http::field::sec_websocket_protocol, subprotocol);
+        }));
+        ws.read_message_max(options.max_message_size);
+        websocket::response_type response;
+        const bool default_port = url.port == (url.scheme == "wss" ? "443" : "80");
+        const std::string host =
+            (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) +
+            (default_port ? "" : ":" + url.port);
+        co_await ws.async_handshake(response, host, url.path, asio::use_awaitable);
+        if (response[beast::http::field::sec_websocket_protocol] != subprotocol)
+            throw TransportError(what + ": the router did not accept subprotocol " + subprotocol);
+    } catch (const boost::system::system_error& e) {
+        if (e.code() == beast::error::timeout) throw TransportError(what + ": timed out");
+        throw TransportError(what + ": " + e.code().message());
+    }
+    beast::get_lowest_layer(ws).expires_never();
+    // Beast's client defaults: no idle timeout, but a bounded closing handshake.
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    co_return std::make_shared<WebSocketTransport>(std::move(ws), options.format, options.limits);
+}
+
+} // namespace nexus::client::detail
