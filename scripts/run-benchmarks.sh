@@ -88,6 +88,10 @@ fi
 run fanout_router "${fanout[@]}" "${router_rs[@]}" "${timing[@]}"
 run fanout_forwarder "${fanout[@]}" "${fw[@]}" "${timing[@]}"
 run fanout_router_ws_json "${fanout[@]}" "${router_ws[@]}" "${timing[@]}"
+# Slow consumer: 10 subscribers fed 100k events/s, then the same with one more that stops reading.
+slow=(pubsub --publishers 1 --subscribers 10 --topics 1 --payload 100 --rate 10000)
+run slow_baseline "${slow[@]}" "${router_rs[@]}" "${timing[@]}"
+run slow_stalled "${slow[@]}" --stalled-subscribers 1 "${router_rs[@]}" "${timing[@]}"
 run connect_router connect --concurrency 32 "${router_rs[@]}" --duration 2 --warmup 0.5 --json
 run connect_forwarder connect --concurrency 32 "${fw[@]}" --duration 2 --warmup 0.5 --json
 run idle_router idle --sessions "$idle_sessions" --concurrency 200 "${router_rs[@]}" --duration 1 --json
@@ -130,6 +134,10 @@ row("fan-out 1->1000 events/s (rs+msgpack)", res("fanout_router", "events_per_s"
 row("fan-out events/s, forwarder itself", fan_fw, fan_fw, "", lat_text("fanout_forwarder"))
 row("fan-out events/s (ws+json)", res("fanout_router_ws_json", "events_per_s"), res("fanout_router", "events_per_s"),
     ">= 50% of rs+msgpack", f"lost {fmt(res('fanout_router_ws_json','lost_events'))}")
+row("slow consumer: others' events/s", res("slow_stalled", "events_per_s"), res("slow_baseline", "events_per_s"),
+    ">= 90% (and bounded memory)",
+    f"router RSS {fmt(res('slow_baseline','server_rss_end'))} -> {fmt(res('slow_stalled','server_rss_end'))} KiB; "
+    f"lost {fmt(res('slow_stalled','lost_events'))}; " + lat_text("slow_stalled"))
 row("sessions/s (rs, 32 at once)", res("connect_router", "sessions_per_s"), res("connect_forwarder", "sessions_per_s"),
     ">= 10,000/s", lat_text("connect_router"))
 row(f"idle KiB/session", res("idle_router", "rss_per_session"), None, "<= 16 KiB",

@@ -43,7 +43,13 @@ public:
     /// (its completion writes the rest).
     virtual void flush() = 0;
     virtual void close() = 0;
+    /// Stops reading (after the read under way): the bench's stalled consumer.
+    void stop_reading() { reading_stopped_ = true; }
 
+protected:
+    bool reading_stopped_ = false;
+
+public:
     void set_handler(Handler* handler) { handler_ = handler; }
 
 protected:

@@ -33,6 +33,8 @@ common options:
   --json              one JSON object instead of the table
 rpc:     --callers C [1] --callees M [1] --in-flight W per caller [64]
 pubsub:  --publishers P [1] --subscribers S per topic [1] --topics T [1] --in-flight W per publisher [8]
+         --stalled-subscribers N [0]: extra subscribers of topic 0 that stop reading at their first
+           event (slow consumers; not counted in events or lost events)
 connect: --concurrency N sessions being set up at once [32]
 idle:    --sessions K [1000] (held for --duration)
 )";
@@ -126,6 +128,8 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
             ok = number(v, o.publishers) && o.publishers > 0;
         } else if (arg == "--subscribers") {
             ok = number(v, o.subscribers) && o.subscribers > 0;
+        } else if (arg == "--stalled-subscribers") {
+            ok = number(v, o.stalled);
         } else if (arg == "--topics") {
             ok = number(v, o.topics) && o.topics > 0;
         } else if (arg == "--concurrency") {

@@ -24,6 +24,7 @@ struct Options {
         0; // calls (or publications) per second over all senders; 0 = as fast as the window allows
     // pubsub
     unsigned publishers = 1, subscribers = 1, topics = 1;
+    unsigned stalled = 0; // extra subscribers of topic 0 that stop reading at their first event
     // connect
     unsigned concurrency = 32;
     // idle

@@ -13,6 +13,7 @@ Window measure(Runner& runner, const Options& options) {
     const std::uint64_t base = runner.total(&ThreadStats::measured);
     const double cpu0 = own_cpu_seconds();
     const auto server0 = options.pid ? process_cpu_seconds(options.pid) : std::nullopt;
+    if (options.pid) w.server_rss_start = process_rss_bytes(options.pid).value_or(0);
     const auto t0 = clock::now();
     runner.set_phase(Phase::measure);
     // --count bounds the window by work done; ten minutes bound a run that stalls.
@@ -25,6 +26,7 @@ Window measure(Runner& runner, const Options& options) {
     runner.set_phase(Phase::drain);
     w.seconds = std::chrono::duration<double>(clock::now() - t0).count();
     w.own_cpu = own_cpu_seconds() - cpu0;
+    if (options.pid) w.server_rss_end = process_rss_bytes(options.pid).value_or(0);
     if (server0)
         if (auto server1 = process_cpu_seconds(options.pid)) w.server_cpu = *server1 - *server0;
     return w;

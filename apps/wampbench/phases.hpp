@@ -14,8 +14,10 @@ namespace wampbench {
 
 struct Window {
     double seconds = 0;
-    double own_cpu = 0;               // CPU seconds the bench used in the window
-    std::optional<double> server_cpu; // same for --pid
+    double own_cpu = 0;                 // CPU seconds the bench used in the window
+    std::optional<double> server_cpu;   // same for --pid
+    std::uint64_t server_rss_start = 0; // --pid's resident bytes at the window's edges (0: unknown)
+    std::uint64_t server_rss_end = 0;
 };
 
 /// Runs warm-up and measurement; the senders must already be going.

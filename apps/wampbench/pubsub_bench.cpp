@@ -131,9 +131,10 @@ private:
 class Subscriber final : public Session {
 public:
     Subscriber(asio::io_context& io, const Target& t, std::string uri, ThreadStats& stats,
-               Runner& runner, std::vector<std::unique_ptr<Feedback>>& feedback)
+               Runner& runner, std::vector<std::unique_ptr<Feedback>>& feedback, bool stalled)
         : Session(io, t, Setup::subscribe, std::move(uri)), stats_(stats), runner_(runner),
-          feedback_(feedback), unreported_(feedback.size(), 0), last_seq_(feedback.size(), 0) {}
+          feedback_(feedback), unreported_(feedback.size(), 0), last_seq_(feedback.size(), 0),
+          stalled_(stalled) {}
 
     std::uint64_t out_of_order() const { return out_of_order_; }
 
@@ -141,6 +142,7 @@ private:
     // EVENT [36, Subscription, Publication, Details, Args] and, through the
     // forwarder, PUBLISH [16, Request, Options, Topic, Args]: same places.
     void on_message(std::uint64_t type, const ListItems& items) override {
+        if (stalled_) return link().stop_reading();
         if ((type != msg::event && !(target().forwarder && type == msg::publish)) ||
             items.count < 5)
             return stats_.errors.add();
@@ -179,6 +181,7 @@ private:
     std::vector<std::uint64_t> unreported_;
     std::vector<std::uint64_t> last_seq_;
     std::uint64_t out_of_order_ = 0;
+    bool stalled_;
 };
 
 } // namespace
@@ -194,8 +197,12 @@ int run_pubsub(const Options& o) {
     std::size_t slot = 0; // spreads sessions over the threads
     for (unsigned t = 0; t < o.topics; ++t)
         for (unsigned s = 0; s < o.subscribers; ++s, ++slot)
-            subscribers.push_back(std::make_unique<Subscriber>(
-                runner.io(slot), o.target, topic_uri(t), runner.stats(slot), runner, feedback));
+            subscribers.push_back(std::make_unique<Subscriber>(runner.io(slot), o.target,
+                                                               topic_uri(t), runner.stats(slot),
+                                                               runner, feedback, false));
+    for (unsigned k = 0; k < o.stalled; ++k, ++slot)
+        subscribers.push_back(std::make_unique<Subscriber>(
+            runner.io(slot), o.target, topic_uri(0), runner.stats(slot), runner, feedback, true));
     for (unsigned p = 0; p < o.publishers; ++p, ++slot) {
         publishers.push_back(std::make_unique<Publisher>(
             runner.io(slot), o.target, topic_uri(p % o.topics), runner.stats(slot), runner, stamp,
@@ -240,6 +247,10 @@ int run_pubsub(const Options& o) {
         report.add("lost_connections", static_cast<double>(runner.total(&ThreadStats::lost_links)),
                    "");
         report_cpu(report, w);
+        if (w.server_rss_start && w.server_rss_end) {
+            report.add("server_rss_start", static_cast<double>(w.server_rss_start) / 1024.0, "KiB");
+            report.add("server_rss_end", static_cast<double>(w.server_rss_end) / 1024.0, "KiB");
+        }
     }
     runner.stop();
     std::uint64_t disorder = 0;

@@ -89,7 +89,7 @@ void RawSocketLink::flush() {
 }
 
 void RawSocketLink::read() {
-    if (closed_) return;
+    if (closed_ || reading_stopped_) return;
     if (filled_ == in_.size()) in_.resize(in_.size() * 2);
     socket_.async_read_some(
         asio::buffer(in_.data() + filled_, in_.size() - filled_), [this](auto ec, std::size_t n) {

@@ -27,6 +27,7 @@ Report::Report(const Options& o) {
         config_.emplace_back("subscribers", std::to_string(o.subscribers));
         config_.emplace_back("topics", std::to_string(o.topics));
         config_.emplace_back("in_flight", std::to_string(o.in_flight));
+        if (o.stalled) config_.emplace_back("stalled_subscribers", std::to_string(o.stalled));
     } else if (o.command == "connect") {
         config_.emplace_back("concurrency", std::to_string(o.concurrency));
     } else {

@@ -69,7 +69,7 @@ void WebSocketLink::flush() {
 }
 
 void WebSocketLink::read() {
-    if (closed_) return;
+    if (closed_ || reading_stopped_) return;
     ws_.async_read(in_, [this](auto ec, std::size_t) {
         if (ec) return fail(ec == websocket::error::closed ? "closed by peer" : ec.message());
         const auto data = in_.cdata();
