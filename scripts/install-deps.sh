@@ -11,6 +11,7 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev   # Beast/Asio/JSON 1.81
   libmsgpuck-dev                    # MessagePack (see README: why not msgpack-cxx)
+  libssl-dev                        # OpenSSL 3: authentication (HMAC, PBKDF2, Ed25519), TLS
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-autobahn python3-msgpack  # interop peer (tests/interop)

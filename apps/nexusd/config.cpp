@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -97,6 +98,100 @@ nexus::wamp::MatchPolicy parse_match(Section& s, std::string_view key) {
     return *policy;
 }
 
+// Iterates a list member of `s`, giving each element's path and object.
+template <class Fn>
+void for_each_object(Section& s, std::string_view key, const std::string& expected,
+                     std::vector<std::string>& unknown, Fn fn) {
+    const json::value* list = s.get(key);
+    if (!list) return;
+    if (!list->is_array()) s.fail(key, expected);
+    std::size_t i = 0;
+    for (const json::value& item : list->as_array()) {
+        const std::string item_path = s.qualified(key) + "[" + std::to_string(i++) + "]";
+        Section section(as_object(&item, item_path), item_path, unknown);
+        fn(section);
+    }
+}
+
+bool is_hex_key(const std::string& key) {
+    return key.size() == 64 && key.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
+// "principals": [{authid, authrole, ticket, wampcra, cryptosign}]. Error
+// messages name keys, never the secrets' values.
+nexus::router::Principal parse_principal(Section& p, std::vector<std::string>& unknown) {
+    nexus::router::Principal principal;
+    p.read("authid", principal.authid);
+    if (principal.authid.empty()) p.fail("authid", "a non-empty string");
+    p.read("authrole", principal.authrole);
+    if (principal.authrole.empty()) p.fail("authrole", "a non-empty string");
+    if (auto* t = p.get("ticket")) {
+        if (!t->is_string() || t->as_string().empty()) p.fail("ticket", "a non-empty string");
+        principal.ticket = std::string(t->as_string());
+    }
+    if (auto* c = p.get("wampcra")) {
+        nexus::router::CraSecret cra;
+        if (c->is_string()) {
+            cra.secret = std::string(c->as_string());
+        } else if (c->is_object()) {
+            const std::string cra_path = p.qualified("wampcra");
+            Section w(c->as_object(), cra_path, unknown);
+            w.read("secret", cra.secret);
+            if (w.get("salt")) {
+                std::string salt;
+                w.read("salt", salt);
+                if (salt.empty()) w.fail("salt", "a non-empty string");
+                cra.salt = std::move(salt);
+            }
+            w.read_unsigned("iterations", cra.iterations, 10'000'000);
+            w.read_unsigned("keylen", cra.keylen, 1024);
+            if (cra.iterations < 1) w.fail("iterations", "a positive integer");
+            if (cra.keylen < 1) w.fail("keylen", "a positive integer");
+        } else {
+            p.fail("wampcra", "a secret string or {secret, salt, iterations, keylen}");
+        }
+        if (cra.secret.empty()) p.fail("wampcra", "a non-empty secret");
+        principal.wampcra = std::move(cra);
+    }
+    p.read("cryptosign", principal.cryptosign_keys);
+    for (const std::string& key : principal.cryptosign_keys)
+        if (!is_hex_key(key))
+            p.fail("cryptosign", "a list of Ed25519 public keys, 64 hex characters each");
+    if (!principal.ticket && !principal.wampcra && principal.cryptosign_keys.empty())
+        p.fail("authid", "a principal with at least one of ticket, wampcra, cryptosign");
+    return principal;
+}
+
+// "roles": [{name, permissions: [{uri, match, allow: {...}, disclose: {...}}]}]
+nexus::router::RolePermissions parse_role(Section& r, std::vector<std::string>& unknown) {
+    nexus::router::RolePermissions role;
+    r.read("name", role.role);
+    if (role.role.empty()) r.fail("name", "the authrole's name (a non-empty string)");
+    for_each_object(
+        r, "permissions", "a list of {uri, match, allow, disclose}", unknown, [&](Section& p) {
+            nexus::router::Permission perm;
+            p.read("uri", perm.uri);
+            perm.match = parse_match(p, "match");
+            if (perm.uri.empty() && perm.match != nexus::wamp::MatchPolicy::prefix)
+                p.fail("uri", "a URI (empty only with match \"prefix\")");
+            if (auto* a = p.get("allow")) {
+                Section allow(as_object(a, p.qualified("allow")), p.qualified("allow"), unknown);
+                allow.read("call", perm.call);
+                allow.read("register", perm.register_);
+                allow.read("publish", perm.publish);
+                allow.read("subscribe", perm.subscribe);
+            }
+            if (auto* d = p.get("disclose")) {
+                Section disclose(as_object(d, p.qualified("disclose")), p.qualified("disclose"),
+                                 unknown);
+                disclose.read("caller", perm.disclose_caller);
+                disclose.read("publisher", perm.disclose_publisher);
+            }
+            role.permissions.push_back(std::move(perm));
+        });
+    return role;
+}
+
 nexus::router::RealmConfig parse_realm(const json::object& o, const std::string& path,
                                        std::vector<std::string>& unknown, bool is_template) {
     Section s(o, path, unknown);
@@ -109,6 +204,27 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     }
     s.read("strict_uri", realm.strict_uri);
     s.read("anonymous_auth", realm.anonymous_auth);
+    s.read("anonymous_authrole", realm.anonymous_authrole);
+    if (realm.anonymous_authrole.empty()) s.fail("anonymous_authrole", "a non-empty string");
+    std::uint64_t auth_timeout = 20;
+    s.read_unsigned("auth_timeout", auth_timeout, 3600);
+    if (auth_timeout == 0) s.fail("auth_timeout", "a positive number of seconds");
+    realm.auth_timeout = std::chrono::seconds(auth_timeout);
+    std::set<std::string> authids;
+    for_each_object(s, "principals", "a list of {authid, authrole, ticket, wampcra, cryptosign}",
+                    unknown, [&](Section& p) {
+                        auto principal = parse_principal(p, unknown);
+                        if (!authids.insert(principal.authid).second)
+                            p.fail("authid", "an authid not used by another principal");
+                        realm.principals.push_back(std::move(principal));
+                    });
+    std::set<std::string> role_names;
+    for_each_object(s, "roles", "a list of {name, permissions}", unknown, [&](Section& r) {
+        auto role = parse_role(r, unknown);
+        if (!role_names.insert(role.role).second)
+            r.fail("name", "a role name not used by another role");
+        realm.roles.push_back(std::move(role));
+    });
     s.read("allow_disclose", realm.allow_disclose);
     s.read("strict_request_ids", realm.strict_request_ids);
     s.read("enable_meta_kill", realm.enable_meta_kill);

@@ -192,7 +192,7 @@ public:
         return {};
     }
 
-    wamp::Status publish(Session& publisher, wamp::Publish&& m) {
+    wamp::Status publish(Session& publisher, wamp::Publish&& m, bool force_disclose) {
         const Object& o = m.options;
         bool ok = true;
         const bool acknowledge = read_bool(o, "acknowledge", false, ok);
@@ -235,12 +235,12 @@ public:
                           "malformed PUBLISH options (acknowledge, exclude_me, disclose_me and "
                           "retain are booleans; exclude/eligible are lists of session ids; "
                           "*_authid/*_authrole are lists of strings)");
-        if (disclose && !realm_.config().allow_disclose)
+        if (disclose && !force_disclose && !realm_.config().allow_disclose)
             return refuse(wamp::errors::option_disallowed_disclose_me,
                           "this realm does not allow publisher disclosure");
 
         Object details;
-        if (disclose) {
+        if (disclose || force_disclose) {
             details.emplace("publisher", publisher.id);
             details.emplace("publisher_authid", publisher.authid);
             details.emplace("publisher_authrole", publisher.authrole);
@@ -558,8 +558,8 @@ wamp::Status Broker::subscribe(Session& s, wamp::Subscribe&& m) {
 wamp::Status Broker::unsubscribe(Session& s, const wamp::Unsubscribe& m) {
     return impl_->unsubscribe(s, m);
 }
-wamp::Status Broker::publish(Session& s, wamp::Publish&& m) {
-    return impl_->publish(s, std::move(m));
+wamp::Status Broker::publish(Session& s, wamp::Publish&& m, bool force_disclose) {
+    return impl_->publish(s, std::move(m), force_disclose);
 }
 void Broker::remove_session(Session& s) { impl_->remove_session(s); }
 std::vector<wamp::Id> Broker::list(wamp::MatchPolicy match) const { return impl_->list(match); }

@@ -31,7 +31,8 @@ public:
 
     wamp::Status subscribe(Session& subscriber, wamp::Subscribe&& message);
     wamp::Status unsubscribe(Session& subscriber, const wamp::Unsubscribe& message);
-    wamp::Status publish(Session& publisher, wamp::Publish&& message);
+    /// `force_disclose`: an authorization rule discloses the publisher to subscribers.
+    wamp::Status publish(Session& publisher, wamp::Publish&& message, bool force_disclose = false);
 
     /// The session left: drop its subscriptions (no UNSUBSCRIBED is sent).
     void remove_session(Session& session);

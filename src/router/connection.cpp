@@ -1,5 +1,9 @@
 #include "router/connection.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
 #include <nexus/wamp/uris.hpp>
 
 #include "router/realm.hpp"
@@ -43,7 +47,9 @@ void ConnectionImpl::abort_session(std::string_view reason, std::string message)
         std::lock_guard lock(mutex_);
         if (state_ == State::closed) return;
         state_ = State::closed;
+        auth_ = {};
     }
+    cancel_auth_deadline();
     wamp::Abort abort;
     abort.reason = std::string(reason);
     if (!message.empty()) abort.details.emplace("message", std::move(message));
@@ -86,6 +92,22 @@ void ConnectionImpl::receive(wamp::Message message) {
         }
         queue_->close();
         return;
+
+    case State::authenticating:
+        if (type == wamp::MessageType::authenticate)
+            return on_authenticate(std::get<wamp::Authenticate>(std::move(message)));
+        if (type == wamp::MessageType::abort) {
+            {
+                std::lock_guard lock(mutex_);
+                state_ = State::closed;
+                auth_ = {};
+            }
+            cancel_auth_deadline();
+            queue_->close();
+            return;
+        }
+        return protocol_violation(std::string(wamp::message_name(type)) +
+                                  " received while authenticating");
 
     case State::goodbye_sent:
         // We said GOODBYE; only the answer (or an ABORT) matters now.
@@ -151,18 +173,168 @@ void ConnectionImpl::on_hello(wamp::Hello&& hello) {
         queue_->close();
         return;
     }
-    auto& opened = std::get<RouterImpl::Opened>(outcome);
+    if (auto* opened = std::get_if<RouterImpl::Opened>(&outcome))
+        return join(std::move(opened->realm), std::move(opened->session),
+                    std::move(opened->welcome));
+
+    auto& pending = std::get<RouterImpl::Authenticating>(outcome);
+    std::shared_ptr<AuthAttempt> attempt;
+    try {
+        attempt = pending.authenticator->begin(pending.request);
+    } catch (const std::exception& e) {
+        router->log(RouterLogLevel::error, "authenticator " +
+                                               std::string(pending.authenticator->method()) +
+                                               " failed: " + e.what());
+    }
+    if (!attempt)
+        return abort_session(wamp::errors::authentication_failed, "authentication failed");
+    const auto timeout = pending.realm->config().auth_timeout;
+    std::uint64_t round = 0;
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::awaiting_hello) return; // disconnected meanwhile
+        state_ = State::authenticating;
+        round = ++auth_rounds_;
+        auth_ = PendingAuth{std::move(pending.realm),
+                            std::move(pending.authenticator),
+                            attempt,
+                            std::move(pending.request),
+                            round,
+                            false};
+    }
+    start_auth_deadline(timeout, round);
+    try {
+        attempt->start(reply_for(round));
+    } catch (const std::exception& e) {
+        on_auth_step(round, Rejection{std::string("authenticator threw: ") + e.what()});
+    }
+}
+
+AuthReply ConnectionImpl::reply_for(std::uint64_t round) {
+    // Replies may come late, twice, or after the connection is gone: only the
+    // first reply to the current round of a live connection counts.
+    return [weak = weak_from_this(), round](AuthStep step) {
+        if (auto self = weak.lock()) self->on_auth_step(round, std::move(step));
+    };
+}
+
+void ConnectionImpl::start_auth_deadline(std::chrono::milliseconds timeout, std::uint64_t round) {
+    auto router = router_.lock();
+    if (!router) return;
+    std::uint64_t first_round = round;
+    // On a strand of its own so that cancel_auth_deadline() can reach it safely.
+    auto timer = std::make_shared<boost::asio::steady_timer>(
+        boost::asio::make_strand(router->executor()), timeout);
+    {
+        std::lock_guard lock(mutex_);
+        auth_timer_ = timer;
+    }
+    timer->async_wait([weak = weak_from_this(), first_round](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec) return;
+        {
+            std::lock_guard lock(self->mutex_);
+            // Still in the authentication that armed this timer?
+            if (self->state_ != State::authenticating || self->auth_.round < first_round ||
+                first_round <= self->auth_done_round_)
+                return;
+            self->auth_ = {};
+        }
+        if (auto router = self->router_.lock())
+            router->log(RouterLogLevel::info,
+                        "authentication timed out (" + self->transport_.peer + ")");
+        self->abort_session(wamp::errors::authentication_failed,
+                            "authentication was not completed in time");
+    });
+}
+
+void ConnectionImpl::cancel_auth_deadline() {
+    std::shared_ptr<boost::asio::steady_timer> timer;
+    {
+        std::lock_guard lock(mutex_);
+        timer = std::move(auth_timer_);
+    }
+    if (timer) boost::asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+}
+
+void ConnectionImpl::on_authenticate(wamp::Authenticate&& authenticate) {
+    std::shared_ptr<AuthAttempt> attempt;
+    std::uint64_t round = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ == State::authenticating && auth_.challenged) {
+            auth_.challenged = false;
+            round = auth_.round = ++auth_rounds_;
+            attempt = auth_.attempt;
+        }
+    }
+    if (!attempt) return protocol_violation("AUTHENTICATE received before a CHALLENGE");
+    try {
+        attempt->respond(authenticate.signature, authenticate.extra, reply_for(round));
+    } catch (const std::exception& e) {
+        on_auth_step(round, Rejection{std::string("authenticator threw: ") + e.what()});
+    }
+}
+
+void ConnectionImpl::on_auth_step(std::uint64_t round, AuthStep step) {
+    auto router = router_.lock();
+    std::shared_ptr<Realm> realm;
+    AuthRequest request;
+    std::string method;
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::authenticating || auth_.round != round || auth_.challenged) return;
+        method = std::string(auth_.authenticator->method());
+        if (auto* challenge = std::get_if<Challenge>(&step)) {
+            auth_.challenged = true;
+            send(wamp::Challenge{method, std::move(challenge->extra)});
+            return;
+        }
+        realm = std::move(auth_.realm);
+        request = std::move(auth_.request);
+        auth_ = {};
+        auth_done_round_ = round;
+    }
+    cancel_auth_deadline();
+    if (auto* rejection = std::get_if<Rejection>(&step)) {
+        if (router)
+            router->log(RouterLogLevel::warning, "realm " + request.realm + ": " + method +
+                                                     " authentication failed (" + transport_.peer +
+                                                     "): " + rejection->log_reason);
+        return abort_session(wamp::errors::authentication_failed, "authentication failed");
+    }
+    if (!router) return abort_session(wamp::close::system_shutdown, "the router is shutting down");
+    Identity identity = std::get<Identity>(std::move(step));
+    if (identity.authmethod.empty()) identity.authmethod = method;
+    auto admitted = router->admit(shared_from_this(), std::move(realm), std::move(request),
+                                  std::move(identity));
+    if (auto* abort = std::get_if<wamp::Abort>(&admitted)) {
+        {
+            std::lock_guard lock(mutex_);
+            state_ = State::closed;
+        }
+        send(std::move(*abort));
+        queue_->close();
+        return;
+    }
+    auto& opened = std::get<RouterImpl::Opened>(admitted);
+    join(std::move(opened.realm), std::move(opened.session), std::move(opened.welcome));
+}
+
+void ConnectionImpl::join(std::shared_ptr<Realm> realm, std::shared_ptr<Session> session,
+                          wamp::Welcome welcome) {
+    {
+        std::lock_guard lock(mutex_);
+        if (state_ != State::awaiting_hello && state_ != State::authenticating)
+            return; // disconnected meanwhile
         state_ = State::established;
-        session_ = opened.session;
-        realm_ = opened.realm;
+        session_ = session;
+        realm_ = realm;
     }
     // Established before joining, so that a kill or shutdown that sees the
     // new member finds a connection able to say GOODBYE. The realm queues the
     // WELCOME before the session becomes visible, so nothing precedes it.
-    if (!opened.realm->join(opened.session, weak_from_this(), std::move(opened.welcome))) {
+    if (!realm->join(session, weak_from_this(), std::move(welcome))) {
         {
             std::lock_guard lock(mutex_);
             session_.reset();
@@ -175,7 +347,7 @@ void ConnectionImpl::on_hello(wamp::Hello&& hello) {
         std::lock_guard lock(mutex_);
         gone = state_ == State::closed;
     }
-    if (gone) opened.realm->leave(opened.session); // disconnected() raced with the join
+    if (gone) realm->leave(session); // disconnected() raced with the join
 }
 
 void ConnectionImpl::say_goodbye(std::string_view reason, std::string_view message) {
@@ -197,7 +369,9 @@ void ConnectionImpl::disconnected() {
     {
         std::lock_guard lock(mutex_);
         state_ = State::closed;
+        auth_ = {};
     }
+    cancel_auth_deadline();
     queue_->close();
 }
 

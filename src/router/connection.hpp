@@ -1,12 +1,17 @@
 // ConnectionImpl: the session state machine of one transport connection
-// (spec basic/sessions.md, CHECKLIST §5.2): waiting for HELLO, established,
-// router-initiated GOODBYE sent, closed.
+// (spec basic/sessions.md, CHECKLIST §5.2): waiting for HELLO, authenticating
+// (CHALLENGE/AUTHENTICATE rounds), established, router-initiated GOODBYE sent,
+// closed.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <nexus/router/auth.hpp>
 #include <nexus/router/peer.hpp>
 #include <nexus/wamp/message.hpp>
 
@@ -41,9 +46,27 @@ public:
     const TransportInfo& transport() const { return transport_; }
 
 private:
-    enum class State { awaiting_hello, established, goodbye_sent, closed };
+    enum class State { awaiting_hello, authenticating, established, goodbye_sent, closed };
+
+    // An authentication in progress (State::authenticating).
+    struct PendingAuth {
+        std::shared_ptr<Realm> realm;
+        std::shared_ptr<Authenticator> authenticator;
+        std::shared_ptr<AuthAttempt> attempt;
+        AuthRequest request;
+        std::uint64_t round = 0; // which reply we wait for; stale replies carry older rounds
+        bool challenged = false; // CHALLENGE sent: an AUTHENTICATE may come
+    };
 
     void on_hello(wamp::Hello&& hello);
+    void on_authenticate(wamp::Authenticate&& authenticate);
+    /// An authenticator's reply for round `round`.
+    void on_auth_step(std::uint64_t round, AuthStep step);
+    AuthReply reply_for(std::uint64_t round);
+    void start_auth_deadline(std::chrono::milliseconds timeout, std::uint64_t round);
+    void cancel_auth_deadline();
+    void join(std::shared_ptr<Realm> realm, std::shared_ptr<Session> session,
+              wamp::Welcome welcome);
     void abort_session(std::string_view reason, std::string message);
     void protocol_violation(std::string message);
     /// Ends the current session on our side: leaves the realm, forgets it.
@@ -54,10 +77,14 @@ private:
     std::shared_ptr<OutboundQueue> queue_;
     const TransportInfo transport_;
 
-    mutable std::mutex mutex_; // guards the three fields below
+    mutable std::mutex mutex_; // guards the fields below
     State state_ = State::awaiting_hello;
     std::shared_ptr<Session> session_;
     std::shared_ptr<Realm> realm_;
+    PendingAuth auth_;
+    std::uint64_t auth_rounds_ = 0;
+    std::uint64_t auth_done_round_ = 0; // the round that ended the last authentication
+    std::shared_ptr<boost::asio::steady_timer> auth_timer_;
 };
 
 } // namespace nexus::router

@@ -203,7 +203,7 @@ public:
 
     // --- CALL -------------------------------------------------------------------
 
-    wamp::Status call(Session& caller, wamp::Call&& m) {
+    wamp::Status call(Session& caller, wamp::Call&& m, bool force_disclose) {
         const bool progress = flag(m.options, "progress");
         if (progress && !caller.features.caller_progressive_call_invocations)
             return wamp::Failure{"CALL with progress=true from a caller that did not announce "
@@ -223,8 +223,9 @@ public:
         };
         if (!wamp::is_valid_uri(m.procedure, rule()))
             return refuse(wamp::errors::invalid_uri, "invalid procedure \"" + m.procedure + "\"");
+        // An authorization rule may disclose the caller whatever it asked.
         const bool disclose_me = flag(m.options, "disclose_me");
-        if (disclose_me && !realm_.config().allow_disclose)
+        if (disclose_me && !force_disclose && !realm_.config().allow_disclose)
             return refuse(wamp::errors::option_disallowed_disclose_me,
                           "this realm does not allow caller disclosure");
         std::chrono::milliseconds timeout{0};
@@ -268,7 +269,7 @@ public:
         if (reg->match != MatchPolicy::exact) inv.details.emplace("procedure", m.procedure);
         if (call.receive_progress) inv.details.emplace("receive_progress", true);
         if (progress) inv.details.emplace("progress", true);
-        if (disclose_me || target.disclose_caller) {
+        if (disclose_me || force_disclose || target.disclose_caller) {
             inv.details.emplace("caller", caller.id);
             inv.details.emplace("caller_authid", caller.authid);
             inv.details.emplace("caller_authrole", caller.authrole);
@@ -648,7 +649,9 @@ wamp::Status Dealer::register_(Session& s, wamp::Register&& m) {
 wamp::Status Dealer::unregister(Session& s, const wamp::Unregister& m) {
     return impl_->unregister(s, m);
 }
-wamp::Status Dealer::call(Session& s, wamp::Call&& m) { return impl_->call(s, std::move(m)); }
+wamp::Status Dealer::call(Session& s, wamp::Call&& m, bool force_disclose) {
+    return impl_->call(s, std::move(m), force_disclose);
+}
 wamp::Status Dealer::cancel(Session& s, const wamp::Cancel& m) { return impl_->cancel(s, m); }
 wamp::Status Dealer::yield(Session& s, wamp::Yield&& m) { return impl_->yield(s, std::move(m)); }
 wamp::Status Dealer::invocation_error(Session& s, wamp::Error&& m) {

@@ -32,7 +32,8 @@ public:
 
     wamp::Status register_(Session& callee, wamp::Register&& message);
     wamp::Status unregister(Session& callee, const wamp::Unregister& message);
-    wamp::Status call(Session& caller, wamp::Call&& message);
+    /// `force_disclose`: an authorization rule discloses the caller to the callee.
+    wamp::Status call(Session& caller, wamp::Call&& message, bool force_disclose = false);
     wamp::Status cancel(Session& caller, const wamp::Cancel& message);
     /// A YIELD from a callee.
     wamp::Status yield(Session& callee, wamp::Yield&& message);

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <nexus/wamp/uri.hpp>
+#include <nexus/wamp/uris.hpp>
 
 #include "router/connection.hpp"
 
@@ -44,7 +45,20 @@ private:
 
 Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor)
     : config_(std::move(config)), strand_(boost::asio::make_strand(executor)), broker_(*this),
-      dealer_(*this) {}
+      dealer_(*this) {
+    for (const auto& a : config_.authenticators)
+        if (a) authenticators_.emplace(std::string(a->method()), a);
+    // emplace keeps an embedder's authenticator over the built-in one.
+    for (auto&& a : {make_ticket_authenticator(config_.principals),
+                     make_wampcra_authenticator(config_.principals),
+                     make_cryptosign_authenticator(config_.principals)})
+        if (a) authenticators_.emplace(std::string(a->method()), a);
+}
+
+std::shared_ptr<Authenticator> Realm::authenticator(std::string_view method) const {
+    auto it = authenticators_.find(method);
+    return it == authenticators_.end() ? nullptr : it->second;
+}
 
 Realm::~Realm() = default;
 
@@ -115,18 +129,35 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
         [&](auto&& m) -> wamp::Status {
             using M = std::decay_t<decltype(m)>;
             if constexpr (std::is_same_v<M, wamp::Subscribe>) {
+                if (!authorized(s, Action::subscribe, m.topic, m.options, M::type, m.request))
+                    return {};
                 return broker_.subscribe(s, std::move(m));
             } else if constexpr (std::is_same_v<M, wamp::Unsubscribe>) {
                 return broker_.unsubscribe(s, m);
             } else if constexpr (std::is_same_v<M, wamp::Publish>) {
-                return broker_.publish(s, std::move(m));
+                auto a = authorize(s, Action::publish, m.topic, m.options);
+                if (!a.allowed) {
+                    // Without acknowledge a publisher hears nothing back, not even this.
+                    if (auto it = m.options.find("acknowledge");
+                        it != m.options.end() && it->second == wamp::Value(true))
+                        deny(s, M::type, m.request, Action::publish, m.topic);
+                    return {};
+                }
+                return broker_.publish(s, std::move(m), a.disclose);
             } else if constexpr (std::is_same_v<M, wamp::Register>) {
+                if (!authorized(s, Action::register_, m.procedure, m.options, M::type, m.request))
+                    return {};
                 return dealer_.register_(s, std::move(m));
             } else if constexpr (std::is_same_v<M, wamp::Unregister>) {
                 return dealer_.unregister(s, m);
             } else if constexpr (std::is_same_v<M, wamp::Call>) {
+                auto a = authorize(s, Action::call, m.procedure, m.options);
+                if (!a.allowed) {
+                    deny(s, M::type, m.request, Action::call, m.procedure);
+                    return {};
+                }
                 if (wamp::is_reserved_uri(m.procedure) && meta_call(s, m)) return {};
-                return dealer_.call(s, std::move(m));
+                return dealer_.call(s, std::move(m), a.disclose);
             } else if constexpr (std::is_same_v<M, wamp::Cancel>) {
                 return dealer_.cancel(s, m);
             } else if constexpr (std::is_same_v<M, wamp::Yield>) {
@@ -142,6 +173,40 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
             }
         },
         std::move(message));
+}
+
+Authorization Realm::authorize(const Session& s, Action action, std::string_view uri,
+                               const wamp::Object& options) {
+    if (!config_.authorizer && config_.roles.empty()) return {true, false};
+    const SessionIdentity who{s.id,       config_.uri,  s.authid,
+                              s.authrole, s.authmethod, s.authprovider};
+    if (config_.authorizer) {
+        try {
+            return config_.authorizer->authorize(who, action, uri, options);
+        } catch (const std::exception&) {
+            return {}; // fail closed
+        }
+    }
+    return authorize_by_roles(config_.roles, who, action, uri);
+}
+
+bool Realm::authorized(Session& s, Action action, std::string_view uri, const wamp::Object& options,
+                       wamp::MessageType request_type, wamp::Id request) {
+    if (authorize(s, action, uri, options).allowed) return true;
+    deny(s, request_type, request, action, uri);
+    return false;
+}
+
+void Realm::deny(Session& s, wamp::MessageType request_type, wamp::Id request, Action action,
+                 std::string_view uri) {
+    wamp::Error e;
+    e.request_type = request_type;
+    e.request = request;
+    e.error = std::string(wamp::errors::not_authorized);
+    e.payload = wamp::Payload(wamp::Array{wamp::Value(
+        "session " + std::to_string(s.id) + " (authrole \"" + s.authrole + "\") may not " +
+        std::string(action_name(action)) + " \"" + std::string(uri) + "\"")});
+    s.send(std::move(e));
 }
 
 void Realm::close(std::string_view reason, std::string_view message) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +37,10 @@ public:
 
     const std::string& uri() const { return config_.uri; }
 
+    /// The realm's authenticator for `method`, or nullptr. Thread-safe
+    /// (fixed at construction).
+    std::shared_ptr<Authenticator> authenticator(std::string_view method) const;
+
     /// Queues `welcome` to the session and adds it; false if the realm is closed.
     bool join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
               wamp::Welcome welcome);
@@ -64,12 +69,21 @@ private:
     };
 
     wamp::Status check_request_id(Session& session, const wamp::Message& message);
+    /// The realm's authorizer, else its roles, else "allowed".
+    Authorization authorize(const Session& s, Action action, std::string_view uri,
+                            const wamp::Object& options);
+    /// authorize(), answering a denial with ERROR wamp.error.not_authorized.
+    bool authorized(Session& s, Action action, std::string_view uri, const wamp::Object& options,
+                    wamp::MessageType request_type, wamp::Id request);
+    void deny(Session& s, wamp::MessageType request_type, wamp::Id request, Action action,
+              std::string_view uri);
     /// Answers a CALL to one of the router's own wamp.* procedures (meta_api.cpp);
     /// false if `procedure` is not one of them.
     bool meta_call(Session& caller, wamp::Call& call);
     void remove_locked(Session& session);
 
     const RealmConfig config_;
+    std::map<std::string, std::shared_ptr<Authenticator>, std::less<>> authenticators_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     mutable std::mutex mutex_;
     std::unordered_map<wamp::Id, Member> members_;

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <nexus/router/router.hpp>
 #include <nexus/wamp/features.hpp>
 #include <nexus/wamp/uri.hpp>
@@ -66,7 +68,7 @@ std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
     return created;
 }
 
-std::variant<RouterImpl::Opened, wamp::Abort>
+std::variant<RouterImpl::Opened, RouterImpl::Authenticating, wamp::Abort>
 RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hello&& hello) {
     {
         std::lock_guard lock(mutex_);
@@ -83,45 +85,83 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
     auto realm = find_realm(hello.realm);
     if (!realm) return make_abort(wamp::errors::no_such_realm, "no realm \"" + hello.realm + "\"");
 
-    // Authentication: anonymous for now (issue: authentication adds the
-    // other methods behind this same point).
-    const wamp::Value* methods = nullptr;
-    if (auto it = hello.details.find("authmethods"); it != hello.details.end())
-        methods = &it->second;
-    bool wants_anonymous = true;
-    if (methods && methods->is_array() && !methods->as_array().empty()) {
-        wants_anonymous = false;
-        for (const wamp::Value& m : methods->as_array())
-            if (m.if_string() && *m.if_string() == "anonymous") wants_anonymous = true;
-    }
-    if (!wants_anonymous || !realm->config().anonymous_auth)
-        return make_abort(wamp::errors::no_matching_auth_method,
-                          "none of the offered authentication methods is available on this realm");
-
-    const wamp::Id id = wamp::random_id();
-    auto session = std::make_shared<Session>(id, hello.realm, conn->queue());
-    session->authmethod = "anonymous";
-    session->authprovider = "static";
-    session->authrole = "anonymous";
+    AuthRequest request;
+    request.realm = hello.realm;
+    request.session = wamp::random_id();
     if (auto it = hello.details.find("authid"); it != hello.details.end() && it->second.is_string())
-        session->authid = it->second.as_string();
-    else
-        session->authid = std::to_string(id);
+        request.authid = it->second.as_string();
+    if (auto it = hello.details.find("authextra");
+        it != hello.details.end() && it->second.is_object())
+        request.authextra = it->second.as_object();
+    request.transport = conn->transport();
+
+    // The client's methods in its order of preference; none listed means
+    // anonymous (as the Go nexus and autobahn do).
+    std::vector<std::string> methods;
+    if (auto it = hello.details.find("authmethods");
+        it != hello.details.end() && it->second.is_array())
+        for (const wamp::Value& m : it->second.as_array())
+            if (m.if_string()) methods.push_back(*m.if_string());
+    if (methods.empty()) methods.push_back("anonymous");
+    request.hello_details = std::move(hello.details);
+
+    for (const std::string& method : methods) {
+        if (method == "anonymous") {
+            if (!realm->config().anonymous_auth) continue;
+            Identity identity;
+            identity.authid =
+                request.authid.empty() ? std::to_string(request.session) : request.authid;
+            identity.authrole = realm->config().anonymous_authrole;
+            identity.authmethod = "anonymous";
+            identity.authprovider = "static";
+            auto admitted = admit(conn, std::move(realm), std::move(request), std::move(identity));
+            if (auto* opened = std::get_if<Opened>(&admitted)) return std::move(*opened);
+            return std::get<wamp::Abort>(std::move(admitted));
+        }
+        if (auto authenticator = realm->authenticator(method))
+            return Authenticating{std::move(realm), std::move(authenticator), std::move(request)};
+    }
+    return make_abort(wamp::errors::no_auth_method,
+                      "none of the offered authentication methods is available on this realm");
+}
+
+std::variant<RouterImpl::Opened, wamp::Abort>
+RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<Realm> realm,
+                  AuthRequest request, Identity identity) {
+    const RealmConfig& rc = realm->config();
+    if (!rc.authorizer && !rc.roles.empty() &&
+        std::none_of(rc.roles.begin(), rc.roles.end(),
+                     [&](const RolePermissions& r) { return r.role == identity.authrole; })) {
+        log(RouterLogLevel::warning, "realm " + rc.uri + ": authid \"" + identity.authid +
+                                         "\" has authrole \"" + identity.authrole +
+                                         "\", which the realm does not define");
+        return make_abort(wamp::errors::no_such_role, "the authrole \"" + identity.authrole +
+                                                          "\" does not exist on this realm");
+    }
+    const wamp::Id id = request.session;
+    auto session = std::make_shared<Session>(id, request.realm, conn->queue());
+    session->authid = std::move(identity.authid);
+    session->authrole = std::move(identity.authrole);
+    session->authmethod = std::move(identity.authmethod);
+    session->authprovider = std::move(identity.authprovider);
+    session->authextra = std::move(identity.authextra);
     session->transport = conn->transport();
-    session->features = parse_peer_features(hello.details);
-    session->hello_details = std::move(hello.details);
+    session->features = parse_peer_features(request.hello_details);
+    session->hello_details = std::move(request.hello_details);
 
     wamp::Welcome welcome;
     welcome.session = id;
     welcome.details = {
         {"roles", wamp::Value(router_roles())},
         {"agent", config_.agent},
-        {"realm", hello.realm},
+        {"realm", request.realm},
         {"authid", session->authid},
         {"authrole", session->authrole},
         {"authmethod", session->authmethod},
         {"authprovider", session->authprovider},
     };
+    if (!session->authextra.empty())
+        welcome.details.emplace("authextra", wamp::Value(session->authextra));
     return Opened{std::move(realm), std::move(session), std::move(welcome)};
 }
 

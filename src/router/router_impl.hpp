@@ -9,6 +9,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <nexus/router/auth.hpp>
 #include <nexus/router/config.hpp>
 #include <nexus/router/peer.hpp>
 #include <nexus/wamp/message.hpp>
@@ -28,10 +29,28 @@ public:
         std::shared_ptr<Session> session;
         wamp::Welcome welcome;
     };
-    /// Finds the realm and authenticates `hello`: the session to join (not yet
-    /// joined) with its WELCOME, or the ABORT to send.
-    std::variant<Opened, wamp::Abort> open_session(const std::shared_ptr<ConnectionImpl>& conn,
-                                                   wamp::Hello&& hello);
+    /// The HELLO needs an authentication exchange with `authenticator`.
+    struct Authenticating {
+        std::shared_ptr<Realm> realm;
+        std::shared_ptr<Authenticator> authenticator;
+        AuthRequest request;
+    };
+    /// Finds the realm and picks the authentication method for `hello`: the
+    /// session to join (anonymous: not yet joined) with its WELCOME, an
+    /// authentication to run, or the ABORT to send.
+    std::variant<Opened, Authenticating, wamp::Abort>
+    open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hello&& hello);
+
+    /// The session to join once authentication gave `identity`, or the ABORT
+    /// (e.g. an authrole the realm does not know).
+    std::variant<Opened, wamp::Abort> admit(const std::shared_ptr<ConnectionImpl>& conn,
+                                            std::shared_ptr<Realm> realm, AuthRequest request,
+                                            Identity identity);
+
+    boost::asio::any_io_executor executor() const { return executor_; }
+    void log(RouterLogLevel level, std::string_view message) const {
+        if (config_.logger) config_.logger(level, message);
+    }
 
     bool add_realm(RealmConfig realm);
     bool remove_realm(const std::string& uri);

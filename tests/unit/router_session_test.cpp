@@ -152,7 +152,7 @@ TEST_F(Session, AuthmethodsWithoutAnonymousAreRefused) {
     TestClient& c = client();
     c.send(hello("realm1", {{"authmethods", wamp::Value{"ticket"}},
                             {"roles", wamp::Object{{"caller", wamp::Object{}}}}}));
-    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::no_matching_auth_method);
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::no_auth_method);
 }
 
 TEST_F(Session, RemovedRealmClosesItsSessions) {

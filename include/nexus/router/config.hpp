@@ -1,12 +1,18 @@
 // Router and realm configuration (the in-memory form of nexusd's config file).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <nexus/router/auth.hpp>
+#include <nexus/router/authorizer.hpp>
 #include <nexus/wamp/uri.hpp>
 
 namespace nexus::router {
@@ -25,6 +31,23 @@ struct RealmConfig {
     bool strict_uri = false;
     /// Sessions may join without authentication (authmethod "anonymous").
     bool anonymous_auth = true;
+    /// The authrole of anonymous sessions.
+    std::string anonymous_authrole = "anonymous";
+
+    /// Principals for the built-in ticket, wampcra and cryptosign authenticators.
+    std::vector<Principal> principals;
+    /// Further authenticators (your own); one for a method the built-ins also
+    /// have replaces the built-in.
+    std::vector<std::shared_ptr<Authenticator>> authenticators;
+    /// A client that does not finish authenticating in this time gets ABORT.
+    std::chrono::milliseconds auth_timeout{std::chrono::seconds(20)};
+
+    /// Static permissions per authrole. Empty: every joined session may do
+    /// everything (unless `authorizer` is set). Not empty: a session whose
+    /// authrole is not listed cannot join (ABORT wamp.error.no_such_role).
+    std::vector<RolePermissions> roles;
+    /// Decides instead of `roles` when set.
+    std::shared_ptr<Authorizer> authorizer;
     /// Honour disclose_me from callers and publishers. When false such a
     /// request is refused with wamp.error.option_disallowed.disclose_me.
     bool allow_disclose = true;
@@ -48,6 +71,12 @@ enum class OverflowPolicy {
     disconnect,
 };
 
+enum class RouterLogLevel { debug, info, warning, error };
+/// Receives the router's own log lines (authentication failures, sessions
+/// killed, ...). Called from any thread, possibly under a realm lock: write
+/// and return. Never given secrets.
+using RouterLogger = std::function<void(RouterLogLevel, std::string_view)>;
+
 struct RouterConfig {
     std::vector<RealmConfig> realms;
     /// When set, a HELLO for an unknown realm creates the realm from this
@@ -58,6 +87,8 @@ struct RouterConfig {
     OverflowPolicy overflow = OverflowPolicy::drop_events;
     /// WELCOME.Details.agent
     std::string agent = "nexus-cpp";
+    /// Empty: the router logs nothing.
+    RouterLogger logger;
 };
 
 } // namespace nexus::router

@@ -1,0 +1,237 @@
+// The built-in authenticators over statically configured principals:
+// ticket (advanced/authentication_ticket.md), WAMP-CRA with optional salted
+// secrets (authentication_cra.md) and WAMP-Cryptosign (authentication_cryptosign.md).
+//
+// An unknown authid is not refused at HELLO: it gets a challenge like anyone
+// and fails at AUTHENTICATE, so probing cannot tell which authids exist.
+#include <algorithm>
+
+#include <nexus/router/auth.hpp>
+#include <nexus/serialize/serializer.hpp>
+
+#include "router/auth/crypto.hpp"
+#include "router/timestamp.hpp"
+
+namespace nexus::router {
+
+namespace {
+
+using auth::Bytes;
+
+const Principal* find_principal(const std::vector<Principal>& principals, std::string_view authid) {
+    auto it = std::find_if(principals.begin(), principals.end(),
+                           [&](const Principal& p) { return p.authid == authid; });
+    return it == principals.end() ? nullptr : &*it;
+}
+
+Identity identity_of(const Principal& p, std::string_view method) {
+    Identity id;
+    id.authid = p.authid;
+    id.authrole = p.authrole;
+    id.authmethod = std::string(method);
+    id.authprovider = "static";
+    return id;
+}
+
+// --- ticket ------------------------------------------------------------------
+
+class TicketAttempt final : public AuthAttempt {
+public:
+    TicketAttempt(const Principal* principal, std::string authid)
+        : principal_(principal), authid_(std::move(authid)) {}
+
+    void start(AuthReply reply) override { reply(Challenge{}); }
+
+    void respond(const std::string& signature, const wamp::Object&, AuthReply reply) override {
+        if (!principal_ || !principal_->ticket)
+            return reply(Rejection{"ticket: unknown authid \"" + authid_ + "\""});
+        if (!auth::constant_time_equal(signature, *principal_->ticket))
+            return reply(Rejection{"ticket: wrong ticket for \"" + authid_ + "\""});
+        reply(identity_of(*principal_, "ticket"));
+    }
+
+private:
+    const Principal* principal_;
+    std::string authid_;
+};
+
+// --- WAMP-CRA ----------------------------------------------------------------
+
+std::string json_text(const wamp::Value& value) {
+    std::string out;
+    // Encoding a string/int object cannot fail.
+    (void)serialize::encode_value_into(wamp::Format::json, value, out);
+    return out;
+}
+
+class CraAttempt final : public AuthAttempt {
+public:
+    CraAttempt(const Principal* principal, const AuthRequest& request)
+        : principal_(principal), request_(request) {}
+
+    void start(AuthReply reply) override {
+        // The challenge is a JSON object serialised to a string; `session`
+        // must equal the id WELCOME will carry (authentication_cra.md).
+        challenge_ = json_text(wamp::Value{{"authid", request_.authid},
+                                           {"authrole", principal_ ? principal_->authrole : "user"},
+                                           {"authmethod", "wampcra"},
+                                           {"authprovider", "static"},
+                                           {"nonce", auth::to_base64(auth::random_bytes(24))},
+                                           {"timestamp", format_timestamp(now_ms())},
+                                           {"session", request_.session}});
+        wamp::Object extra{{"challenge", challenge_}};
+        if (principal_ && principal_->wampcra && principal_->wampcra->salt) {
+            const CraSecret& s = *principal_->wampcra;
+            extra.emplace("salt", *s.salt);
+            extra.emplace("iterations", static_cast<std::int64_t>(s.iterations));
+            extra.emplace("keylen", static_cast<std::int64_t>(s.keylen));
+        }
+        reply(Challenge{std::move(extra)});
+    }
+
+    void respond(const std::string& signature, const wamp::Object&, AuthReply reply) override {
+        if (!principal_ || !principal_->wampcra)
+            return reply(Rejection{"wampcra: unknown authid \"" + request_.authid + "\""});
+        const CraSecret& s = *principal_->wampcra;
+        std::string key = s.secret;
+        if (s.salt) {
+            // The HMAC key is the base64 text of the PBKDF2-derived key.
+            key = auth::to_base64(auth::pbkdf2_sha256(s.secret, *s.salt, s.iterations, s.keylen));
+        }
+        const std::string expected = auth::to_base64(auth::hmac_sha256(key, challenge_));
+        if (!auth::constant_time_equal(signature, expected))
+            return reply(Rejection{"wampcra: wrong signature from \"" + request_.authid + "\""});
+        reply(identity_of(*principal_, "wampcra"));
+    }
+
+private:
+    const Principal* principal_;
+    AuthRequest request_;
+    std::string challenge_;
+};
+
+// --- Cryptosign --------------------------------------------------------------
+
+class CryptosignAttempt final : public AuthAttempt {
+public:
+    CryptosignAttempt(const std::vector<Principal>& principals, const AuthRequest& request)
+        : principals_(principals), request_(request) {}
+
+    void start(AuthReply reply) override {
+        const wamp::Value* binding = nullptr;
+        if (auto it = request_.authextra.find("channel_binding"); it != request_.authextra.end())
+            binding = &it->second;
+        if (binding && !binding->is_null())
+            // We cannot compute a channel id without TLS; accepting the
+            // request unbound would silently weaken what the client asked for.
+            return reply(Rejection{"cryptosign: channel binding requested, not available"});
+        const std::string* pubkey = nullptr;
+        if (auto it = request_.authextra.find("pubkey"); it != request_.authextra.end())
+            pubkey = it->second.if_string();
+        if (!pubkey) return reply(Rejection{"cryptosign: HELLO.authextra.pubkey missing"});
+        pubkey_ = *pubkey;
+        std::transform(pubkey_.begin(), pubkey_.end(), pubkey_.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        challenge_ = auth::random_bytes(32);
+        reply(Challenge{wamp::Object{{"challenge", auth::to_hex(challenge_)},
+                                     {"channel_binding", wamp::Value()}}});
+    }
+
+    void respond(const std::string& signature, const wamp::Object&, AuthReply reply) override {
+        const Principal* principal = owner_of_key();
+        if (!principal)
+            return reply(Rejection{"cryptosign: public key not known for authid \"" +
+                                   request_.authid + "\""});
+        // hex(signature[64] || signed message[32]); the signed message must be
+        // *our* challenge, or a signature captured elsewhere could be replayed.
+        auto bytes = auth::from_hex(signature);
+        if (!bytes || bytes->size() != 96)
+            return reply(Rejection{"cryptosign: signature is not 96 bytes of hex"});
+        const Bytes sig(bytes->begin(), bytes->begin() + 64);
+        const Bytes signed_message(bytes->begin() + 64, bytes->end());
+        if (signed_message != challenge_)
+            return reply(Rejection{"cryptosign: signed message is not the challenge sent"});
+        auto key = auth::from_hex(pubkey_);
+        if (!key || !auth::ed25519_verify(*key, sig, challenge_))
+            return reply(Rejection{"cryptosign: bad signature for \"" + principal->authid + "\""});
+        Identity id = identity_of(*principal, "cryptosign");
+        id.authextra = wamp::Object{{"pubkey", pubkey_}};
+        reply(std::move(id));
+    }
+
+private:
+    // The principal that owns the presented key; with an authid in HELLO it
+    // must be that principal's key (spec: authid optional for cryptosign).
+    const Principal* owner_of_key() const {
+        for (const Principal& p : principals_) {
+            if (!request_.authid.empty() && p.authid != request_.authid) continue;
+            for (const std::string& k : p.cryptosign_keys) {
+                std::string lower = k;
+                std::transform(lower.begin(), lower.end(), lower.begin(),
+                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                if (lower == pubkey_) return &p;
+            }
+        }
+        return nullptr;
+    }
+
+    const std::vector<Principal>& principals_;
+    AuthRequest request_;
+    std::string pubkey_;
+    Bytes challenge_;
+};
+
+// --- the authenticators --------------------------------------------------------
+
+template <class Make> class StaticAuthenticator final : public Authenticator {
+public:
+    StaticAuthenticator(std::string_view method, std::vector<Principal> principals, Make make)
+        : method_(method), principals_(std::move(principals)), make_(std::move(make)) {}
+    std::string_view method() const override { return method_; }
+    std::unique_ptr<AuthAttempt> begin(const AuthRequest& request) override {
+        return make_(principals_, request);
+    }
+
+private:
+    std::string_view method_;
+    std::vector<Principal> principals_;
+    Make make_;
+};
+
+template <class Has, class Make>
+std::shared_ptr<Authenticator> make_static(std::string_view method,
+                                           std::vector<Principal> principals, Has has, Make make) {
+    std::erase_if(principals, [&](const Principal& p) { return !has(p); });
+    if (principals.empty()) return nullptr;
+    return std::make_shared<StaticAuthenticator<Make>>(method, std::move(principals),
+                                                       std::move(make));
+}
+
+} // namespace
+
+std::shared_ptr<Authenticator> make_ticket_authenticator(std::vector<Principal> principals) {
+    return make_static(
+        "ticket", std::move(principals), [](const Principal& p) { return p.ticket.has_value(); },
+        [](const std::vector<Principal>& all, const AuthRequest& r) {
+            return std::make_unique<TicketAttempt>(find_principal(all, r.authid), r.authid);
+        });
+}
+
+std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal> principals) {
+    return make_static(
+        "wampcra", std::move(principals), [](const Principal& p) { return p.wampcra.has_value(); },
+        [](const std::vector<Principal>& all, const AuthRequest& r) {
+            return std::make_unique<CraAttempt>(find_principal(all, r.authid), r);
+        });
+}
+
+std::shared_ptr<Authenticator> make_cryptosign_authenticator(std::vector<Principal> principals) {
+    return make_static(
+        "cryptosign", std::move(principals),
+        [](const Principal& p) { return !p.cryptosign_keys.empty(); },
+        [](const std::vector<Principal>& all, const AuthRequest& r) {
+            return std::make_unique<CryptosignAttempt>(all, r);
+        });
+}
+
+} // namespace nexus::router

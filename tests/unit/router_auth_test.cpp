@@ -1,0 +1,433 @@
+// Authentication (spec advanced/authentication*.md): ticket, WAMP-CRA (plain
+// and salted), cryptosign, custom and asynchronous authenticators, deadlines,
+// and every failure path answering with the same ABORT.
+#include "support/auth_helpers.hpp"
+#include "support/router_fixture.hpp"
+
+#include <nexus/serialize/serializer.hpp>
+
+#include <atomic>
+
+namespace nexus::test {
+namespace {
+
+using wamp::Value;
+
+// The spec's cryptosign test vector 1 (advanced/authentication_cryptosign.md).
+constexpr std::string_view vector_private =
+    "4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510";
+constexpr std::string_view vector_challenge =
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+constexpr std::string_view vector_signature = "b32675b221f08593213737bef8240e7c15228b07028e19595294"
+                                              "678c90d11c0cae80a357331bfc5cc9fb71081464e6e7"
+                                              "5013517c2cf067ad566a6b7b728e5d03ffffffffffffffffffff"
+                                              "ffffffffffffffffffffffffffffffffffffffffffff";
+
+struct Logged {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    std::string all() {
+        std::lock_guard lock(mutex);
+        std::string s;
+        for (auto& l : lines)
+            s += l + "\n";
+        return s;
+    }
+};
+
+router::RouterConfig auth_config(std::shared_ptr<Logged> log) {
+    router::RouterConfig config;
+    router::RealmConfig realm;
+    realm.uri = "realm1";
+    realm.anonymous_auth = false;
+    realm.auth_timeout = std::chrono::milliseconds(400);
+    router::Principal joe{"joe", "user", std::string("secret-ticket-123"), std::nullopt, {}};
+    router::Principal peter{"peter",
+                            "user",
+                            std::nullopt,
+                            router::CraSecret{"peter-secret", std::nullopt, 1000, 32},
+                            {}};
+    router::Principal salty{"salty",
+                            "admin",
+                            std::nullopt,
+                            router::CraSecret{"salty-secret", std::string("salt123"), 100, 32},
+                            {}};
+    router::Principal alice{
+        "alice", "admin", std::nullopt, std::nullopt, {Ed25519Key(vector_private).public_hex()}};
+    realm.principals = {joe, peter, salty, alice};
+    config.realms.push_back(realm);
+    config.logger = [log](router::RouterLogLevel, std::string_view line) {
+        std::lock_guard lock(log->mutex);
+        log->lines.emplace_back(line);
+    };
+    return config;
+}
+
+class Auth : public RouterFixture {
+public:
+    Auth() : RouterFixture(auth_config(logged_)) {}
+    static inline std::shared_ptr<Logged> logged_ = std::make_shared<Logged>();
+
+    static wamp::Hello hello(std::vector<std::string> methods, std::string authid,
+                             wamp::Object authextra = {}) {
+        wamp::Hello h;
+        h.realm = "realm1";
+        wamp::Array m;
+        for (auto& s : methods)
+            m.emplace_back(s);
+        h.details = {{"roles", wamp::Object{{"caller", wamp::Object{}}}},
+                     {"authmethods", Value(std::move(m))}};
+        if (!authid.empty()) h.details.emplace("authid", authid);
+        if (!authextra.empty()) h.details.emplace("authextra", Value(std::move(authextra)));
+        return h;
+    }
+
+    static void expect_failed(TestClient& c) {
+        auto abort = c.expect<wamp::Abort>();
+        EXPECT_EQ(abort.reason, wamp::errors::authentication_failed);
+        // Nothing in the ABORT says which part was wrong.
+        EXPECT_EQ(abort.details.at("message"), Value("authentication failed"));
+        EXPECT_TRUE(c.wait_closed());
+    }
+};
+
+TEST_F(Auth, TicketAccepted) {
+    TestClient& c = client();
+    c.send(hello({"ticket"}, "joe"));
+    auto ch = c.expect<wamp::Challenge>();
+    EXPECT_EQ(ch.authmethod, "ticket");
+    c.send(wamp::Authenticate{"secret-ticket-123", {}});
+    auto w = c.expect<wamp::Welcome>();
+    EXPECT_EQ(w.details.at("authid"), Value("joe"));
+    EXPECT_EQ(w.details.at("authrole"), Value("user"));
+    EXPECT_EQ(w.details.at("authmethod"), Value("ticket"));
+    EXPECT_EQ(w.details.at("authprovider"), Value("static"));
+}
+
+TEST_F(Auth, WrongTicketAndUnknownAuthidFailAlike) {
+    TestClient& a = client();
+    a.send(hello({"ticket"}, "joe"));
+    a.expect<wamp::Challenge>();
+    a.send(wamp::Authenticate{"secret-ticket-124", {}});
+    expect_failed(a);
+
+    TestClient& b = client();
+    b.send(hello({"ticket"}, "nobody"));
+    b.expect<wamp::Challenge>(); // an unknown authid is challenged like any other
+    b.send(wamp::Authenticate{"secret-ticket-123", {}});
+    expect_failed(b);
+
+    const std::string log = logged_->all();
+    EXPECT_NE(log.find("wrong ticket for \"joe\""), std::string::npos) << log;
+    EXPECT_EQ(log.find("secret-ticket"), std::string::npos) << "a secret reached the log: " << log;
+}
+
+TEST_F(Auth, FirstOfferedMethodTheRealmHasIsUsed) {
+    TestClient& c = client();
+    c.send(hello({"scram-unknown", "anonymous", "ticket"}, "joe"));
+    EXPECT_EQ(c.expect<wamp::Challenge>().authmethod, "ticket");
+}
+
+TEST_F(Auth, NoUsableMethodIsRefused) {
+    TestClient& a = client();
+    a.send(hello({"anonymous"}, "")); // anonymous is off on this realm
+    EXPECT_EQ(a.expect<wamp::Abort>().reason, wamp::errors::no_auth_method);
+    TestClient& b = client();
+    wamp::Hello h = hello({}, "");
+    h.details.erase("authmethods"); // no methods means anonymous
+    b.send(std::move(h));
+    EXPECT_EQ(b.expect<wamp::Abort>().reason, wamp::errors::no_auth_method);
+}
+
+wamp::Object parse_json_object(const std::string& text) {
+    auto v = serialize::decode_value(wamp::Format::json, text);
+    EXPECT_TRUE(static_cast<bool>(v));
+    return v && v->is_object() ? v->as_object() : wamp::Object{};
+}
+
+TEST_F(Auth, WampcraChallengeAndSignature) {
+    TestClient& c = client();
+    c.send(hello({"wampcra"}, "peter"));
+    auto ch = c.expect<wamp::Challenge>();
+    EXPECT_EQ(ch.authmethod, "wampcra");
+    EXPECT_FALSE(ch.extra.contains("salt"));
+    const std::string challenge = ch.extra.at("challenge").as_string();
+    auto fields = parse_json_object(challenge);
+    EXPECT_EQ(fields.at("authid"), Value("peter"));
+    EXPECT_EQ(fields.at("authmethod"), Value("wampcra"));
+    for (const char* key : {"authrole", "authprovider", "nonce", "timestamp", "session"})
+        EXPECT_TRUE(fields.contains(key)) << key;
+    c.send(wamp::Authenticate{cra_sign("peter-secret", challenge), {}});
+    auto w = c.expect<wamp::Welcome>();
+    // The challenge's session is the one WELCOME gives (authentication_cra.md).
+    EXPECT_EQ(fields.at("session"), Value(w.session));
+    EXPECT_EQ(w.details.at("authmethod"), Value("wampcra"));
+}
+
+TEST_F(Auth, WampcraSaltedSecret) {
+    TestClient& c = client();
+    c.send(hello({"wampcra"}, "salty"));
+    auto ch = c.expect<wamp::Challenge>();
+    EXPECT_EQ(ch.extra.at("salt"), Value("salt123"));
+    EXPECT_EQ(ch.extra.at("iterations"), Value(100));
+    EXPECT_EQ(ch.extra.at("keylen"), Value(32));
+    const std::string key = cra_derive_key("salty-secret", "salt123", 100, 32);
+    c.send(wamp::Authenticate{cra_sign(key, ch.extra.at("challenge").as_string()), {}});
+    auto w = c.expect<wamp::Welcome>();
+    EXPECT_EQ(w.details.at("authrole"), Value("admin"));
+}
+
+TEST_F(Auth, WampcraUnsaltedSignatureForSaltedSecretFails) {
+    TestClient& c = client();
+    c.send(hello({"wampcra"}, "salty"));
+    auto ch = c.expect<wamp::Challenge>();
+    c.send(wamp::Authenticate{cra_sign("salty-secret", ch.extra.at("challenge").as_string()), {}});
+    expect_failed(c);
+}
+
+TEST_F(Auth, CryptosignAccepted) {
+    Ed25519Key key(vector_private);
+    TestClient& c = client();
+    c.send(hello({"cryptosign"}, "alice", {{"pubkey", key.public_hex()}}));
+    auto ch = c.expect<wamp::Challenge>();
+    EXPECT_EQ(ch.authmethod, "cryptosign");
+    const std::string challenge = ch.extra.at("challenge").as_string();
+    EXPECT_EQ(challenge.size(), 64u);
+    EXPECT_TRUE(ch.extra.at("channel_binding").is_null());
+    c.send(wamp::Authenticate{key.sign_challenge(challenge), {}});
+    auto w = c.expect<wamp::Welcome>();
+    EXPECT_EQ(w.details.at("authid"), Value("alice"));
+    EXPECT_EQ(w.details.at("authmethod"), Value("cryptosign"));
+    EXPECT_EQ(w.details.at("authextra").as_object().at("pubkey"), Value(key.public_hex()));
+}
+
+TEST_F(Auth, CryptosignWithoutAuthidFindsThePrincipalByKey) {
+    Ed25519Key key(vector_private);
+    TestClient& c = client();
+    c.send(hello({"cryptosign"}, "", {{"pubkey", key.public_hex()}}));
+    auto ch = c.expect<wamp::Challenge>();
+    c.send(wamp::Authenticate{key.sign_challenge(ch.extra.at("challenge").as_string()), {}});
+    EXPECT_EQ(c.expect<wamp::Welcome>().details.at("authid"), Value("alice"));
+}
+
+TEST_F(Auth, CryptosignReplayedSignatureIsRefused) {
+    // A valid signature by alice's key, but over another challenge (the spec's
+    // test vector): the Go nexus would accept it; we must not.
+    Ed25519Key key(vector_private);
+    TestClient& c = client();
+    c.send(hello({"cryptosign"}, "alice", {{"pubkey", key.public_hex()}}));
+    c.expect<wamp::Challenge>();
+    c.send(wamp::Authenticate{std::string(vector_signature), {}});
+    expect_failed(c);
+    EXPECT_EQ(key.sign_challenge(vector_challenge), vector_signature); // the vector is valid
+}
+
+TEST_F(Auth, CryptosignForgedSignatureIsRefused) {
+    Ed25519Key key(vector_private);
+    TestClient& c = client();
+    c.send(hello({"cryptosign"}, "alice", {{"pubkey", key.public_hex()}}));
+    auto ch = c.expect<wamp::Challenge>();
+    std::string sig = key.sign_challenge(ch.extra.at("challenge").as_string());
+    sig[10] = sig[10] == '0' ? '1' : '0';
+    c.send(wamp::Authenticate{sig, {}});
+    expect_failed(c);
+}
+
+TEST_F(Auth, CryptosignUnknownKeyOrWrongAuthidIsRefused) {
+    Ed25519Key stranger("d511fe78e23934b3dadb52fcd022974b80bd92bccc7c5cf404e46cc0a8a2f5cd");
+    TestClient& a = client();
+    a.send(hello({"cryptosign"}, "alice", {{"pubkey", stranger.public_hex()}}));
+    auto ch = a.expect<wamp::Challenge>();
+    a.send(wamp::Authenticate{stranger.sign_challenge(ch.extra.at("challenge").as_string()), {}});
+    expect_failed(a);
+
+    Ed25519Key key(vector_private);
+    TestClient& b = client();
+    b.send(hello({"cryptosign"}, "joe", {{"pubkey", key.public_hex()}})); // alice's key, joe's name
+    auto ch2 = b.expect<wamp::Challenge>();
+    b.send(wamp::Authenticate{key.sign_challenge(ch2.extra.at("challenge").as_string()), {}});
+    expect_failed(b);
+}
+
+TEST_F(Auth, CryptosignWithoutPubkeyOrWithChannelBindingFails) {
+    TestClient& a = client();
+    a.send(hello({"cryptosign"}, "alice"));
+    expect_failed(a);
+    TestClient& b = client();
+    b.send(hello(
+        {"cryptosign"}, "alice",
+        {{"pubkey", Ed25519Key(vector_private).public_hex()}, {"channel_binding", "tls-unique"}}));
+    expect_failed(b);
+}
+
+TEST_F(Auth, DeadlineAbortsASilentClient) {
+    TestClient& c = client();
+    c.send(hello({"ticket"}, "joe"));
+    c.expect<wamp::Challenge>();
+    auto abort = c.expect<wamp::Abort>(3s); // auth_timeout is 400 ms
+    EXPECT_EQ(abort.reason, wamp::errors::authentication_failed);
+    EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(Auth, OtherMessagesWhileAuthenticatingAreViolations) {
+    TestClient& a = client();
+    a.send(hello({"ticket"}, "joe"));
+    a.expect<wamp::Challenge>();
+    a.send(wamp::Subscribe{1, {}, "com.topic"});
+    EXPECT_EQ(a.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+
+    TestClient& b = client();
+    b.send(wamp::Authenticate{"x", {}}); // before any HELLO
+    EXPECT_EQ(b.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(Auth, ClientAbortWhileAuthenticatingEndsQuietly) {
+    TestClient& c = client();
+    c.send(hello({"ticket"}, "joe"));
+    c.expect<wamp::Challenge>();
+    wamp::Abort bye;
+    bye.reason = "wamp.close.normal";
+    c.send(std::move(bye));
+    EXPECT_TRUE(c.wait_closed());
+    EXPECT_EQ(router().session_count(), 0u);
+}
+
+TEST_F(Auth, VanishingDuringChallengeLeavesNothingBehind) {
+    for (int i = 0; i < 20; ++i) {
+        TestClient& c = client();
+        c.send(hello({"ticket"}, "joe"));
+        c.expect<wamp::Challenge>();
+        c.drop();
+    }
+    TestClient& fresh = client();
+    fresh.send(hello({"ticket"}, "joe"));
+    fresh.expect<wamp::Challenge>();
+    fresh.send(wamp::Authenticate{"secret-ticket-123", {}});
+    fresh.expect<wamp::Welcome>();
+    EXPECT_EQ(router().session_count(), 1u);
+}
+
+// --- custom authenticators -------------------------------------------------------
+
+// Two rounds (a password, then a one-time code), answered from another
+// thread after a delay, as an authenticator asking a backend would.
+class TwoFactor final : public router::Authenticator {
+public:
+    std::string_view method() const override { return "x-2fa"; }
+    std::unique_ptr<router::AuthAttempt> begin(const router::AuthRequest& request) override {
+        class Attempt final : public router::AuthAttempt {
+        public:
+            explicit Attempt(std::string authid) : authid_(std::move(authid)) {}
+            void start(router::AuthReply reply) override {
+                later(std::move(reply), router::Challenge{{{"step", "password"}}});
+            }
+            void respond(const std::string& sig, const wamp::Object&,
+                         router::AuthReply reply) override {
+                if (step_++ == 0) {
+                    if (sig != "pw") return later(std::move(reply), router::Rejection{"bad pw"});
+                    return later(std::move(reply), router::Challenge{{{"step", "otp"}}});
+                }
+                if (sig != "123456") return later(std::move(reply), router::Rejection{"bad otp"});
+                router::Identity id;
+                id.authid = authid_;
+                id.authrole = "user";
+                id.authprovider = "test";
+                id.authextra = {{"factors", 2}};
+                later(std::move(reply), std::move(id));
+            }
+
+        private:
+            static void later(router::AuthReply reply, router::AuthStep step) {
+                std::thread([reply = std::move(reply), step = std::move(step)]() mutable {
+                    std::this_thread::sleep_for(20ms);
+                    reply(std::move(step));
+                    reply(router::Rejection{"a second reply must be ignored"});
+                }).detach();
+            }
+            std::string authid_;
+            int step_ = 0;
+        };
+        return std::make_unique<Attempt>(request.authid);
+    }
+};
+
+class Throwing final : public router::Authenticator {
+public:
+    std::string_view method() const override { return "x-throw"; }
+    std::unique_ptr<router::AuthAttempt> begin(const router::AuthRequest&) override {
+        throw std::runtime_error("backend down");
+    }
+};
+
+router::RouterConfig custom_config() {
+    router::RouterConfig config;
+    router::RealmConfig realm;
+    realm.uri = "realm1";
+    realm.authenticators = {std::make_shared<TwoFactor>(), std::make_shared<Throwing>()};
+    config.realms.push_back(realm);
+    return config;
+}
+
+class CustomAuth : public RouterFixture {
+protected:
+    CustomAuth() : RouterFixture(custom_config()) {}
+};
+
+TEST_F(CustomAuth, TwoRoundsAnsweredAsynchronously) {
+    TestClient& c = client();
+    c.send(Auth::hello({"x-2fa"}, "dora"));
+    EXPECT_EQ(c.expect<wamp::Challenge>().extra.at("step"), Value("password"));
+    c.send(wamp::Authenticate{"pw", {}});
+    EXPECT_EQ(c.expect<wamp::Challenge>().extra.at("step"), Value("otp"));
+    c.send(wamp::Authenticate{"123456", {}});
+    auto w = c.expect<wamp::Welcome>();
+    EXPECT_EQ(w.details.at("authid"), Value("dora"));
+    EXPECT_EQ(w.details.at("authmethod"), Value("x-2fa"));
+    EXPECT_EQ(w.details.at("authprovider"), Value("test"));
+    EXPECT_EQ(w.details.at("authextra").as_object().at("factors"), Value(2));
+    EXPECT_TRUE(c.nothing_for(100ms)); // the ignored second replies sent nothing
+}
+
+TEST_F(CustomAuth, AuthenticateWhileTheAuthenticatorThinksIsAViolation) {
+    TestClient& c = client();
+    c.send(Auth::hello({"x-2fa"}, "dora"));
+    c.expect<wamp::Challenge>();
+    c.send(wamp::Authenticate{"pw", {}});
+    c.send(wamp::Authenticate{"pw", {}}); // no CHALLENGE for it yet
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+TEST_F(CustomAuth, ThrowingAuthenticatorFailsSafely) {
+    TestClient& c = client();
+    c.send(Auth::hello({"x-throw"}, "dora"));
+    Auth::expect_failed(c);
+    // Anonymous still works on this realm.
+    joined();
+}
+
+router::RouterConfig roles_config() {
+    router::RouterConfig config;
+    router::RealmConfig realm;
+    realm.uri = "realm1";
+    realm.principals = {{"joe", "nobody-defines-me", std::string("t"), std::nullopt, {}}};
+    realm.roles = {{"anonymous", {}}};
+    config.realms.push_back(realm);
+    return config;
+}
+
+class AuthRoles : public RouterFixture {
+protected:
+    AuthRoles() : RouterFixture(roles_config()) {}
+};
+
+TEST_F(AuthRoles, AnAuthroleTheRealmDoesNotDefineCannotJoin) {
+    TestClient& c = client();
+    c.send(Auth::hello({"ticket"}, "joe"));
+    c.expect<wamp::Challenge>();
+    c.send(wamp::Authenticate{"t", {}});
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::no_such_role);
+    joined(); // "anonymous" is defined
+}
+
+} // namespace
+} // namespace nexus::test
