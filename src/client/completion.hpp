@@ -33,7 +33,15 @@ public:
                                     boost::asio::execution::outstanding_work.tracked)),
           handler_(std::move(handler)) {}
     Completion(Completion&&) noexcept = default;
-    Completion& operator=(Completion&&) noexcept = default;
+    // Boost 1.81's any_completion_handler move-assignment copies itself into
+    // endless recursion; move-construct and swap instead.
+    Completion& operator=(Completion&& other) noexcept {
+        fallback_ = std::move(other.fallback_);
+        work_ = std::move(other.work_);
+        Handler moved(std::move(other.handler_));
+        handler_.swap(moved);
+        return *this;
+    }
 
     explicit operator bool() const noexcept { return static_cast<bool>(handler_); }
 
@@ -47,7 +55,6 @@ public:
         if (auto slot = cancellation_slot(); slot.is_connected()) slot.clear();
         // The posted handler keeps its executor busy from here on.
         boost::asio::post(fallback_, boost::asio::append(std::move(handler_), std::move(args)...));
-        handler_ = nullptr;
         work_ = {};
     }
 
