@@ -76,6 +76,8 @@ run() { # NAME wampbench-args...
     echo "run-benchmarks: $name failed (see $results/$name.json)" >&2
 }
 
+# First, while the router is fresh: memory per idle session.
+run idle_router idle --sessions "$idle_sessions" --concurrency 200 "${router_rs[@]}" --duration 1 --json
 rpc=(rpc --callers 1 --callees 1 --in-flight 64 --payload 100)
 fanout=(pubsub --publishers 1 --subscribers 1000 --topics 1 --payload 100 --in-flight 8)
 run rpc_router "${rpc[@]}" "${router_rs[@]}" "${timing[@]}"
@@ -94,7 +96,6 @@ run slow_baseline "${slow[@]}" "${router_rs[@]}" "${timing[@]}"
 run slow_stalled "${slow[@]}" --stalled-subscribers 1 "${router_rs[@]}" "${timing[@]}"
 run connect_router connect --concurrency 32 "${router_rs[@]}" --duration 2 --warmup 0.5 --json
 run connect_forwarder connect --concurrency 32 "${fw[@]}" --duration 2 --warmup 0.5 --json
-run idle_router idle --sessions "$idle_sessions" --concurrency 200 "${router_rs[@]}" --duration 1 --json
 
 /usr/bin/python3 - "$results" <<'PY'
 import json, os, sys

@@ -92,17 +92,16 @@ private:
     void tick() {
         if (runner_.phase() >= Phase::drain) return;
         const std::uint64_t delivered = feedback_.delivered.load();
-        if (rate_ == 0 && delivered == last_delivered_ && !window_open()) {
-            if (++stalled_ticks_ >= 200) {
-                forgiven_ = seq_ * fanout_ - delivered;
-                stalled_ticks_ = 0;
-            }
-        } else {
-            stalled_ticks_ = 0;
+        const std::uint64_t now = now_ns();
+        if (rate_ > 0 || delivered != last_delivered_ || window_open()) {
+            progress_ns_ = now;
+        } else if (now - progress_ns_ > 200'000'000) {
+            forgiven_ = seq_ * fanout_ - delivered;
+            progress_ns_ = now;
         }
         last_delivered_ = delivered;
         pump();
-        timer_.expires_after(std::chrono::milliseconds(1));
+        timer_.expires_after(pacing_interval(rate_));
         timer_.async_wait([this](auto ec) {
             if (!ec) tick();
         });
@@ -125,7 +124,7 @@ private:
     std::uint64_t start_ns_ = 0;
     std::uint64_t forgiven_ = 0;
     std::uint64_t last_delivered_ = 0;
-    unsigned stalled_ticks_ = 0;
+    std::uint64_t progress_ns_ = 0; // last time the window moved
 };
 
 class Subscriber final : public Session {

@@ -82,7 +82,7 @@ private:
         stats_.sent.add();
     }
 
-    // Paced mode: every millisecond, send the calls that are due (within the window).
+    // Paced mode: at each tick, send the calls that are due (within the window).
     void tick() {
         if (runner_.phase() >= Phase::drain) return;
         const double elapsed = static_cast<double>(now_ns() - start_ns_) / 1e9;
@@ -90,7 +90,7 @@ private:
         while (seq_ < due && in_flight_ < window_)
             call();
         link().flush();
-        timer_.expires_after(std::chrono::milliseconds(1));
+        timer_.expires_after(pacing_interval(rate_));
         timer_.async_wait([this](auto ec) {
             if (!ec) tick();
         });

@@ -1,5 +1,7 @@
 #include "stamp.hpp"
 
+#include <algorithm>
+
 #include "runner.hpp"
 #include "wire_reader.hpp"
 
@@ -26,6 +28,13 @@ void StampWriter::write(WireWriter& w, const Stamp& s) const {
     w.uint(s.seq);
     w.raw(pad_item_);
     w.end_list();
+}
+
+std::chrono::nanoseconds pacing_interval(double messages_per_second) {
+    using std::chrono::nanoseconds;
+    if (messages_per_second <= 0) return std::chrono::milliseconds(1);
+    const auto ns = static_cast<std::int64_t>(1e9 / messages_per_second);
+    return std::clamp(nanoseconds(ns), nanoseconds(50'000), nanoseconds(1'000'000));
 }
 
 std::optional<Stamp> read_stamp(Format format, std::string_view args) {

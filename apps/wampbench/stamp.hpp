@@ -3,6 +3,7 @@
 // from the payload itself, the same way through a router or the forwarder.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,10 @@ public:
 private:
     std::string pad_item_; // the pre-encoded padding string
 };
+
+/// How often a paced sender (--rate) wakes up: about once per message, but
+/// not more than every 50 us (timer cost) nor less than every 1 ms (bursts).
+std::chrono::nanoseconds pacing_interval(double messages_per_second);
 
 /// Reads the stamp from an encoded arguments list.
 std::optional<Stamp> read_stamp(Format format, std::string_view args);
