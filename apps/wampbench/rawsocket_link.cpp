@@ -13,7 +13,10 @@ using asio::ip::tcp;
 
 namespace {
 constexpr std::size_t header_size = 4;
-constexpr std::size_t initial_buffer = 64 * 1024;
+// Small at first (idle and connect runs hold thousands of links), doubled
+// whenever a read fills it, up to where a larger read stops paying.
+constexpr std::size_t initial_buffer = 4 * 1024;
+constexpr std::size_t adaptive_limit = 256 * 1024;
 enum FrameType : unsigned char { regular = 0, ping = 1, pong = 2 };
 } // namespace
 
@@ -94,8 +97,10 @@ void RawSocketLink::read() {
     socket_.async_read_some(
         asio::buffer(in_.data() + filled_, in_.size() - filled_), [this](auto ec, std::size_t n) {
             if (ec) return fail(ec == asio::error::eof ? "closed by peer" : ec.message());
+            const bool full = filled_ + n == in_.size();
             filled_ += n;
             consume();
+            if (full && in_.size() < adaptive_limit) in_.resize(in_.size() * 2);
             if (handler_) handler_->on_batch_end();
             flush();
             read();
