@@ -149,8 +149,20 @@ print(f"{'what':<{w[0]}}  {'value':>{w[1]}}  {'reference':>{w[2]}}  {'ratio':>{w
 for r in rows:
     print(f"{r[0]:<{w[0]}}  {r[1]:>{w[1]}}  {r[2]:>{w[2]}}  {r[3]:>{w[3]}}  {r[4]:<{w[4]}}  {r[5]}")
 print()
-for n in ("rpc_router", "rpc_forwarder", "fanout_router", "fanout_forwarder"):
-    print(f"{n}: {cpu_text(n)}")
+# CPU time per unit of work moves far less than rates when the machine is shared.
+print("CPU per unit (us of CPU per call / event / session; ratio = forwarder cost / router cost)")
+pairs = [("rpc_router", "rpc_forwarder", "calls_per_s"), ("rpc_router_ws_json", "rpc_forwarder", "calls_per_s"),
+         ("fanout_router", "fanout_forwarder", "events_per_s"),
+         ("fanout_router_ws_json", "fanout_forwarder", "events_per_s"),
+         ("connect_router", "connect_forwarder", "sessions_per_s")]
+def cost(name, key, who):
+    rate, cpu = res(name, key), res(name, who)
+    return None if not rate or cpu is None else cpu / 100.0 / rate * 1e6
+for n, ref, key in pairs:
+    r, f = cost(n, key, "server_cpu"), cost(ref, key, "server_cpu")
+    ratio = "-" if not r or not f else f"{f / r:.0%}"
+    print(f"  {n:<22} server {fmt(r)} us, forwarder {fmt(f)} us ({ratio}); "
+          f"bench {fmt(cost(n, key, 'bench_cpu'))} us; {cpu_text(n)}")
 PY
 
 if [[ ${MICRO:-0} == 1 ]]; then
