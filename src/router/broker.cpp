@@ -165,14 +165,27 @@ public:
         const bool get_retained = read_bool(m.options, "get_retained", false, ok);
 
         Subscription* sub = find(m.topic, match);
+        const bool created = !sub;
         if (!sub) sub = create(std::move(m.topic), match);
         auto& members = sub->subscribers;
-        if (std::find(members.begin(), members.end(), &session) == members.end()) {
+        const bool added = std::find(members.begin(), members.end(), &session) == members.end();
+        if (added) {
             members.push_back(&session);
             by_session_[&session].push_back(sub);
         }
         session.send(wamp::Subscribed{m.request, sub->id});
         if (get_retained) send_retained(session, *sub);
+        const wamp::Id id = sub->id;
+        if (created)
+            realm_.publish_meta("wamp.subscription.on_create", [&] {
+                auto info = *get(id);
+                return wamp::Array{Value(session.id),
+                                   Value{{"id", info.id},
+                                         {"created", info.created},
+                                         {"uri", info.uri},
+                                         {"match", wamp::match_policy_name(info.match)}}};
+            });
+        if (added) meta_membership("wamp.subscription.on_subscribe", session.id, id);
         return {};
     }
 
@@ -187,8 +200,12 @@ public:
         auto& mine = by_session_[&session];
         mine.erase(std::remove(mine.begin(), mine.end(), it->second.get()), mine.end());
         if (mine.empty()) by_session_.erase(&session);
-        if (it->second->subscribers.empty()) destroy(it->second.get());
+        const wamp::Id id = m.subscription;
+        const bool deleted = it->second->subscribers.empty();
+        if (deleted) destroy(it->second.get());
         session.send(wamp::Unsubscribed{m.request, std::nullopt});
+        meta_membership("wamp.subscription.on_unsubscribe", session.id, id);
+        if (deleted) meta_membership("wamp.subscription.on_delete", session.id, id);
         return {};
     }
 
@@ -264,11 +281,26 @@ public:
     void remove_session(Session& session) {
         auto it = by_session_.find(&session);
         if (it == by_session_.end()) return;
+        std::vector<std::pair<wamp::Id, bool>> gone; // (subscription, deleted)
         for (Subscription* sub : it->second) {
             remove_member(*sub, session);
+            gone.emplace_back(sub->id, sub->subscribers.empty());
             if (sub->subscribers.empty()) destroy(sub);
         }
         by_session_.erase(it);
+        for (auto [id, deleted] : gone) {
+            meta_membership("wamp.subscription.on_unsubscribe", session.id, id);
+            if (deleted) meta_membership("wamp.subscription.on_delete", session.id, id);
+        }
+    }
+
+    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
+        bool wanted = false;
+        for_each_match(topic, [&](const Subscription&) { wanted = true; });
+        if (!wanted) return;
+        Audience audience;
+        audience.exclude_me = false;
+        deliver(std::string(topic), wamp::random_id(), {}, wamp::Payload(args()), audience);
     }
 
     // --- meta queries -----------------------------------------------------
@@ -361,6 +393,13 @@ private:
             break;
         }
         by_id_.erase(sub->id);
+    }
+
+    // on_subscribe, on_unsubscribe, on_delete: [session|id, subscription|id]
+    void meta_membership(std::string_view topic, wamp::Id session, wamp::Id subscription) {
+        realm_.publish_meta(topic, [&] {
+            return wamp::Array{Value(session), Value(subscription)};
+        });
     }
 
     static bool remove_member(Subscription& sub, Session& session) {
@@ -562,6 +601,9 @@ wamp::Status Broker::publish(Session& s, wamp::Publish&& m, bool force_disclose)
     return impl_->publish(s, std::move(m), force_disclose);
 }
 void Broker::remove_session(Session& s) { impl_->remove_session(s); }
+void Broker::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
+    impl_->publish_meta(topic, args);
+}
 std::vector<wamp::Id> Broker::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Broker::lookup(std::string_view topic, wamp::MatchPolicy match) const {
     return impl_->lookup(topic, match);

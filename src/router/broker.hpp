@@ -7,6 +7,7 @@
 // for protocol violations, which make the realm abort the session.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ public:
 
     /// The session left: drop its subscriptions (no UNSUBSCRIBED is sent).
     void remove_session(Session& session);
+
+    /// An event from the router itself (meta events), to every subscriber.
+    /// `args` is only called when someone is subscribed.
+    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args);
 
     // Queries for the subscription meta API (spec advanced/meta_api_subscriptions.md).
 

@@ -28,7 +28,7 @@ wamp::Id ConnectionImpl::session_id() const {
     return session_ ? session_->id : 0;
 }
 
-void ConnectionImpl::leave_realm() {
+void ConnectionImpl::leave_realm(bool clean) {
     std::shared_ptr<Session> session;
     std::shared_ptr<Realm> realm;
     {
@@ -38,7 +38,8 @@ void ConnectionImpl::leave_realm() {
         session_.reset();
         realm_.reset();
     }
-    if (realm && session) realm->leave(session);
+    if (realm && session)
+        realm->leave(session, clean ? Realm::Ending::goodbye : Realm::Ending::lost);
 }
 
 void ConnectionImpl::abort_session(std::string_view reason, std::string message) {
@@ -125,7 +126,7 @@ void ConnectionImpl::receive(wamp::Message message) {
 
     switch (type) {
     case wamp::MessageType::goodbye: {
-        leave_realm();
+        leave_realm(true);
         {
             std::lock_guard lock(mutex_);
             if (state_ != State::established) return;
@@ -347,7 +348,7 @@ void ConnectionImpl::join(std::shared_ptr<Realm> realm, std::shared_ptr<Session>
         std::lock_guard lock(mutex_);
         gone = state_ == State::closed;
     }
-    if (gone) realm->leave(session); // disconnected() raced with the join
+    if (gone) realm->leave(session, Realm::Ending::lost); // disconnected() raced with the join
 }
 
 void ConnectionImpl::say_goodbye(std::string_view reason, std::string_view message) {

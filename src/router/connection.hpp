@@ -70,7 +70,7 @@ private:
     void abort_session(std::string_view reason, std::string message);
     void protocol_violation(std::string message);
     /// Ends the current session on our side: leaves the realm, forgets it.
-    void leave_realm();
+    void leave_realm(bool clean = false);
     void send(wamp::Message message);
 
     std::weak_ptr<RouterImpl> router_;

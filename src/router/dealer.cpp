@@ -176,12 +176,24 @@ public:
                                   (reg->invoke != Invoke::single && reg->invoke != invoke
                                        ? " with invoke=" + std::string(invoke_name(reg->invoke))
                                        : std::string()));
-        } else {
-            reg = create(std::move(m.procedure), match, invoke);
         }
+        const bool created = !reg;
+        if (created) reg = create(std::move(m.procedure), match, invoke);
         reg->callees.push_back(Callee{&callee, flag(m.options, "disclose_caller")});
         by_callee_[&callee].push_back(reg->id);
         callee.send(wamp::Registered{m.request, reg->id});
+        const wamp::Id id = reg->id;
+        if (created)
+            realm_.publish_meta("wamp.registration.on_create", [&] {
+                auto info = *get(id);
+                return wamp::Array{Value(callee.id),
+                                   Value{{"id", info.id},
+                                         {"created", info.created},
+                                         {"uri", info.uri},
+                                         {"match", wamp::match_policy_name(info.match)},
+                                         {"invoke", info.invoke}}};
+            });
+        meta_membership("wamp.registration.on_register", callee.id, id);
         return {};
     }
 
@@ -196,8 +208,12 @@ public:
         auto& mine = by_callee_[&callee];
         mine.erase(std::remove(mine.begin(), mine.end(), m.registration), mine.end());
         if (mine.empty()) by_callee_.erase(&callee);
-        if (it->second->callees.empty()) destroy(it->second.get());
+        const wamp::Id id = m.registration;
+        const bool deleted = it->second->callees.empty();
+        if (deleted) destroy(it->second.get());
         callee.send(wamp::Unregistered{m.request, std::nullopt});
+        meta_membership("wamp.registration.on_unregister", callee.id, id);
+        if (deleted) meta_membership("wamp.registration.on_delete", callee.id, id);
         return {};
     }
 
@@ -424,14 +440,20 @@ public:
 
     void remove_session(Session& session) {
         // Its registrations go away.
+        std::vector<std::pair<wamp::Id, bool>> gone; // (registration, deleted)
         if (auto it = by_callee_.find(&session); it != by_callee_.end()) {
             for (wamp::Id id : it->second) {
                 auto reg = registrations_.find(id);
                 if (reg == registrations_.end()) continue;
                 remove_callee(*reg->second, session);
+                gone.emplace_back(id, reg->second->callees.empty());
                 if (reg->second->callees.empty()) destroy(reg->second.get());
             }
             by_callee_.erase(it);
+        }
+        for (auto [id, deleted] : gone) {
+            meta_membership("wamp.registration.on_unregister", session.id, id);
+            if (deleted) meta_membership("wamp.registration.on_delete", session.id, id);
         }
         // Its calls and invocations end.
         std::vector<PendingCall*> affected;
@@ -545,6 +567,13 @@ private:
         }
         }
         return c.front();
+    }
+
+    // on_register, on_unregister, on_delete: [session|id, registration|id]
+    void meta_membership(std::string_view topic, wamp::Id session, wamp::Id registration) {
+        realm_.publish_meta(topic, [&] {
+            return wamp::Array{Value(session), Value(registration)};
+        });
     }
 
     Registration* create(std::string uri, MatchPolicy match, Invoke invoke) {

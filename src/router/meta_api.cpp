@@ -59,6 +59,49 @@ std::optional<wamp::MatchPolicy> match_option(const Array& args) {
 
 } // namespace
 
+Value Realm::describe(const Session& s) {
+    Object transport{
+        {"type", s.transport.type}, {"protocol", s.transport.protocol}, {"peer", s.transport.peer}};
+    return Value{{"session", s.id},
+                 {"authid", s.authid},
+                 {"authrole", s.authrole},
+                 {"authmethod", s.authmethod},
+                 {"authprovider", s.authprovider},
+                 {"transport", Value(std::move(transport))}};
+}
+
+namespace {
+
+// The testament bucket named by kwargs.scope: 0 "detached", 1 "destroyed" (default).
+std::optional<int> testament_scope(const Object& kwargs) {
+    auto it = kwargs.find("scope");
+    if (it == kwargs.end() || it->second.is_null()) return 1;
+    const std::string* s = it->second.if_string();
+    if (s && *s == "detached") return 0;
+    if (s && *s == "destroyed") return 1;
+    return std::nullopt;
+}
+
+// kwargs reason (a URI, default wamp.close.killed) and message of the kill procedures.
+std::optional<std::pair<std::string, std::string>> kill_reason(const Object& kwargs) {
+    std::pair<std::string, std::string> out{std::string(wamp::close::killed), ""};
+    if (auto it = kwargs.find("reason"); it != kwargs.end() && !it->second.is_null()) {
+        const std::string* r = it->second.if_string();
+        if (!r || !wamp::is_valid_uri(*r, wamp::UriRule::loose)) return std::nullopt;
+        out.first = *r;
+    }
+    if (auto it = kwargs.find("message"); it != kwargs.end() && !it->second.is_null()) {
+        const std::string* m = it->second.if_string();
+        if (!m) return std::nullopt;
+        out.second = *m;
+    }
+    return out;
+}
+
+constexpr std::size_t max_testaments_per_scope = 64;
+
+} // namespace
+
 bool Realm::meta_call(Session& caller, wamp::Call& call) {
     const std::string& p = call.procedure;
     const auto by_policy = [](auto&& list) {
@@ -70,16 +113,17 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
         if (args.empty() || args[0].is_null()) return std::nullopt;
         return args[0].to<std::vector<std::string>>();
     };
-    const auto session_details = [](const Session& s) {
-        Object transport{{"type", s.transport.type},
-                         {"protocol", s.transport.protocol},
-                         {"peer", s.transport.peer}};
-        return Value{{"session", s.id},
-                     {"authid", s.authid},
-                     {"authrole", s.authrole},
-                     {"authmethod", s.authmethod},
-                     {"authprovider", s.authprovider},
-                     {"transport", Value(std::move(transport))}};
+    const auto kill_disabled = [] {
+        return MetaError{wamp::errors::not_authorized,
+                         "killing sessions is disabled on this realm (enable_meta_kill)"};
+    };
+    // Sessions other than the caller's own that satisfy `pred`, sorted.
+    const auto members_where = [&](auto&& pred) {
+        std::vector<wamp::Id> ids;
+        for (const auto& [id, m] : members_)
+            if (id != caller.id && pred(*m.session)) ids.push_back(id);
+        std::sort(ids.begin(), ids.end());
+        return ids;
     };
 
     using Handler = std::function<MetaResult(const Array&, const Object&)>;
@@ -114,7 +158,93 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
              if (it == members_.end())
                  return MetaError{wamp::errors::no_such_session,
                                   "no session " + std::to_string(*id)};
-             return Array{session_details(*it->second.session)};
+             return Array{describe(*it->second.session)};
+         }},
+        {"wamp.session.add_testament",
+         [&](const Array& args, const Object& kwargs) -> MetaResult {
+             const std::string* topic = string_argument(args);
+             if (!topic || (args.size() > 1 && !args[1].is_array()) ||
+                 (args.size() > 2 && !args[2].is_object()))
+                 return bad_argument("expected [topic|uri, args|list, kwargs|dict]");
+             auto scope = testament_scope(kwargs);
+             if (!scope) return bad_argument("scope must be \"detached\" or \"destroyed\"");
+             Object options;
+             if (auto it = kwargs.find("publish_options"); it != kwargs.end()) {
+                 if (!it->second.is_object()) return bad_argument("publish_options must be a dict");
+                 options = it->second.as_object();
+             }
+             options.erase("acknowledge"); // nobody is left to hear it
+             if (!wamp::is_valid_uri(*topic, config_.strict_uri ? wamp::UriRule::strict
+                                                                : wamp::UriRule::loose) ||
+                 wamp::is_reserved_uri(*topic))
+                 return MetaError{wamp::errors::invalid_uri, "invalid topic \"" + *topic + "\""};
+             if (!authorize(caller, Action::publish, *topic, options).allowed)
+                 return MetaError{wamp::errors::not_authorized,
+                                  "this session may not publish to \"" + *topic + "\""};
+             auto& bucket = caller.testaments[*scope];
+             if (bucket.size() >= max_testaments_per_scope)
+                 return bad_argument("at most " + std::to_string(max_testaments_per_scope) +
+                                     " testaments per scope");
+             Array event_args = args.size() > 1 ? args[1].as_array() : Array{};
+             Object event_kwargs = args.size() > 2 ? args[2].as_object() : Object{};
+             bucket.push_back({*topic,
+                               wamp::Payload(std::move(event_args), std::move(event_kwargs)),
+                               std::move(options)});
+             return Array{};
+         }},
+        {"wamp.session.flush_testaments",
+         [&](const Array&, const Object& kwargs) -> MetaResult {
+             auto scope = testament_scope(kwargs);
+             if (!scope) return bad_argument("scope must be \"detached\" or \"destroyed\"");
+             caller.testaments[*scope].clear();
+             return Array{};
+         }},
+        {"wamp.session.kill",
+         [&](const Array& args, const Object& kwargs) -> MetaResult {
+             if (!config_.enable_meta_kill) return kill_disabled();
+             auto id = id_argument(args);
+             auto reason = kill_reason(kwargs);
+             if (!id || !reason)
+                 return bad_argument("expected [session|id], kwargs reason|uri, message|string");
+             if (*id == caller.id)
+                 return bad_argument("a session cannot kill itself (say GOODBYE)");
+             if (!members_.contains(*id))
+                 return MetaError{wamp::errors::no_such_session,
+                                  "no session " + std::to_string(*id)};
+             kill_locked({*id}, reason->first, reason->second);
+             return Array{};
+         }},
+        {"wamp.session.kill_by_authid",
+         [&](const Array& args, const Object& kwargs) -> MetaResult {
+             if (!config_.enable_meta_kill) return kill_disabled();
+             const std::string* authid = string_argument(args);
+             auto reason = kill_reason(kwargs);
+             if (!authid || !reason)
+                 return bad_argument("expected [authid|string], kwargs reason|uri, message|string");
+             auto ids = members_where([&](const Session& s) { return s.authid == *authid; });
+             kill_locked(ids, reason->first, reason->second);
+             return Array{ids_value(ids)};
+         }},
+        {"wamp.session.kill_by_authrole",
+         [&](const Array& args, const Object& kwargs) -> MetaResult {
+             if (!config_.enable_meta_kill) return kill_disabled();
+             const std::string* authrole = string_argument(args);
+             auto reason = kill_reason(kwargs);
+             if (!authrole || !reason)
+                 return bad_argument(
+                     "expected [authrole|string], kwargs reason|uri, message|string");
+             auto ids = members_where([&](const Session& s) { return s.authrole == *authrole; });
+             return Array{
+                 static_cast<std::uint64_t>(kill_locked(ids, reason->first, reason->second))};
+         }},
+        {"wamp.session.kill_all",
+         [&](const Array&, const Object& kwargs) -> MetaResult {
+             if (!config_.enable_meta_kill) return kill_disabled();
+             auto reason = kill_reason(kwargs);
+             if (!reason) return bad_argument("kwargs: reason|uri, message|string");
+             auto ids = members_where([](const Session&) { return true; });
+             return Array{
+                 static_cast<std::uint64_t>(kill_locked(ids, reason->first, reason->second))};
          }},
         // --- registrations ---
         {"wamp.registration.list",

@@ -68,21 +68,62 @@ bool Realm::join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl>
     if (closed_) return false;
     session->send(std::move(welcome));
     const wamp::Id id = session->id;
+    const Session& joined = *session;
     members_.insert_or_assign(id, Member{std::move(session), std::move(connection)});
+    publish_meta("wamp.session.on_join", [&] { return wamp::Array{describe(joined)}; });
     return true;
 }
 
-void Realm::remove_locked(Session& session) {
-    broker_.remove_session(session);
-    dealer_.remove_session(session);
-    members_.erase(session.id);
+void Realm::publish_testaments(Session& session, int scope) {
+    for (Session::Testament& t : session.testaments[scope]) {
+        wamp::Publish publish;
+        publish.topic = std::move(t.topic);
+        publish.options = std::move(t.options);
+        publish.payload = std::move(t.payload);
+        // Published as the session itself (its disclosure and black/white
+        // lists apply); any error goes to a session that no longer listens.
+        (void)broker_.publish(session, std::move(publish));
+    }
+    session.testaments[scope].clear();
 }
 
-void Realm::leave(const std::shared_ptr<Session>& session) {
+void Realm::remove_locked(Session& session, Ending ending) {
+    // Testaments go out exactly once: each bucket is emptied as it is published.
+    if (ending == Ending::lost) publish_testaments(session, 0);
+    publish_testaments(session, 1);
+    broker_.remove_session(session);
+    dealer_.remove_session(session);
+    const wamp::Id id = session.id;
+    const std::string authid = session.authid, authrole = session.authrole;
+    members_.erase(id); // may destroy `session`
+    publish_meta("wamp.session.on_leave", [&] {
+        return wamp::Array{wamp::Value(id), wamp::Value(authid), wamp::Value(authrole)};
+    });
+}
+
+void Realm::leave(const std::shared_ptr<Session>& session, Ending ending) {
     std::lock_guard lock(mutex_);
     auto it = members_.find(session->id);
     if (it == members_.end() || it->second.session != session) return;
-    remove_locked(*session);
+    remove_locked(*session, ending);
+}
+
+std::size_t Realm::kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
+                               std::string_view message) {
+    std::size_t killed = 0;
+    for (wamp::Id id : ids) {
+        auto it = members_.find(id);
+        if (it == members_.end()) continue;
+        Member member = it->second; // keeps the session alive through removal
+        remove_locked(*member.session, Ending::killed);
+        if (auto conn = member.connection.lock()) conn->say_goodbye(reason, message);
+        ++killed;
+    }
+    return killed;
+}
+
+void Realm::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
+    broker_.publish_meta(topic, args);
 }
 
 wamp::Status Realm::check_request_id(Session& session, const wamp::Message& message) {
@@ -218,7 +259,7 @@ void Realm::close(std::string_view reason, std::string_view message) {
         for (auto& [id, member] : members_)
             members.push_back(member);
         for (auto& member : members) {
-            remove_locked(*member.session);
+            remove_locked(*member.session, Ending::killed);
             if (auto conn = member.connection.lock()) conn->say_goodbye(reason, message);
         }
     }

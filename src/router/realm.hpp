@@ -44,8 +44,14 @@ public:
     /// Queues `welcome` to the session and adds it; false if the realm is closed.
     bool join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
               wamp::Welcome welcome);
-    /// Removes a session (GOODBYE, ABORT, lost transport). Idempotent.
-    void leave(const std::shared_ptr<Session>& session);
+    /// How a session ended: what its testaments and meta events see.
+    enum class Ending {
+        goodbye, // GOODBYE from the client: "destroyed" testaments
+        lost,    // transport lost, ABORT, protocol violation: "detached", then "destroyed"
+        killed,  // by the router (kill, realm closed): "destroyed"
+    };
+    /// Removes a session. Idempotent.
+    void leave(const std::shared_ptr<Session>& session, Ending ending);
     /// Routes a message of an established session. A Failure is a protocol
     /// violation: the caller aborts the session.
     wamp::Status handle(const std::shared_ptr<Session>& session, wamp::Message&& message);
@@ -61,6 +67,7 @@ public:
     Session* find_session(wamp::Id id) override;
     std::unique_ptr<Timer> run_locked_after(std::chrono::milliseconds delay,
                                             std::function<void()> callback) override;
+    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) override;
 
 private:
     struct Member {
@@ -80,7 +87,13 @@ private:
     /// Answers a CALL to one of the router's own wamp.* procedures (meta_api.cpp);
     /// false if `procedure` is not one of them.
     bool meta_call(Session& caller, wamp::Call& call);
-    void remove_locked(Session& session);
+    void remove_locked(Session& session, Ending ending);
+    void publish_testaments(Session& session, int scope);
+    /// Removes the sessions and tells their connections GOODBYE `reason`.
+    std::size_t kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
+                            std::string_view message);
+    /// The meta API's description of a session (wamp.session.get, on_join).
+    static wamp::Value describe(const Session& s);
 
     const RealmConfig config_;
     std::map<std::string, std::shared_ptr<Authenticator>, std::less<>> authenticators_;

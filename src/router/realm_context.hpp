@@ -13,6 +13,7 @@
 
 #include <nexus/router/config.hpp>
 #include <nexus/wamp/id.hpp>
+#include <nexus/wamp/value.hpp>
 
 namespace nexus::router {
 
@@ -37,6 +38,10 @@ public:
     /// returned timer was cancelled/destroyed or the realm is gone by then.
     virtual std::unique_ptr<Timer> run_locked_after(std::chrono::milliseconds delay,
                                                     std::function<void()> callback) = 0;
+    /// Publishes a meta event (wamp.session.on_join, wamp.subscription.on_create,
+    /// ...) from the router itself; `args` is only called when someone is
+    /// subscribed to `topic`.
+    virtual void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) = 0;
 };
 
 } // namespace nexus::router

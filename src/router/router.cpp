@@ -30,11 +30,13 @@ const wamp::Object& router_roles() {
             .add(wamp::roles::broker,
                  {f::publisher_exclusion, f::publisher_identification,
                   f::subscriber_blackwhite_listing, f::pattern_based_subscription,
-                  f::event_retention, f::event_history, f::payload_passthru_mode})
+                  f::event_retention, f::event_history, f::payload_passthru_mode,
+                  f::subscription_meta_api, f::session_meta_api})
             .add(wamp::roles::dealer,
                  {f::progressive_call_results, f::progressive_call_invocations, f::call_timeout,
                   f::call_canceling, f::caller_identification, f::pattern_based_registration,
-                  f::shared_registration, f::payload_passthru_mode})
+                  f::shared_registration, f::payload_passthru_mode, f::registration_meta_api,
+                  f::session_meta_api, f::testament_meta_api})
             .object();
     return roles;
 }

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nexus/router/outgoing.hpp>
 #include <nexus/router/peer.hpp>
@@ -47,6 +48,15 @@ public:
     wamp::Id next_request_id() { return outgoing_requests_.next(); }
     /// The last id next_request_id() gave out (0 before the first).
     wamp::Id last_request_id() const { return outgoing_requests_.last(); }
+
+    /// Testaments (advanced/pubsub_testament.md), in the order added; guarded
+    /// by the realm lock. [0]: scope "detached", [1]: scope "destroyed".
+    struct Testament {
+        std::string topic;
+        wamp::Payload payload;
+        wamp::Object options;
+    };
+    std::vector<Testament> testaments[2];
 
     /// Highest client request id seen (for strict sequencing and progressive
     /// call invocations, spec rpc_progressive_call_invocations.md).
