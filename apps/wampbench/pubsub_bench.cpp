@@ -107,7 +107,10 @@ private:
         });
     }
 
-    void on_message(std::uint64_t, const ListItems&) override {} // PUBLISHED etc. are not asked for
+    // Publications are not acknowledged; an ERROR means the router refused one.
+    void on_message(std::uint64_t type, const ListItems&) override {
+        if (type == msg::error) stats_.errors.add();
+    }
     void on_lost(std::string_view) override { stats_.lost_links.add(); }
 
     ThreadStats& stats_;

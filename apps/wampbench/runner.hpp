@@ -46,7 +46,7 @@ enum class Phase : int { setup, warmup, measure, drain, stopped };
 struct ThreadStats {
     Histogram latency;  // measured phase only
     Counter sent;       // requests/publications sent, every phase
-    Counter done;       // replies/events received, every phase
+    Counter done;       // replies (RESULT or ERROR) / events received, every phase
     Counter measured;   // replies/events received during the measured phase
     Counter errors;     // ERROR replies and protocol surprises
     Counter lost_links; // connections that ended while in use
