@@ -155,10 +155,29 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    config.router.logger = [](nexus::router::RouterLogLevel level, std::string_view message) {
+        using L = nexus::router::RouterLogLevel;
+        nexusd::log::write(level == L::error     ? nexusd::LogLevel::error
+                           : level == L::warning ? nexusd::LogLevel::warning
+                           : level == L::info    ? nexusd::LogLevel::info
+                                                 : nexusd::LogLevel::debug,
+                           message);
+    };
     boost::asio::io_context io(static_cast<int>(args->threads));
     nexus::router::Router router(io.get_executor(), config.router);
     for (const auto& realm : config.router.realms) {
-        nexusd::log::info("realm " + realm.uri + (realm.anonymous_auth ? " (anonymous)" : ""));
+        std::string methods = realm.anonymous_auth ? "anonymous" : "";
+        for (const auto& p : realm.principals) {
+            for (const auto& [has, name] : {std::pair{p.ticket.has_value(), "ticket"},
+                                            std::pair{p.wampcra.has_value(), "wampcra"},
+                                            std::pair{!p.cryptosign_keys.empty(), "cryptosign"}})
+                if (has && methods.find(name) == std::string::npos)
+                    methods += std::string(methods.empty() ? "" : ", ") + name;
+        }
+        nexusd::log::info("realm " + realm.uri +
+                          " (authentication: " + (methods.empty() ? "none possible" : methods) +
+                          "; " + std::to_string(realm.principals.size()) + " principals, " +
+                          std::to_string(realm.roles.size()) + " roles)");
         for (const std::string& address : {config.rawsocket.tcp_address, config.websocket.address})
             if (realm.anonymous_auth && !address.empty() && !is_loopback(address))
                 nexusd::log::warning("realm " + realm.uri + " allows anonymous sessions on " +

@@ -104,3 +104,60 @@ TEST(NexusdConfig, MissingFileIsAClearError) {
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().message, "/nonexistent/nexus.json: cannot open the configuration file");
 }
+
+TEST(NexusdConfig, PrincipalsAndRoles) {
+    Config c = parse_ok(R"({"router": {"realms": [{
+        "uri": "realm1", "anonymous_auth": false, "anonymous_authrole": "guest", "auth_timeout": 5,
+        "principals": [
+            {"authid": "joe", "authrole": "user", "ticket": "t1"},
+            {"authid": "peter", "authrole": "user", "wampcra": "s1"},
+            {"authid": "salty", "authrole": "user",
+             "wampcra": {"secret": "s2", "salt": "salt123", "iterations": 100, "keylen": 32}},
+            {"authid": "alice", "authrole": "admin",
+             "cryptosign": ["4D57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510"]}],
+        "roles": [
+            {"name": "user", "permissions": [
+                {"uri": "com.app.", "match": "prefix", "allow": {"call": true, "subscribe": true},
+                 "disclose": {"caller": true}}]},
+            {"name": "admin", "permissions": [
+                {"uri": "", "match": "prefix",
+                 "allow": {"call": true, "register": true, "publish": true, "subscribe": true}}]}]
+    }]}})");
+    ASSERT_EQ(c.router.realms.size(), 1u);
+    const auto& r = c.router.realms[0];
+    EXPECT_FALSE(r.anonymous_auth);
+    EXPECT_EQ(r.anonymous_authrole, "guest");
+    EXPECT_EQ(r.auth_timeout, std::chrono::seconds(5));
+    ASSERT_EQ(r.principals.size(), 4u);
+    EXPECT_EQ(r.principals[0].ticket, "t1");
+    EXPECT_EQ(r.principals[1].wampcra->secret, "s1");
+    EXPECT_FALSE(r.principals[1].wampcra->salt);
+    EXPECT_EQ(r.principals[2].wampcra->salt, "salt123");
+    EXPECT_EQ(r.principals[2].wampcra->iterations, 100);
+    EXPECT_EQ(r.principals[3].cryptosign_keys.size(), 1u);
+    ASSERT_EQ(r.roles.size(), 2u);
+    const auto& p = r.roles[0].permissions.at(0);
+    EXPECT_EQ(p.match, nexus::wamp::MatchPolicy::prefix);
+    EXPECT_TRUE(p.call && p.subscribe && !p.publish && !p.register_ && p.disclose_caller);
+}
+
+TEST(NexusdConfig, BadCredentialsNameTheKeyNotTheSecret) {
+    const auto bad = [](std::string principal) {
+        return parse_error(R"({"router": {"realms": [{"uri": "realm1", "principals": [)" +
+                           principal + "]}]}}");
+    };
+    std::string e = bad(R"({"authid": "joe", "authrole": "user"})");
+    EXPECT_NE(e.find("principals[0]"), std::string::npos) << e;
+    e = bad(R"({"authid": "joe", "authrole": "user", "cryptosign": ["abc-not-hex-secret"]})");
+    EXPECT_NE(e.find("principals[0].cryptosign"), std::string::npos) << e;
+    EXPECT_EQ(e.find("abc-not-hex-secret"), std::string::npos) << e;
+    e = bad(
+        R"({"authid": "joe", "authrole": "user", "wampcra": {"secret": "x", "iterations": 0}})");
+    EXPECT_NE(e.find("wampcra.iterations"), std::string::npos) << e;
+    e = bad(R"({"authid": "joe", "authrole": "user", "ticket": "a"},
+               {"authid": "joe", "authrole": "user", "ticket": "b"})");
+    EXPECT_NE(e.find("principals[1].authid"), std::string::npos) << e;
+    e = parse_error(R"({"router": {"realms": [{"uri": "realm1", "roles": [
+        {"name": "user", "permissions": [{"uri": "com.x", "match": "fuzzy"}]}]}]}})");
+    EXPECT_NE(e.find("roles[0].permissions[0].match"), std::string::npos) << e;
+}
