@@ -41,6 +41,11 @@
 namespace nexus::client {
 
 struct JoinOptions {
+    // A declared constructor makes this a non-aggregate: g++ 12 destroys
+    // aggregate temporaries with member initializers twice when they appear
+    // in a co_await expression (e.g. a defaulted options argument).
+    JoinOptions() = default;
+
     /// HELLO.Details.authid (required by ticket and wampcra).
     std::string authid;
     /// Authentication methods in order of preference; none = anonymous.

@@ -58,6 +58,11 @@ public:
 };
 
 struct ConnectOptions {
+    // A declared constructor makes this a non-aggregate: g++ 12 destroys
+    // aggregate temporaries with member initializers twice when they appear
+    // in a co_await expression (e.g. a defaulted options argument).
+    ConnectOptions() = default;
+
     /// The serializer to speak (RawSocket and WebSocket).
     wamp::Format format = wamp::Format::json;
     /// Largest message we accept (announced in the RawSocket handshake).

@@ -46,6 +46,11 @@ struct CallResult {
 };
 
 struct CallOptions {
+    // A declared constructor makes this a non-aggregate: g++ 12 destroys
+    // aggregate temporaries with member initializers twice when they appear
+    // in a co_await expression (e.g. a defaulted options argument).
+    CallOptions() = default;
+
     /// Ask the router to cancel the call after this long (call_timeout).
     std::optional<std::chrono::milliseconds> timeout;
     /// Ask the router to disclose our session to the callee (caller_identification).
@@ -64,6 +69,11 @@ enum class InvokePolicy { single, roundrobin, random, first, last };
 std::string_view invoke_policy_name(InvokePolicy policy) noexcept;
 
 struct RegisterOptions {
+    // A declared constructor makes this a non-aggregate: g++ 12 destroys
+    // aggregate temporaries with member initializers twice when they appear
+    // in a co_await expression (e.g. a defaulted options argument).
+    RegisterOptions() = default;
+
     wamp::MatchPolicy match = wamp::MatchPolicy::exact;
     InvokePolicy invoke = InvokePolicy::single;
     /// Ask the router to disclose callers to us for this registration.
@@ -71,12 +81,22 @@ struct RegisterOptions {
 };
 
 struct SubscribeOptions {
+    // A declared constructor makes this a non-aggregate: g++ 12 destroys
+    // aggregate temporaries with member initializers twice when they appear
+    // in a co_await expression (e.g. a defaulted options argument).
+    SubscribeOptions() = default;
+
     wamp::MatchPolicy match = wamp::MatchPolicy::exact;
     /// Ask for the topic's retained event right after subscribing (event_retention).
     bool get_retained = false;
 };
 
 struct PublishOptions {
+    // A declared constructor makes this a non-aggregate: g++ 12 destroys
+    // aggregate temporaries with member initializers twice when they appear
+    // in a co_await expression (e.g. a defaulted options argument).
+    PublishOptions() = default;
+
     /// Wait for PUBLISHED (or ERROR); otherwise the publish completes once sent.
     bool acknowledge = false;
     /// Leave us out of the receivers (true is the protocol default).
