@@ -4,6 +4,7 @@
 //
 //   auto t = co_await nexus::client::async_connect(ex, "ws://127.0.0.1:8080/ws", {});
 //   auto t = co_await nexus::client::async_connect(ex, "tcp://127.0.0.1:8081", {});
+//   auto t = co_await nexus::client::async_connect(ex, "wss://example.com/ws", {});
 //   auto t = co_await nexus::client::async_connect(ex, "unix:///run/nexus.sock", {});
 //   auto t = nexus::client::connect_local(router, ex);
 #pragma once
@@ -57,6 +58,24 @@ public:
     virtual std::optional<wamp::Format> format() const = 0;
 };
 
+/// TLS for wss:// and tcps://.
+struct TlsOptions {
+    // Non-aggregate on purpose (see ConnectOptions).
+    TlsOptions() = default;
+
+    /// Check the router's certificate chain and that it names the host.
+    bool verify_peer = true;
+    /// PEM file of trusted CAs; empty = the system's default trust store.
+    std::string ca_file;
+    /// Client certificate chain and private key (PEM), for routers that
+    /// authenticate clients by certificate; empty = none.
+    std::string certificate_file;
+    std::string private_key_file;
+    /// The name sent as SNI and checked against the certificate; empty =
+    /// the URL's host (an IP address is checked as an IP address).
+    std::string server_name;
+};
+
 struct ConnectOptions {
     // A declared constructor makes this a non-aggregate: g++ 12 destroys
     // aggregate temporaries with member initializers twice when they appear
@@ -70,6 +89,7 @@ struct ConnectOptions {
     /// Deadline for resolving, connecting and the transport handshake.
     std::chrono::milliseconds timeout{10000};
     serialize::DecodeLimits limits;
+    TlsOptions tls;
 };
 
 /// A transport to `router` in the same process (no sockets, no encoding).
@@ -84,9 +104,10 @@ void start_connect(boost::asio::any_io_executor executor, std::string url, Conne
                    boost::asio::any_completion_handler<ConnectSignature> handler);
 }
 
-/// Opens a transport to `url`: tcp://host:port and unix:///path (RawSocket),
-/// ws://host:port/path (WebSocket). Completes with the connected transport
-/// or a TransportError saying what failed.
+/// Opens a transport to `url`: tcp://host:port, tcps://host:port (TLS) and
+/// unix:///path (RawSocket), ws://host[:port]/path and wss://... (WebSocket).
+/// Completes with the connected transport or a TransportError saying what
+/// failed.
 template <class Token = boost::asio::use_awaitable_t<>>
 auto async_connect(boost::asio::any_io_executor executor, std::string url,
                    ConnectOptions options = {}, Token&& token = {}) {

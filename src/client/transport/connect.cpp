@@ -21,11 +21,12 @@ void start_connect(boost::asio::any_io_executor executor, std::string url, Conne
         [url = std::move(url),
          options = std::move(options)]() -> asio::awaitable<std::shared_ptr<Transport>> {
             const Url u = parse_url(url);
-            if (u.scheme == "tcp" || u.scheme == "unix")
+            if (u.scheme == "tcp" || u.scheme == "tcps" || u.scheme == "unix")
                 co_return co_await connect_rawsocket(u, options);
-            if (u.scheme == "ws") co_return co_await connect_websocket(u, options);
+            if (u.scheme == "ws" || u.scheme == "wss")
+                co_return co_await connect_websocket(u, options);
             throw TransportError("unsupported transport URL scheme \"" + u.scheme +
-                                 "\" (tcp, unix, ws)");
+                                 "\" (tcp, tcps, unix, ws, wss)");
         },
         [done = std::move(done)](std::exception_ptr e, std::shared_ptr<Transport> t) mutable {
             done.complete(e, std::move(t));

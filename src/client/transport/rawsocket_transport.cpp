@@ -1,5 +1,5 @@
-// RawSocket client (advanced/transport_rawsocket.md) over TCP or a Unix
-// socket: the 4-octet handshake, length-prefixed frames, PING -> PONG, and
+// RawSocket client (advanced/transport_rawsocket.md) over TCP, TLS or a
+// Unix socket: the 4-octet handshake, length-prefixed frames, PING -> PONG, and
 // the maximum message lengths announced by both sides.
 #include <array>
 #include <atomic>
@@ -9,6 +9,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,6 +18,7 @@
 #include <nexus/client/error.hpp>
 
 #include "client/transport/connectors.hpp"
+#include "client/transport/tls.hpp"
 
 namespace nexus::client::detail {
 
@@ -56,10 +58,10 @@ template <class Socket>
 class RawSocketTransport final : public Transport,
                                  public std::enable_shared_from_this<RawSocketTransport<Socket>> {
 public:
-    RawSocketTransport(Socket socket, wamp::Format format, std::size_t our_max,
-                       std::size_t peer_max, serialize::DecodeLimits limits)
-        : socket_(std::move(socket)), format_(format), our_max_(our_max), peer_max_(peer_max),
-          limits_(limits) {}
+    RawSocketTransport(std::shared_ptr<asio::ssl::context> tls, Socket socket, wamp::Format format,
+                       std::size_t our_max, std::size_t peer_max, serialize::DecodeLimits limits)
+        : tls_(std::move(tls)), socket_(std::move(socket)), format_(format), our_max_(our_max),
+          peer_max_(peer_max), limits_(limits) {}
 
     void start(MessageHandler on_message, CloseHandler on_close) override {
         asio::post(socket_.get_executor(),
@@ -83,7 +85,7 @@ public:
         if (closed_.exchange(true)) return;
         asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
             error_code ec;
-            self->socket_.close(ec);
+            self->socket_.lowest_layer().close(ec);
         });
     }
 
@@ -154,10 +156,11 @@ private:
     void fail(std::string reason) {
         if (closed_.exchange(true)) return;
         error_code ec;
-        socket_.close(ec);
+        socket_.lowest_layer().close(ec);
         if (on_close_) on_close_(std::move(reason));
     }
 
+    std::shared_ptr<asio::ssl::context> tls_; // outlives socket_ (a TLS stream uses it)
     Socket socket_;
     const wamp::Format format_;
     const std::size_t our_max_;
@@ -183,11 +186,15 @@ std::string handshake_error(std::uint8_t code) {
     }
 }
 
-// Connects and performs the handshake; `socket` is closed by the timer on expiry.
+template <class Socket> struct is_tls : std::false_type {};
+template <class Next> struct is_tls<asio::ssl::stream<Next>> : std::true_type {};
+
+// Connects (TLS handshake included) and performs the RawSocket handshake; `socket` is closed by the
+// timer on expiry.
 template <class Socket, class Endpoint>
-asio::awaitable<std::shared_ptr<Transport>> open(Socket socket, const Endpoint& endpoint,
-                                                 const std::string& what,
-                                                 const ConnectOptions& options) {
+asio::awaitable<std::shared_ptr<Transport>>
+open(Socket socket, const Endpoint& endpoint, const std::string& what,
+     const ConnectOptions& options, std::shared_ptr<asio::ssl::context> tls = {}) {
     asio::steady_timer deadline(socket.get_executor());
     bool timed_out = false;
     // Set when this frame is left, so that a timer handler already queued
@@ -201,10 +208,12 @@ asio::awaitable<std::shared_ptr<Transport>> open(Socket socket, const Endpoint& 
         if (ec || *flag) return;
         timed_out = true;
         error_code ignored;
-        socket.close(ignored);
+        socket.lowest_layer().close(ignored);
     });
     try {
-        co_await socket.async_connect(endpoint, asio::use_awaitable);
+        co_await socket.lowest_layer().async_connect(endpoint, asio::use_awaitable);
+        if constexpr (is_tls<Socket>::value)
+            co_await socket.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
         const std::uint8_t ours = length_exponent(options.max_message_size);
         const std::uint8_t code = wamp::rawsocket_serializer_code(options.format);
         std::array<std::uint8_t, 4> hello{magic, static_cast<std::uint8_t>((ours << 4) | code), 0,
@@ -220,12 +229,12 @@ asio::awaitable<std::shared_ptr<Transport>> open(Socket socket, const Endpoint& 
         if ((reply[1] & 0x0F) != code)
             throw TransportError(what + ": the router answered with another serializer");
         co_return std::make_shared<RawSocketTransport<Socket>>(
-            std::move(socket), options.format, max_frame(ours), max_frame(reply[1] >> 4),
-            options.limits);
+            std::move(tls), std::move(socket), options.format, max_frame(ours),
+            max_frame(reply[1] >> 4), options.limits);
     } catch (const boost::system::system_error& e) {
         deadline.cancel();
         if (timed_out) throw TransportError(what + ": timed out");
-        throw TransportError(what + ": " + e.code().message());
+        throw TransportError(what + ": " + describe_error(e.code()));
     }
 }
 
@@ -239,7 +248,9 @@ asio::awaitable<std::shared_ptr<Transport>> connect_rawsocket(const Url& url,
         co_return co_await open(protocol::socket(executor), protocol::endpoint(url.path),
                                 "unix://" + url.path, options);
     }
-    const std::string what = "tcp://" + url.host + ":" + url.port;
+    const std::string what = url.scheme + "://" + url.host + ":" + url.port;
+    std::shared_ptr<asio::ssl::context> tls;
+    if (url.scheme == "tcps") tls = make_tls_context(options.tls);
     asio::ip::tcp::resolver resolver(executor);
     asio::ip::tcp::resolver::results_type endpoints;
     try {
@@ -251,6 +262,11 @@ asio::awaitable<std::shared_ptr<Transport>> connect_rawsocket(const Url& url,
     std::exception_ptr last;
     for (const auto& entry : endpoints) {
         try {
+            if (tls) {
+                asio::ssl::stream<asio::ip::tcp::socket> stream(executor, *tls);
+                prepare_tls_client(stream.native_handle(), options.tls, url.host);
+                co_return co_await open(std::move(stream), entry.endpoint(), what, options, tls);
+            }
             co_return co_await open(asio::ip::tcp::socket(executor), entry.endpoint(), what,
                                     options);
         } catch (const TransportError&) {

@@ -1,4 +1,5 @@
-// WebSocket client (RFC 6455, basic/building_blocks.md) on Boost.Beast: the
+// WebSocket client (RFC 6455, basic/building_blocks.md) on Boost.Beast, plain
+// or over TLS: the
 // wamp.2.<serializer> subprotocol, one WAMP message per WebSocket message,
 // text frames for JSON and binary frames for MessagePack and CBOR.
 #include <atomic>
@@ -10,11 +11,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <nexus/client/error.hpp>
 
 #include "client/transport/connectors.hpp"
+#include "client/transport/tls.hpp"
 
 namespace nexus::client::detail {
 
@@ -25,18 +29,21 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-using Stream = websocket::stream<beast::tcp_stream>;
+using PlainStream = websocket::stream<beast::tcp_stream>;
+using TlsStream = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
+template <class Stream>
 class WebSocketTransport final : public Transport,
-                                 public std::enable_shared_from_this<WebSocketTransport> {
+                                 public std::enable_shared_from_this<WebSocketTransport<Stream>> {
 public:
-    WebSocketTransport(Stream stream, wamp::Format format, serialize::DecodeLimits limits)
-        : ws_(std::move(stream)), format_(format), limits_(limits) {
+    WebSocketTransport(std::shared_ptr<asio::ssl::context> tls, Stream stream, wamp::Format format,
+                       serialize::DecodeLimits limits)
+        : tls_(std::move(tls)), ws_(std::move(stream)), format_(format), limits_(limits) {
         ws_.binary(format_ != wamp::Format::json);
     }
 
     void start(MessageHandler on_message, CloseHandler on_close) override {
-        asio::post(ws_.get_executor(), [self = shared_from_this(), m = std::move(on_message),
+        asio::post(ws_.get_executor(), [self = this->shared_from_this(), m = std::move(on_message),
                                         c = std::move(on_close)]() mutable {
             self->on_message_ = std::move(m);
             self->on_close_ = std::move(c);
@@ -49,7 +56,7 @@ public:
         auto bytes = serialize::encode(format_, message);
         if (!bytes) return; // e.g. a NaN for JSON: the router could not take it
         asio::post(ws_.get_executor(),
-                   [self = shared_from_this(),
+                   [self = this->shared_from_this(),
                     b = std::make_shared<std::string>(std::move(*bytes))]() mutable {
                        self->queue_.push_back(std::move(b));
                        self->write_more();
@@ -58,7 +65,7 @@ public:
 
     void close() override {
         if (closed_.exchange(true)) return;
-        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
             // A polite close frame, bounded in time, then the socket.
             beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(2));
             self->ws_.async_close(websocket::close_code::normal, [self](error_code) {
@@ -73,7 +80,7 @@ public:
 
 private:
     void read() {
-        ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
+        ws_.async_read(buffer_, [self = this->shared_from_this()](error_code ec, std::size_t) {
             self->on_read(ec);
         });
     }
@@ -96,7 +103,7 @@ private:
         if (writing_ || queue_.empty() || closed_) return;
         writing_ = true;
         ws_.async_write(asio::buffer(*queue_.front()),
-                        [self = shared_from_this()](error_code ec, std::size_t) {
+                        [self = this->shared_from_this()](error_code ec, std::size_t) {
                             self->writing_ = false;
                             self->queue_.pop_front();
                             if (ec) return self->fail("write failed: " + ec.message());
@@ -110,6 +117,7 @@ private:
         if (on_close_) on_close_(std::move(reason));
     }
 
+    std::shared_ptr<asio::ssl::context> tls_; // outlives ws_ (a TLS stream uses it)
     Stream ws_;
     const wamp::Format format_;
     const serialize::DecodeLimits limits_;
@@ -122,20 +130,21 @@ private:
     bool writing_ = false;
 };
 
-} // namespace
-
-asio::awaitable<std::shared_ptr<Transport>> connect_websocket(const Url& url,
-                                                              const ConnectOptions& options) {
+// Connects `ws` (plain or TLS) and performs the upgrade; throws TransportError.
+template <class Stream>
+asio::awaitable<void> upgrade(Stream& ws, const Url& url, const ConnectOptions& options,
+                              const std::string& what) {
     auto executor = co_await asio::this_coro::executor;
-    const std::string what = url.scheme + "://" + url.host + ":" + url.port + url.path;
     const std::string subprotocol(wamp::websocket_subprotocol(options.format));
-    Stream ws(executor);
     try {
         asio::ip::tcp::resolver resolver(executor);
         auto endpoints = co_await resolver.async_resolve(url.host, url.port, asio::use_awaitable);
-        // tcp_stream's expiry bounds connecting and the upgrade together.
+        // tcp_stream's expiry bounds connecting and both handshakes together.
         beast::get_lowest_layer(ws).expires_after(options.timeout);
         co_await beast::get_lowest_layer(ws).async_connect(endpoints, asio::use_awaitable);
+        if constexpr (!std::is_same_v<Stream, PlainStream>)
+            co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                                     asio::use_awaitable);
         ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
             req.set(beast::http::field::user_agent, "nexus-cpp-client");
             req.set(beast::http::field::sec_websocket_protocol, subprotocol);
@@ -151,12 +160,31 @@ asio::awaitable<std::shared_ptr<Transport>> connect_websocket(const Url& url,
             throw TransportError(what + ": the router did not accept subprotocol " + subprotocol);
     } catch (const boost::system::system_error& e) {
         if (e.code() == beast::error::timeout) throw TransportError(what + ": timed out");
-        throw TransportError(what + ": " + e.code().message());
+        throw TransportError(what + ": " + describe_error(e.code()));
     }
     beast::get_lowest_layer(ws).expires_never();
     // Beast's client defaults: no idle timeout, but a bounded closing handshake.
     ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-    co_return std::make_shared<WebSocketTransport>(std::move(ws), options.format, options.limits);
+}
+
+} // namespace
+
+asio::awaitable<std::shared_ptr<Transport>> connect_websocket(const Url& url,
+                                                              const ConnectOptions& options) {
+    auto executor = co_await asio::this_coro::executor;
+    const std::string what = url.scheme + "://" + url.host + ":" + url.port + url.path;
+    if (url.scheme == "wss") {
+        auto tls = make_tls_context(options.tls);
+        TlsStream ws(executor, *tls);
+        prepare_tls_client(ws.next_layer().native_handle(), options.tls, url.host);
+        co_await upgrade(ws, url, options, what);
+        co_return std::make_shared<WebSocketTransport<TlsStream>>(std::move(tls), std::move(ws),
+                                                                  options.format, options.limits);
+    }
+    PlainStream ws(executor);
+    co_await upgrade(ws, url, options, what);
+    co_return std::make_shared<WebSocketTransport<PlainStream>>(nullptr, std::move(ws),
+                                                                options.format, options.limits);
 }
 
 } // namespace nexus::client::detail
