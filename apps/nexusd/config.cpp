@@ -218,6 +218,25 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
                             p.fail("authid", "an authid not used by another principal");
                         realm.principals.push_back(std::move(principal));
                     });
+    if (auto* d = s.get("dynamic_authenticator")) {
+        const std::string d_path = s.qualified("dynamic_authenticator");
+        Section da(as_object(d, d_path), d_path, unknown);
+        nexus::router::DynamicAuthenticatorConfig dyn;
+        da.read("procedure", dyn.procedure);
+        if (!nexus::wamp::is_valid_uri(dyn.procedure, nexus::wamp::UriRule::loose))
+            da.fail("procedure", "the URI of the procedure that authenticates");
+        da.read("methods", dyn.methods);
+        if (dyn.methods.empty())
+            da.fail("methods", "a non-empty list of \"ticket\", \"wampcra\", \"cryptosign\"");
+        for (const std::string& m : dyn.methods)
+            if (m != "ticket" && m != "wampcra" && m != "cryptosign")
+                da.fail("methods", "a list of \"ticket\", \"wampcra\", \"cryptosign\"");
+        std::uint64_t timeout = 5;
+        da.read_unsigned("timeout", timeout, 600);
+        if (timeout == 0) da.fail("timeout", "a positive number of seconds");
+        dyn.timeout = std::chrono::seconds(timeout);
+        realm.dynamic_authenticator = std::move(dyn);
+    }
     std::set<std::string> role_names;
     for_each_object(s, "roles", "a list of {name, permissions}", unknown, [&](Section& r) {
         auto role = parse_role(r, unknown);

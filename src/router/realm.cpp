@@ -8,6 +8,7 @@
 #include <nexus/wamp/uri.hpp>
 #include <nexus/wamp/uris.hpp>
 
+#include "router/auth/dynamic_authenticator.hpp"
 #include "router/connection.hpp"
 
 namespace nexus::router {
@@ -44,10 +45,22 @@ private:
 } // namespace
 
 Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor)
-    : config_(std::move(config)), strand_(boost::asio::make_strand(executor)), broker_(*this),
-      dealer_(*this) {
+    : config_(std::move(config)),
+      internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
+      strand_(boost::asio::make_strand(executor)), broker_(*this), dealer_(*this) {
     for (const auto& a : config_.authenticators)
         if (a) authenticators_.emplace(std::string(a->method()), a);
+    if (config_.dynamic_authenticator) {
+        // Attempts only run while their connection holds this realm, so `this` outlives them.
+        ProcedureCaller call = [this](const std::string& procedure, wamp::Array args,
+                                      std::chrono::milliseconds timeout,
+                                      std::function<void(const wamp::Message&)> done) {
+            call_internal(procedure, std::move(args), timeout, std::move(done));
+        };
+        for (const std::string& method : config_.dynamic_authenticator->methods)
+            authenticators_.emplace(
+                method, make_dynamic_authenticator(method, *config_.dynamic_authenticator, call));
+    }
     // emplace keeps an embedder's authenticator over the built-in one.
     for (auto&& a : {make_ticket_authenticator(config_.principals),
                      make_wampcra_authenticator(config_.principals),
@@ -120,6 +133,27 @@ std::size_t Realm::kill_locked(const std::vector<wamp::Id>& ids, std::string_vie
         ++killed;
     }
     return killed;
+}
+
+void Realm::call_internal(const std::string& procedure, wamp::Array args,
+                          std::chrono::milliseconds timeout,
+                          std::function<void(const wamp::Message&)> done) {
+    std::lock_guard lock(mutex_);
+    wamp::Call call;
+    call.request = internal_->expect_answer(std::move(done));
+    call.procedure = procedure;
+    call.options = {{"timeout", static_cast<std::uint64_t>(timeout.count())}};
+    call.payload = wamp::Payload(std::move(args));
+    if (closed_) {
+        // Answer as the dealer would: nobody can be reached in a closed realm.
+        wamp::Error e;
+        e.request_type = wamp::MessageType::call;
+        e.request = call.request;
+        e.error = std::string(wamp::errors::canceled);
+        internal_->session().send(std::move(e));
+        return;
+    }
+    (void)dealer_.call(internal_->session(), std::move(call));
 }
 
 void Realm::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {

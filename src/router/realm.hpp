@@ -23,6 +23,7 @@
 
 #include "router/broker.hpp"
 #include "router/dealer.hpp"
+#include "router/internal_caller.hpp"
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
 
@@ -95,7 +96,13 @@ private:
     /// The meta API's description of a session (wamp.session.get, on_join).
     static wamp::Value describe(const Session& s);
 
+    /// Calls a procedure of this realm as the router (see internal_caller.hpp).
+    void call_internal(const std::string& procedure, wamp::Array args,
+                       std::chrono::milliseconds timeout,
+                       std::function<void(const wamp::Message&)> done);
+
     const RealmConfig config_;
+    std::unique_ptr<InternalCaller> internal_;
     std::map<std::string, std::shared_ptr<Authenticator>, std::less<>> authenticators_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     mutable std::mutex mutex_;

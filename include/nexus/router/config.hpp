@@ -39,6 +39,9 @@ struct RealmConfig {
     /// Further authenticators (your own); one for a method the built-ins also
     /// have replaces the built-in.
     std::vector<std::shared_ptr<Authenticator>> authenticators;
+    /// Methods decided by a WAMP procedure (see auth.hpp); an authenticator in
+    /// `authenticators` for the same method takes precedence, built-ins do not.
+    std::optional<DynamicAuthenticatorConfig> dynamic_authenticator;
     /// A client that does not finish authenticating in this time gets ABORT.
     std::chrono::milliseconds auth_timeout{std::chrono::seconds(20)};
 

@@ -9,6 +9,7 @@
 #include <nexus/router/auth.hpp>
 #include <nexus/serialize/serializer.hpp>
 
+#include "router/auth/attempts.hpp"
 #include "router/auth/crypto.hpp"
 #include "router/timestamp.hpp"
 
@@ -35,10 +36,14 @@ Identity identity_of(const Principal& p, std::string_view method) {
 
 // --- ticket ------------------------------------------------------------------
 
+std::optional<Principal> copy_of(const Principal* p) {
+    return p ? std::optional<Principal>(*p) : std::nullopt;
+}
+
 class TicketAttempt final : public AuthAttempt {
 public:
-    TicketAttempt(const Principal* principal, std::string authid)
-        : principal_(principal), authid_(std::move(authid)) {}
+    TicketAttempt(std::optional<Principal> principal, std::string authid)
+        : principal_(std::move(principal)), authid_(std::move(authid)) {}
 
     void start(AuthReply reply) override { reply(Challenge{}); }
 
@@ -51,7 +56,7 @@ public:
     }
 
 private:
-    const Principal* principal_;
+    std::optional<Principal> principal_;
     std::string authid_;
 };
 
@@ -66,8 +71,8 @@ std::string json_text(const wamp::Value& value) {
 
 class CraAttempt final : public AuthAttempt {
 public:
-    CraAttempt(const Principal* principal, const AuthRequest& request)
-        : principal_(principal), request_(request) {}
+    CraAttempt(std::optional<Principal> principal, const AuthRequest& request)
+        : principal_(std::move(principal)), request_(request) {}
 
     void start(AuthReply reply) override {
         // The challenge is a JSON object serialised to a string; `session`
@@ -105,7 +110,7 @@ public:
     }
 
 private:
-    const Principal* principal_;
+    std::optional<Principal> principal_;
     AuthRequest request_;
     std::string challenge_;
 };
@@ -115,7 +120,7 @@ private:
 class CryptosignAttempt final : public AuthAttempt {
 public:
     CryptosignAttempt(const std::vector<Principal>& principals, const AuthRequest& request)
-        : principals_(principals), request_(request) {}
+        : principals_(&principals), request_(request) {}
 
     void start(AuthReply reply) override {
         const wamp::Value* binding = nullptr;
@@ -129,16 +134,16 @@ public:
         if (auto it = request_.authextra.find("pubkey"); it != request_.authextra.end())
             pubkey = it->second.if_string();
         if (!pubkey) return reply(Rejection{"cryptosign: HELLO.authextra.pubkey missing"});
-        pubkey_ = *pubkey;
-        std::transform(pubkey_.begin(), pubkey_.end(), pubkey_.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        pubkey_ = lower(*pubkey);
+        principal_ = copy_of(owner_of_key());
+        principals_ = nullptr; // not used past start(): the attempt may outlive them
         challenge_ = auth::random_bytes(32);
         reply(Challenge{wamp::Object{{"challenge", auth::to_hex(challenge_)},
                                      {"channel_binding", wamp::Value()}}});
     }
 
     void respond(const std::string& signature, const wamp::Object&, AuthReply reply) override {
-        const Principal* principal = owner_of_key();
+        const Principal* principal = principal_ ? &*principal_ : nullptr;
         if (!principal)
             return reply(Rejection{"cryptosign: public key not known for authid \"" +
                                    request_.authid + "\""});
@@ -163,21 +168,24 @@ private:
     // The principal that owns the presented key; with an authid in HELLO it
     // must be that principal's key (spec: authid optional for cryptosign).
     const Principal* owner_of_key() const {
-        for (const Principal& p : principals_) {
+        for (const Principal& p : *principals_) {
             if (!request_.authid.empty() && p.authid != request_.authid) continue;
-            for (const std::string& k : p.cryptosign_keys) {
-                std::string lower = k;
-                std::transform(lower.begin(), lower.end(), lower.begin(),
-                               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-                if (lower == pubkey_) return &p;
-            }
+            for (const std::string& k : p.cryptosign_keys)
+                if (lower(k) == pubkey_) return &p;
         }
         return nullptr;
     }
 
-    const std::vector<Principal>& principals_;
+    static std::string lower(std::string s) {
+        std::transform(s.begin(), s.end(), s.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        return s;
+    }
+
+    const std::vector<Principal>* principals_;
     AuthRequest request_;
     std::string pubkey_;
+    std::optional<Principal> principal_;
     Bytes challenge_;
 };
 
@@ -209,11 +217,21 @@ std::shared_ptr<Authenticator> make_static(std::string_view method,
 
 } // namespace
 
+std::unique_ptr<AuthAttempt> make_wampcra_attempt(Principal principal, const AuthRequest& request) {
+    return std::make_unique<CraAttempt>(std::move(principal), request);
+}
+
+std::unique_ptr<AuthAttempt> make_cryptosign_attempt(const std::vector<Principal>& principals,
+                                                     const AuthRequest& request) {
+    return std::make_unique<CryptosignAttempt>(principals, request);
+}
+
 std::shared_ptr<Authenticator> make_ticket_authenticator(std::vector<Principal> principals) {
     return make_static(
         "ticket", std::move(principals), [](const Principal& p) { return p.ticket.has_value(); },
         [](const std::vector<Principal>& all, const AuthRequest& r) {
-            return std::make_unique<TicketAttempt>(find_principal(all, r.authid), r.authid);
+            return std::make_unique<TicketAttempt>(copy_of(find_principal(all, r.authid)),
+                                                   r.authid);
         });
 }
 
@@ -221,7 +239,7 @@ std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal>
     return make_static(
         "wampcra", std::move(principals), [](const Principal& p) { return p.wampcra.has_value(); },
         [](const std::vector<Principal>& all, const AuthRequest& r) {
-            return std::make_unique<CraAttempt>(find_principal(all, r.authid), r);
+            return std::make_unique<CraAttempt>(copy_of(find_principal(all, r.authid)), r);
         });
 }
 

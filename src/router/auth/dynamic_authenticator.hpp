@@ -1,0 +1,22 @@
+// The dynamic authenticator (see DynamicAuthenticatorConfig in auth.hpp).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <nexus/router/auth.hpp>
+#include <nexus/wamp/message.hpp>
+
+namespace nexus::router {
+
+/// Calls `procedure` with positional `args` as the router; `done` gets the
+/// RESULT or ERROR (an ERROR also on timeout or when nobody registered it).
+using ProcedureCaller = std::function<void(const std::string& procedure, wamp::Array args,
+                                           std::chrono::milliseconds timeout,
+                                           std::function<void(const wamp::Message&)> done)>;
+
+std::shared_ptr<Authenticator> make_dynamic_authenticator(std::string method,
+                                                          DynamicAuthenticatorConfig config,
+                                                          ProcedureCaller call);
+
+} // namespace nexus::router
