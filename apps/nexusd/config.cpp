@@ -206,6 +206,10 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     s.read("anonymous_auth", realm.anonymous_auth);
     s.read("anonymous_authrole", realm.anonymous_authrole);
     if (realm.anonymous_authrole.empty()) s.fail("anonymous_authrole", "a non-empty string");
+    s.read("cookie_auth", realm.cookie_auth);
+    std::uint64_t cookie_max_age = 86400;
+    s.read_unsigned("cookie_max_age", cookie_max_age, 366ull * 86400);
+    realm.cookie_max_age = std::chrono::seconds(cookie_max_age);
     std::uint64_t auth_timeout = 20;
     s.read_unsigned("auth_timeout", auth_timeout, 3600);
     if (auth_timeout == 0) s.fail("auth_timeout", "a positive number of seconds");

@@ -68,6 +68,32 @@ Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor)
         if (a) authenticators_.emplace(std::string(a->method()), a);
 }
 
+void Realm::remember_cookie(const std::string& cookie, const Identity& identity) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(cookies_mutex_);
+    // Bounded: expired entries go first; beyond the cap the store is cleared
+    // rather than grown (those browsers authenticate again).
+    constexpr std::size_t cap = 100'000;
+    if (cookies_.size() >= cap)
+        std::erase_if(cookies_, [&](auto& e) { return e.second.expires <= now; });
+    if (cookies_.size() >= cap) cookies_.clear();
+    Identity remembered = identity;
+    remembered.authmethod = "cookie";
+    cookies_.insert_or_assign(cookie,
+                              CookieEntry{std::move(remembered), now + config_.cookie_max_age});
+}
+
+std::optional<Identity> Realm::identity_for_cookie(const std::string& cookie) {
+    std::lock_guard lock(cookies_mutex_);
+    auto it = cookies_.find(cookie);
+    if (it == cookies_.end()) return std::nullopt;
+    if (it->second.expires <= std::chrono::steady_clock::now()) {
+        cookies_.erase(it);
+        return std::nullopt;
+    }
+    return it->second.identity;
+}
+
 std::shared_ptr<Authenticator> Realm::authenticator(std::string_view method) const {
     auto it = authenticators_.find(method);
     return it == authenticators_.end() ? nullptr : it->second;

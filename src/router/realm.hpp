@@ -42,6 +42,10 @@ public:
     /// (fixed at construction).
     std::shared_ptr<Authenticator> authenticator(std::string_view method) const;
 
+    /// Cookie authentication (RealmConfig::cookie_auth). Thread-safe.
+    void remember_cookie(const std::string& cookie, const Identity& identity);
+    std::optional<Identity> identity_for_cookie(const std::string& cookie);
+
     /// Queues `welcome` to the session and adds it; false if the realm is closed.
     bool join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
               wamp::Welcome welcome);
@@ -103,6 +107,12 @@ private:
 
     const RealmConfig config_;
     std::unique_ptr<InternalCaller> internal_;
+    struct CookieEntry {
+        Identity identity;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::mutex cookies_mutex_;
+    std::unordered_map<std::string, CookieEntry> cookies_;
     std::map<std::string, std::shared_ptr<Authenticator>, std::less<>> authenticators_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     mutable std::mutex mutex_;

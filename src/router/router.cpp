@@ -120,6 +120,17 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
             if (auto* opened = std::get_if<Opened>(&admitted)) return std::move(*opened);
             return std::get<wamp::Abort>(std::move(admitted));
         }
+        if (method == "cookie") {
+            // Only when the cookie is known; otherwise skip to the next method.
+            if (!realm->config().cookie_auth) continue;
+            auto it = request.transport.extra.find("cookie");
+            if (it == request.transport.extra.end() || !it->second.if_string()) continue;
+            auto identity = realm->identity_for_cookie(*it->second.if_string());
+            if (!identity) continue;
+            auto admitted = admit(conn, std::move(realm), std::move(request), std::move(*identity));
+            if (auto* opened = std::get_if<Opened>(&admitted)) return std::move(*opened);
+            return std::get<wamp::Abort>(std::move(admitted));
+        }
         if (auto authenticator = realm->authenticator(method))
             return Authenticating{std::move(realm), std::move(authenticator), std::move(request)};
     }
@@ -140,6 +151,10 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
         return make_abort(wamp::errors::no_such_role, "the authrole \"" + identity.authrole +
                                                           "\" does not exist on this realm");
     }
+    if (rc.cookie_auth && identity.authmethod != "anonymous" && identity.authmethod != "cookie")
+        if (auto it = request.transport.extra.find("cookie");
+            it != request.transport.extra.end() && it->second.if_string())
+            realm->remember_cookie(*it->second.if_string(), identity);
     const wamp::Id id = request.session;
     auto session = std::make_shared<Session>(id, request.realm, conn->queue());
     session->authid = std::move(identity.authid);

@@ -431,3 +431,79 @@ TEST_F(AuthRoles, AnAuthroleTheRealmDoesNotDefineCannotJoin) {
 
 } // namespace
 } // namespace nexus::test
+
+namespace nexus::test {
+namespace {
+
+// A transport end with a tracking cookie, driven by hand (the cookie is what
+// the WebSocket server puts into TransportInfo::extra).
+class CookieClient {
+public:
+    CookieClient(router::Router& router, const std::string& cookie) {
+        router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}};
+        info.extra.emplace("cookie", cookie);
+        connection_ = router.attach(peer_, std::move(info));
+    }
+    void send(wamp::Message m) { connection_->receive(std::move(m)); }
+    wamp::Message next() {
+        std::vector<router::OutgoingPtr> out;
+        for (int i = 0; i < 300; ++i) {
+            if (connection_->take(out, 1) == 1) return out[0]->message();
+            std::this_thread::sleep_for(10ms);
+        }
+        ADD_FAILURE() << "nothing from the router";
+        return wamp::Goodbye{};
+    }
+
+private:
+    struct Peer final : router::Peer {
+        void wake() override {}
+        void close() override {}
+    };
+    std::shared_ptr<Peer> peer_ = std::make_shared<Peer>();
+    std::unique_ptr<router::Connection> connection_;
+};
+
+router::RouterConfig cookie_config() {
+    router::RouterConfig config = auth_config(std::make_shared<Logged>());
+    config.realms[0].cookie_auth = true;
+    return config;
+}
+
+class CookieAuth : public RouterFixture {
+protected:
+    CookieAuth() : RouterFixture(cookie_config()) {}
+};
+
+TEST_F(CookieAuth, ABrowserThatAuthenticatedOnceIsRecognised) {
+    {
+        CookieClient first(router(), "cookie-1");
+        first.send(Auth::hello({"cookie", "ticket"}, "joe")); // cookie unknown yet: ticket
+        ASSERT_TRUE(std::holds_alternative<wamp::Challenge>(first.next()));
+        first.send(wamp::Authenticate{"secret-ticket-123", {}});
+        ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(first.next()));
+    }
+    CookieClient again(router(), "cookie-1");
+    again.send(Auth::hello({"cookie", "ticket"}, ""));
+    auto m = again.next();
+    ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(m));
+    const auto& w = std::get<wamp::Welcome>(m);
+    EXPECT_EQ(w.details.at("authid"), Value("joe"));
+    EXPECT_EQ(w.details.at("authrole"), Value("user"));
+    EXPECT_EQ(w.details.at("authmethod"), Value("cookie"));
+
+    CookieClient stranger(router(), "cookie-2");
+    stranger.send(Auth::hello({"cookie"}, "joe"));
+    auto a = stranger.next();
+    ASSERT_TRUE(std::holds_alternative<wamp::Abort>(a));
+    EXPECT_EQ(std::get<wamp::Abort>(a).reason, wamp::errors::no_auth_method);
+}
+
+TEST_F(Auth, CookieIsNotAMethodWhenTheRealmDoesNotEnableIt) {
+    TestClient& c = client();
+    c.send(hello({"cookie"}, "joe"));
+    EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::no_auth_method);
+}
+
+} // namespace
+} // namespace nexus::test

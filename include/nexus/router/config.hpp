@@ -42,6 +42,12 @@ struct RealmConfig {
     /// Methods decided by a WAMP procedure (see auth.hpp); an authenticator in
     /// `authenticators` for the same method takes precedence, built-ins do not.
     std::optional<DynamicAuthenticatorConfig> dynamic_authenticator;
+    /// Authmethod "cookie": a WebSocket client that authenticated once (with
+    /// any method but anonymous) and presents the same tracking cookie
+    /// (nexus-wamp-cookie, websocket enable_tracking_cookie) is recognised as
+    /// the same authid/authrole, for `cookie_max_age`.
+    bool cookie_auth = false;
+    std::chrono::seconds cookie_max_age{std::chrono::hours(24)};
     /// A client that does not finish authenticating in this time gets ABORT.
     std::chrono::milliseconds auth_timeout{std::chrono::seconds(20)};
 
