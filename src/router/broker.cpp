@@ -24,6 +24,14 @@ struct Audience {
     std::vector<wamp::Id> exclude, eligible;
     std::vector<std::string> exclude_authid, eligible_authid, exclude_authrole, eligible_authrole;
     bool has_eligible = false, has_eligible_authid = false, has_eligible_authrole = false;
+    // The Go nexus's extension: exclude_<detail> / eligible_<detail> for any
+    // string session detail (Session::detail).
+    struct DetailFilter {
+        std::string key;
+        bool eligible = false;
+        std::vector<std::string> values;
+    };
+    std::vector<DetailFilter> by_detail;
     wamp::Id publisher = 0;
 
     bool by_session_lists() const { return !exclude.empty() || has_eligible; }
@@ -39,6 +47,11 @@ struct Audience {
         if (in(exclude_authid, s.authid)) return false;
         if (has_eligible_authrole && !in(eligible_authrole, s.authrole)) return false;
         if (in(exclude_authrole, s.authrole)) return false;
+        for (const DetailFilter& f : by_detail) {
+            const std::string* value = s.detail(f.key);
+            const bool listed = value && in(f.values, *value);
+            if (f.eligible != listed) return false;
+        }
         return true;
     }
 };
@@ -247,11 +260,23 @@ public:
              read_list(o, "exclude_authrole", audience.exclude_authrole, unused) &&
              read_list(o, "eligible_authrole", audience.eligible_authrole,
                        audience.has_eligible_authrole);
+        for (const auto& entry : o) {
+            const std::string& key = entry.first;
+            const bool eligible = key.starts_with("eligible_");
+            if (!ok || (!eligible && !key.starts_with("exclude_")) || key == "exclude_me" ||
+                key.ends_with("_authid") || key.ends_with("_authrole"))
+                continue;
+            Audience::DetailFilter f{key.substr(eligible ? 9 : 8), eligible, {}};
+            bool present = false;
+            ok = read_list(o, key, f.values, present);
+            audience.by_detail.push_back(std::move(f));
+        }
         if (!ok)
             return refuse(wamp::errors::invalid_argument,
                           "malformed PUBLISH options (acknowledge, exclude_me, disclose_me and "
                           "retain are booleans; exclude/eligible are lists of session ids; "
-                          "*_authid/*_authrole are lists of strings)");
+                          "*_authid/*_authrole and other exclude_<detail>/eligible_<detail> are "
+                          "lists of strings)");
         if (disclose && !force_disclose && !realm_.config().allow_disclose)
             return refuse(wamp::errors::option_disallowed_disclose_me,
                           "this realm does not allow publisher disclosure");

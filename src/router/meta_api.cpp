@@ -158,7 +158,10 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
              if (it == members_.end())
                  return MetaError{wamp::errors::no_such_session,
                                   "no session " + std::to_string(*id)};
-             return Array{describe(*it->second.session)};
+             Value details = describe(*it->second.session);
+             for (const auto& [key, value] : it->second.session->modified_details)
+                 details.as_object().emplace(key, value);
+             return Array{std::move(details)};
          }},
         {"wamp.session.add_testament",
          [&](const Array& args, const Object& kwargs) -> MetaResult {
@@ -197,6 +200,33 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
              auto scope = testament_scope(kwargs);
              if (!scope) return bad_argument("scope must be \"detached\" or \"destroyed\"");
              caller.testaments[*scope].clear();
+             return Array{};
+         }},
+        {"wamp.session.modify_details",
+         [&](const Array& args, const Object&) -> MetaResult {
+             if (!config_.enable_meta_modify)
+                 return MetaError{wamp::errors::not_authorized,
+                                  "modifying session details is disabled on this realm "
+                                  "(enable_meta_modify)"};
+             auto id = id_argument(args);
+             if (!id || args.size() < 2 || !args[1].is_object())
+                 return bad_argument("expected [session|id, details|dict]");
+             auto it = members_.find(*id);
+             if (it == members_.end())
+                 return MetaError{wamp::errors::no_such_session,
+                                  "no session " + std::to_string(*id)};
+             for (const auto& entry : args[1].as_object())
+                 for (std::string_view fixed : {"session", "authid", "authrole", "authmethod",
+                                                "authprovider", "transport", "roles"})
+                     if (entry.first == fixed)
+                         return bad_argument("\"" + entry.first + "\" cannot be modified");
+             Object& details = it->second.session->modified_details;
+             for (const auto& [key, value] : args[1].as_object()) {
+                 if (value.is_null())
+                     details.erase(key); // null removes a detail
+                 else
+                     details.insert_or_assign(key, value);
+             }
              return Array{};
          }},
         {"wamp.session.kill",

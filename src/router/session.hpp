@@ -49,6 +49,25 @@ public:
     /// The last id next_request_id() gave out (0 before the first).
     wamp::Id last_request_id() const { return outgoing_requests_.last(); }
 
+    /// Details set by wamp.session.modify_details (the Go nexus's extension);
+    /// guarded by the realm lock.
+    wamp::Object modified_details;
+
+    /// A string detail of the session by name, for exclude_<detail> and
+    /// eligible_<detail>: authid, authrole, authmethod, authprovider, then
+    /// modified details, then HELLO.Details; nullptr if absent or not a string.
+    const std::string* detail(std::string_view key) const {
+        if (key == "authid") return &authid;
+        if (key == "authrole") return &authrole;
+        if (key == "authmethod") return &authmethod;
+        if (key == "authprovider") return &authprovider;
+        if (auto it = modified_details.find(key); it != modified_details.end())
+            return it->second.if_string();
+        if (auto it = hello_details.find(key); it != hello_details.end())
+            return it->second.if_string();
+        return nullptr;
+    }
+
     /// Testaments (advanced/pubsub_testament.md), in the order added; guarded
     /// by the realm lock. [0]: scope "detached", [1]: scope "destroyed".
     struct Testament {

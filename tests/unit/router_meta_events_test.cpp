@@ -13,6 +13,7 @@ router::RouterConfig kill_config(bool enable_kill) {
     router::RealmConfig realm;
     realm.uri = "realm1";
     realm.enable_meta_kill = enable_kill;
+    realm.enable_meta_modify = enable_kill;
     config.realms.push_back(realm);
     router::RealmConfig other = realm;
     other.uri = "realm2";
@@ -208,6 +209,48 @@ TEST_F(MetaNoKill, KillIsRefusedWhenDisabled) {
         a.next_request(), {}, "wamp.session.kill", wamp::Payload(Array{Value(b.session())})});
     EXPECT_EQ(a.expect<wamp::Error>().error, wamp::errors::not_authorized);
     EXPECT_TRUE(b.nothing_for());
+}
+
+TEST_F(MetaEvents, ModifyDetailsAndDetailFilters) {
+    // The Go nexus's extensions: wamp.session.modify_details, and
+    // exclude_<detail>/eligible_<detail> over any string session detail.
+    TestClient& admin = joined();
+    TestClient& red = client();
+    red.join("realm1", {{"team", "red"}}); // a HELLO detail
+    TestClient& blue = joined();
+    call(admin, "wamp.session.modify_details",
+         {Value(blue.session()), Value(wamp::Object{{"team", "blue"}})});
+    EXPECT_EQ(call(admin, "wamp.session.get", {Value(blue.session())})
+                  .payload.args()
+                  .at(0)
+                  .as_object()
+                  .at("team"),
+              Value("blue"));
+    EXPECT_EQ(call_error(admin, "wamp.session.modify_details",
+                         {Value(blue.session()), Value(wamp::Object{{"authrole", "admin"}})})
+                  .error,
+              wamp::errors::invalid_argument);
+    for (TestClient* c : {&red, &blue})
+        subscribe(*c, "com.team");
+    admin.send(
+        wamp::Publish{admin.next_request(), {{"eligible_team", Value{"blue"}}}, "com.team", {}});
+    blue.expect<wamp::Event>();
+    EXPECT_TRUE(red.nothing_for());
+    admin.send(
+        wamp::Publish{admin.next_request(), {{"exclude_team", Value{"blue"}}}, "com.team", {}});
+    red.expect<wamp::Event>();
+    EXPECT_TRUE(blue.nothing_for());
+    admin.send(wamp::Publish{admin.next_request(),
+                             {{"acknowledge", true}, {"exclude_team", "not-a-list"}},
+                             "com.team",
+                             {}});
+    EXPECT_EQ(admin.expect<wamp::Error>().error, wamp::errors::invalid_argument);
+    // null removes a modified detail
+    call(admin, "wamp.session.modify_details",
+         {Value(blue.session()), Value(wamp::Object{{"team", Value()}})});
+    admin.send(
+        wamp::Publish{admin.next_request(), {{"eligible_team", Value{"blue"}}}, "com.team", {}});
+    EXPECT_TRUE(blue.nothing_for());
 }
 
 TEST_F(MetaEvents, WelcomeAnnouncesTheMetaApis) {
