@@ -206,6 +206,13 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     s.read("anonymous_auth", realm.anonymous_auth);
     s.read("anonymous_authrole", realm.anonymous_authrole);
     if (realm.anonymous_authrole.empty()) s.fail("anonymous_authrole", "a non-empty string");
+    s.read_unsigned("max_sessions", realm.max_sessions, 100'000'000);
+    s.read_unsigned("max_pending_calls_per_session", realm.max_pending_calls_per_session,
+                    100'000'000);
+    s.read_unsigned("max_subscriptions_per_session", realm.max_subscriptions_per_session,
+                    100'000'000);
+    s.read_unsigned("max_registrations_per_session", realm.max_registrations_per_session,
+                    100'000'000);
     s.read("cookie_auth", realm.cookie_auth);
     std::uint64_t cookie_max_age = 86400;
     s.read_unsigned("cookie_max_age", cookie_max_age, 366ull * 86400);
@@ -332,6 +339,7 @@ Config parse(const json::value& root) {
         Section s(as_object(router, "router"), "router", unknown);
         s.read("debug", config.debug);
         if (config.debug) config.log_level = LogLevel::debug;
+        s.read_unsigned("max_sessions", config.router.max_sessions, 100'000'000);
         s.read_unsigned("out_queue_size", config.router.out_queue_size, 10'000'000);
         if (config.router.out_queue_size == 0) s.fail("out_queue_size", "a positive integer");
         std::string overflow = "drop_events";

@@ -177,6 +177,16 @@ public:
         bool ok = true;
         const bool get_retained = read_bool(m.options, "get_retained", false, ok);
 
+        if (const std::size_t max = realm_.config().max_subscriptions_per_session; max != 0) {
+            auto mine = by_session_.find(&session);
+            if (mine != by_session_.end() && mine->second.size() >= max) {
+                send_error(session, wamp::MessageType::subscribe, m.request,
+                           wamp::errors::limit_exceeded,
+                           "this session already has " + std::to_string(max) +
+                               " subscriptions (max_subscriptions_per_session)");
+                return {};
+            }
+        }
         Subscription* sub = find(m.topic, match);
         const bool created = !sub;
         if (!sub) sub = create(std::move(m.topic), match);

@@ -335,12 +335,16 @@ void ConnectionImpl::join(std::shared_ptr<Realm> realm, std::shared_ptr<Session>
     // Established before joining, so that a kill or shutdown that sees the
     // new member finds a connection able to say GOODBYE. The realm queues the
     // WELCOME before the session becomes visible, so nothing precedes it.
-    if (!realm->join(session, weak_from_this(), std::move(welcome))) {
+    const auto joined = realm->join(session, weak_from_this(), std::move(welcome));
+    if (joined != Realm::JoinResult::joined) {
         {
             std::lock_guard lock(mutex_);
             session_.reset();
             realm_.reset();
         }
+        if (joined == Realm::JoinResult::full)
+            return abort_session(wamp::errors::limit_exceeded,
+                                 "the realm has reached its session limit (max_sessions)");
         return abort_session(wamp::errors::no_such_realm, "the realm is closing");
     }
     bool gone = false;

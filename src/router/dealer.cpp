@@ -166,6 +166,13 @@ public:
             return refuse(wamp::errors::invalid_uri,
                           "procedures starting with \"wamp.\" are reserved for the router");
 
+        if (const std::size_t max = realm_.config().max_registrations_per_session; max != 0) {
+            auto mine = by_callee_.find(&callee);
+            if (mine != by_callee_.end() && mine->second.size() >= max)
+                return refuse(wamp::errors::limit_exceeded,
+                              "this session already has " + std::to_string(max) +
+                                  " registrations (max_registrations_per_session)");
+        }
         Registration* reg = find(m.procedure, match);
         if (reg) {
             const bool already = std::any_of(reg->callees.begin(), reg->callees.end(),
@@ -254,6 +261,11 @@ public:
                 std::chrono::milliseconds(std::min<std::uint64_t>(*ms, 30ull * 24 * 3600 * 1000));
         }
 
+        if (const std::size_t max = realm_.config().max_pending_calls_per_session;
+            max != 0 && caller.pending_calls >= max)
+            return refuse(wamp::errors::limit_exceeded,
+                          "this session already has " + std::to_string(max) +
+                              " calls in flight (max_pending_calls_per_session)");
         Registration* reg = best_match(m.procedure);
         if (!reg)
             return refuse(wamp::errors::no_such_procedure, "no procedure \"" + m.procedure + "\"");
@@ -298,6 +310,7 @@ public:
         by_caller_.emplace(SessionRequest{&caller, call.call_request}, &call);
         by_callee_request_.emplace(SessionRequest{&callee, call.invocation_request}, &call);
         calls_.emplace(&call, std::move(pending));
+        ++caller.pending_calls;
         arm_timer(call);
         callee.send(std::move(inv));
         return {};
@@ -634,6 +647,7 @@ private:
 
     // Forgets a call; later answers for it are dropped quietly.
     void finish(PendingCall& call) {
+        --call.caller->pending_calls;
         if (call.caller_streaming) remember_completed_progressive(*call.caller, call.call_request);
         by_caller_.erase({call.caller, call.call_request});
         by_callee_request_.erase({call.callee, call.invocation_request});

@@ -101,16 +101,18 @@ std::shared_ptr<Authenticator> Realm::authenticator(std::string_view method) con
 
 Realm::~Realm() = default;
 
-bool Realm::join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
-                 wamp::Welcome welcome) {
+Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
+                              std::weak_ptr<ConnectionImpl> connection, wamp::Welcome welcome) {
     std::lock_guard lock(mutex_);
-    if (closed_) return false;
+    if (closed_) return JoinResult::closed;
+    if (config_.max_sessions != 0 && members_.size() >= config_.max_sessions)
+        return JoinResult::full;
     session->send(std::move(welcome));
     const wamp::Id id = session->id;
     const Session& joined = *session;
     members_.insert_or_assign(id, Member{std::move(session), std::move(connection)});
     publish_meta("wamp.session.on_join", [&] { return wamp::Array{describe(joined)}; });
-    return true;
+    return JoinResult::joined;
 }
 
 void Realm::publish_testaments(Session& session, int scope) {

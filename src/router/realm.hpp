@@ -46,9 +46,11 @@ public:
     void remember_cookie(const std::string& cookie, const Identity& identity);
     std::optional<Identity> identity_for_cookie(const std::string& cookie);
 
-    /// Queues `welcome` to the session and adds it; false if the realm is closed.
-    bool join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
-              wamp::Welcome welcome);
+    enum class JoinResult { joined, closed, full };
+    /// Queues `welcome` to the session and adds it, unless the realm is closed
+    /// or holds RealmConfig::max_sessions already.
+    JoinResult join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
+                    wamp::Welcome welcome);
     /// How a session ended: what its testaments and meta events see.
     enum class Ending {
         goodbye, // GOODBYE from the client: "destroyed" testaments

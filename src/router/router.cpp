@@ -142,6 +142,14 @@ std::variant<RouterImpl::Opened, wamp::Abort>
 RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<Realm> realm,
                   AuthRequest request, Identity identity) {
     const RealmConfig& rc = realm->config();
+    // The router-wide limit is checked here, loosely (concurrent joins may
+    // pass it by a few); the realm's own limit is exact, at join.
+    if (config_.max_sessions != 0 && session_count() >= config_.max_sessions) {
+        log(RouterLogLevel::warning,
+            "session limit reached (max_sessions " + std::to_string(config_.max_sessions) + ")");
+        return make_abort(wamp::errors::limit_exceeded,
+                          "the router has reached its session limit (max_sessions)");
+    }
     if (!rc.authorizer && !rc.roles.empty() &&
         std::none_of(rc.roles.begin(), rc.roles.end(),
                      [&](const RolePermissions& r) { return r.role == identity.authrole; })) {

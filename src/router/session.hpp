@@ -49,6 +49,9 @@ public:
     /// The last id next_request_id() gave out (0 before the first).
     wamp::Id last_request_id() const { return outgoing_requests_.last(); }
 
+    /// Calls of this session in flight (the dealer's count, under the realm lock).
+    std::size_t pending_calls = 0;
+
     /// Details set by wamp.session.modify_details (the Go nexus's extension);
     /// guarded by the realm lock.
     wamp::Object modified_details;

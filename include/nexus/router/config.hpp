@@ -51,6 +51,14 @@ struct RealmConfig {
     /// A client that does not finish authenticating in this time gets ABORT.
     std::chrono::milliseconds auth_timeout{std::chrono::seconds(20)};
 
+    /// Limits (0 = none): joined sessions in this realm; per session, calls
+    /// in flight, subscriptions and registrations. Hitting one answers with
+    /// nexus.error.limit_exceeded (ABORT for a join, ERROR otherwise).
+    std::size_t max_sessions = 0;
+    std::size_t max_pending_calls_per_session = 10'000;
+    std::size_t max_subscriptions_per_session = 10'000;
+    std::size_t max_registrations_per_session = 10'000;
+
     /// Static permissions per authrole. Empty: every joined session may do
     /// everything (unless `authorizer` is set). Not empty: a session whose
     /// authrole is not listed cannot join (ABORT wamp.error.no_such_role).
@@ -91,6 +99,9 @@ struct RouterConfig {
     /// When set, a HELLO for an unknown realm creates the realm from this
     /// template (its uri replaced); otherwise ABORT wamp.error.no_such_realm.
     std::optional<RealmConfig> realm_template;
+    /// Joined sessions over all realms (0 = no limit); beyond it a HELLO gets
+    /// ABORT nexus.error.limit_exceeded.
+    std::size_t max_sessions = 100'000;
     /// Messages a peer may have queued towards it before the overflow policy applies.
     std::size_t out_queue_size = 4096;
     OverflowPolicy overflow = OverflowPolicy::drop_events;

@@ -42,6 +42,9 @@ inline constexpr std::string_view authorization_denied = "wamp.error.authorizati
 inline constexpr std::string_view authorization_failed = "wamp.error.authorization_failed";
 inline constexpr std::string_view authorization_required = "wamp.error.authorization_required";
 // Options
+/// Not a spec URI (implementation URIs must not use the wamp. prefix): a
+/// configured limit (sessions, pending calls, subscriptions, registrations).
+inline constexpr std::string_view limit_exceeded = "nexus.error.limit_exceeded";
 inline constexpr std::string_view option_not_allowed = "wamp.error.option_not_allowed";
 /// ⚠A14: this one, not "wamp.error.disclose_me.not_allowed".
 inline constexpr std::string_view option_disallowed_disclose_me =
