@@ -59,15 +59,28 @@ std::optional<wamp::MatchPolicy> match_option(const Array& args) {
 
 } // namespace
 
-Value Realm::describe(const Session& s) {
+Value Realm::describe(const Session& s) const {
     Object transport{
         {"type", s.transport.type}, {"protocol", s.transport.protocol}, {"peer", s.transport.peer}};
-    return Value{{"session", s.id},
-                 {"authid", s.authid},
-                 {"authrole", s.authrole},
-                 {"authmethod", s.authmethod},
-                 {"authprovider", s.authprovider},
-                 {"transport", Value(std::move(transport))}};
+    Object details{{"session", s.id},
+                   {"authid", s.authid},
+                   {"authrole", s.authrole},
+                   {"authmethod", s.authmethod},
+                   {"authprovider", s.authprovider},
+                   {"transport", Value(std::move(transport))}};
+    // Further details (meta_strict, the Go nexus's knob): modified ones win
+    // over HELLO's; emplace never overrides the standard ones above.
+    const auto wanted = [&](const std::string& key) {
+        if (key == "roles" || key == "authextra" || key == "authmethods") return false;
+        if (!config_.meta_strict) return true;
+        const auto& names = config_.meta_include_session_details;
+        return std::find(names.begin(), names.end(), key) != names.end();
+    };
+    for (const auto& [key, value] : s.modified_details)
+        if (wanted(key)) details.emplace(key, value);
+    for (const auto& [key, value] : s.hello_details)
+        if (wanted(key)) details.emplace(key, value);
+    return Value(std::move(details));
 }
 
 namespace {
@@ -158,10 +171,7 @@ bool Realm::meta_call(Session& caller, wamp::Call& call) {
              if (it == members_.end())
                  return MetaError{wamp::errors::no_such_session,
                                   "no session " + std::to_string(*id)};
-             Value details = describe(*it->second.session);
-             for (const auto& [key, value] : it->second.session->modified_details)
-                 details.as_object().emplace(key, value);
-             return Array{std::move(details)};
+             return Array{describe(*it->second.session)};
          }},
         {"wamp.session.add_testament",
          [&](const Array& args, const Object& kwargs) -> MetaResult {

@@ -100,7 +100,7 @@ private:
     std::size_t kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
                             std::string_view message);
     /// The meta API's description of a session (wamp.session.get, on_join).
-    static wamp::Value describe(const Session& s);
+    wamp::Value describe(const Session& s) const;
 
     /// Calls a procedure of this realm as the router (see internal_caller.hpp).
     void call_internal(const std::string& procedure, wamp::Array args,

@@ -34,6 +34,7 @@ TEST(NexusdConfig, ReadsTheGoNexusExample) {
         "router": {
             "realms": [{"uri": "nexus.realm1", "strict_uri": false, "allow_disclose": true,
                         "anonymous_auth": true, "enable_meta_kill": true,
+                        "meta_strict": true, "meta_include_session_details": ["team"],
                         "event_history": [{"topic": "com.x", "match": "prefix", "limit": 5}]}],
             "debug": false
         }
@@ -48,6 +49,8 @@ TEST(NexusdConfig, ReadsTheGoNexusExample) {
     const auto& realm = c.router.realms[0];
     EXPECT_EQ(realm.uri, "nexus.realm1");
     EXPECT_TRUE(realm.enable_meta_kill);
+    EXPECT_TRUE(realm.meta_strict);
+    EXPECT_EQ(realm.meta_include_session_details, std::vector<std::string>{"team"});
     ASSERT_EQ(realm.event_history.size(), 1u);
     EXPECT_EQ(realm.event_history[0].match, nexus::wamp::MatchPolicy::prefix);
     EXPECT_EQ(realm.event_history[0].limit, 5u);

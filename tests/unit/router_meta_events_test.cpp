@@ -23,7 +23,8 @@ router::RouterConfig kill_config(bool enable_kill) {
 
 class MetaEvents : public RouterFixture {
 protected:
-    MetaEvents() : RouterFixture(kill_config(true)) {}
+    explicit MetaEvents(router::RouterConfig config = kill_config(true))
+        : RouterFixture(std::move(config)) {}
 
     static wamp::Id subscribe(TestClient& c, const std::string& topic) {
         c.send(wamp::Subscribe{c.next_request(), {}, topic});
@@ -251,6 +252,38 @@ TEST_F(MetaEvents, ModifyDetailsAndDetailFilters) {
     admin.send(
         wamp::Publish{admin.next_request(), {{"eligible_team", Value{"blue"}}}, "com.team", {}});
     EXPECT_TRUE(blue.nothing_for());
+}
+
+router::RouterConfig strict_config() {
+    router::RouterConfig config = kill_config(true);
+    config.realms[0].meta_strict = true;
+    config.realms[0].meta_include_session_details = {"team"};
+    return config;
+}
+
+class MetaStrict : public MetaEvents {
+protected:
+    MetaStrict() : MetaEvents(strict_config()) {}
+};
+
+TEST_F(MetaEvents, SessionGetShowsHelloAndModifiedDetails) {
+    TestClient& a = joined();
+    TestClient& b = client();
+    b.join("realm1", {{"team", "red"}, {"color", "green"}});
+    auto d = call(a, "wamp.session.get", {Value(b.session())}).payload.args().at(0).as_object();
+    EXPECT_EQ(d.at("team"), Value("red"));
+    EXPECT_EQ(d.at("color"), Value("green"));
+    EXPECT_FALSE(d.contains("roles"));
+}
+
+TEST_F(MetaStrict, OnlyNamedExtraDetails) {
+    TestClient& a = joined();
+    TestClient& b = client();
+    b.join("realm1", {{"team", "red"}, {"color", "green"}});
+    auto d = call(a, "wamp.session.get", {Value(b.session())}).payload.args().at(0).as_object();
+    EXPECT_EQ(d.at("team"), Value("red"));
+    EXPECT_FALSE(d.contains("color"));
+    EXPECT_EQ(d.at("authrole"), Value("anonymous"));
 }
 
 TEST_F(MetaEvents, WelcomeAnnouncesTheMetaApis) {

@@ -74,8 +74,13 @@ struct RealmConfig {
     /// Meta API knobs (compatible with the Go nexus's keys of the same names).
     bool enable_meta_kill = false;
     bool enable_meta_modify = false;
+    /// What wamp.session.get and wamp.session.on_join tell of a session.
+    /// false: the standard details (session, authid, authrole, authmethod,
+    /// authprovider, transport) plus every other HELLO detail and every
+    /// detail set by wamp.session.modify_details. true: the standard details
+    /// plus only those named in `meta_include_session_details`.
     bool meta_strict = false;
-    bool meta_include_session_details = false;
+    std::vector<std::string> meta_include_session_details;
     std::vector<EventHistoryConfig> event_history;
 };
 
