@@ -14,6 +14,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <poll.h>
+
 #include <array>
 #include <filesystem>
 #include <thread>
@@ -24,8 +26,9 @@ using asio::ip::tcp;
 
 namespace {
 
-router::RouterConfig config() {
+router::RouterConfig config(std::size_t out_queue_size = 4096) {
     router::RouterConfig c;
+    c.out_queue_size = out_queue_size;
     router::RealmConfig r;
     r.uri = "realm1";
     c.realms.push_back(r);
@@ -34,7 +37,8 @@ router::RouterConfig config() {
 
 class RawSocket : public ::testing::Test {
 protected:
-    RawSocket() : work_(io_.get_executor()), router_(io_.get_executor(), config()) {
+    explicit RawSocket(std::size_t out_queue_size = 4096)
+        : work_(io_.get_executor()), router_(io_.get_executor(), config(out_queue_size)) {
         transport::RawSocketOptions o;
         o.tcp_address = "127.0.0.1:0";
         o.handshake_timeout = std::chrono::milliseconds(300);
@@ -76,10 +80,16 @@ protected:
         send_raw(s, *bytes, type);
     }
     static void send_raw(tcp::socket& s, const std::string& body, std::uint8_t type = 0) {
+        asio::write(s, asio::buffer(framed(body, type)));
+    }
+    // A frame with its header, to be sent as it is or concatenated with others.
+    static std::string framed(const std::string& body, std::uint8_t type = 0) {
         const std::size_t n = body.size();
-        std::array<std::uint8_t, 4> h{type, std::uint8_t(n >> 16), std::uint8_t(n >> 8),
-                                      std::uint8_t(n)};
-        asio::write(s, std::array<asio::const_buffer, 2>{asio::buffer(h), asio::buffer(body)});
+        std::string out{char(type), char(n >> 16), char(n >> 8), char(n)};
+        return out + body;
+    }
+    static std::string framed(wamp::Format f, const wamp::Message& m) {
+        return framed(*serialize::encode(f, m));
     }
     static std::pair<std::uint8_t, std::string> receive_raw(tcp::socket& s) {
         std::array<std::uint8_t, 4> h{};
@@ -120,6 +130,21 @@ protected:
     std::thread thread_;
     asio::io_context client_io_;
 };
+
+// Fixtures whose router queues at most 1024 messages per peer, or (almost) any number.
+class RawSocketSmallQueue : public RawSocket {
+protected:
+    RawSocketSmallQueue() : RawSocket(1024) {}
+};
+class RawSocketHugeQueue : public RawSocket {
+protected:
+    RawSocketHugeQueue() : RawSocket(std::size_t{1} << 20) {}
+};
+
+std::int64_t first_arg(const wamp::Message& m) {
+    const auto* e = std::get_if<wamp::Event>(&m);
+    return e ? e->payload.args().at(0).as_int() : -1;
+}
 
 } // namespace
 
@@ -260,4 +285,178 @@ TEST(RawSocketUnix, SessionOverAUnixSocket) {
     io.stop();
     t.join();
     EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// The handshake, HELLO, 50 PINGs and 50 REGISTERs in one TCP segment: every
+// frame is handled, and the answers come back complete and in order.
+TEST_F(RawSocket, ManyFramesInOneSegment) {
+    tcp::socket s = connect();
+    const auto f = wamp::Format::json;
+    std::string all{char(0x7F), char(0xF1), 0, 0};
+    all += framed(f, hello());
+    for (int i = 1; i <= 50; ++i) {
+        all += framed("ping " + std::to_string(i), 1);
+        all += framed(f, wamp::Register{wamp::Id(i), {}, "com.p" + std::to_string(i)});
+    }
+    asio::write(s, asio::buffer(all));
+    std::array<std::uint8_t, 4> reply{};
+    asio::read(s, asio::buffer(reply));
+    EXPECT_EQ(reply[1] & 0x0F, 1);
+    int pongs = 0, registered = 0;
+    bool welcome = false;
+    while (pongs < 50 || registered < 50) {
+        auto [type, body] = receive_raw(s);
+        ASSERT_NE(type, 0xff) << "connection lost after " << pongs << " PONGs, " << registered
+                              << " REGISTERED";
+        if (type == 2) {
+            EXPECT_EQ(body, "ping " + std::to_string(++pongs));
+            continue;
+        }
+        auto m = serialize::decode(f, body);
+        ASSERT_TRUE(m.ok());
+        if (!welcome) {
+            ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(*m));
+            welcome = true;
+            continue;
+        }
+        ASSERT_TRUE(std::holds_alternative<wamp::Registered>(*m));
+        EXPECT_EQ(std::get<wamp::Registered>(*m).request, wamp::Id(++registered));
+    }
+}
+
+// Frames trickling in: a HELLO one byte at a time (header included), then
+// PINGs of 30 KiB (more than the initial read buffer) and of the 64 KiB
+// maximum (more than the read buffer ever holds) in uneven pieces.
+TEST_F(RawSocket, FramesSplitAcrossManyReads) {
+    tcp::socket s = connect();
+    s.set_option(tcp::no_delay(true));
+    handshake(s, {0x7F, 0xF2, 0, 0});
+    const auto f = wamp::Format::msgpack;
+    const auto trickle = [&](const std::string& bytes, std::size_t piece) {
+        for (std::size_t at = 0; at < bytes.size(); at += piece) {
+            asio::write(s, asio::buffer(bytes.data() + at, std::min(piece, bytes.size() - at)));
+            std::this_thread::sleep_for(std::chrono::microseconds(300));
+        }
+    };
+    trickle(framed(f, hello()), 1);
+    EXPECT_TRUE(std::holds_alternative<wamp::Welcome>(receive(s, f)));
+
+    std::string medium(30000, 'm'), largest(1 << 16, 'L');
+    for (std::size_t i = 0; i < largest.size(); i += 7)
+        largest[i] = char('a' + i % 26);
+    trickle(framed(medium, 1) + framed(largest, 1) + framed(f, wamp::Subscribe{7, {}, "t"}), 7001);
+    auto [t1, b1] = receive_raw(s);
+    EXPECT_EQ(t1, 2);
+    EXPECT_EQ(b1, medium);
+    auto [t2, b2] = receive_raw(s);
+    EXPECT_EQ(t2, 2);
+    EXPECT_TRUE(b2 == largest) << "PONG of " << b2.size() << " bytes differs";
+    auto m = receive(s, f);
+    ASSERT_TRUE(std::holds_alternative<wamp::Subscribed>(m));
+    EXPECT_EQ(std::get<wamp::Subscribed>(m).request, 7u);
+}
+
+// 20,000 PUBLISHes written at once (some with bodies large enough to go out
+// uncopied): the subscriber gets every EVENT, intact and in order. (The queue
+// is large so that how fast this test reads does not matter.)
+TEST_F(RawSocketHugeQueue, LargeBurstArrivesCompleteAndInOrder) {
+    const auto f = wamp::Format::msgpack;
+    tcp::socket sub = connect(), pub = connect();
+    handshake(sub, {0x7F, 0xF2, 0, 0});
+    handshake(pub, {0x7F, 0xF2, 0, 0});
+    send(sub, f, hello());
+    receive(sub, f);
+    send(pub, f, hello());
+    receive(pub, f);
+    send(sub, f, wamp::Subscribe{1, {}, "burst"});
+    ASSERT_TRUE(std::holds_alternative<wamp::Subscribed>(receive(sub, f)));
+
+    constexpr int count = 20000;
+    const std::string big(3000, 'b');
+    std::string all;
+    for (int i = 0; i < count; ++i)
+        all += framed(f, wamp::Publish{wamp::Id(i + 1),
+                                       {},
+                                       "burst",
+                                       wamp::Payload(wamp::Array{i, i % 500 == 0 ? big : "x"})});
+    int received = 0;
+    std::thread reader([&] {
+        for (; received < count; ++received) {
+            auto [type, body] = receive_raw(sub);
+            if (type != 0) return;
+            auto m = serialize::decode(f, body);
+            if (!m.ok() || first_arg(*m) != received) return;
+            const auto args = std::get<wamp::Event>(*m).payload.args();
+            if (args.at(1).as_string() != (received % 500 == 0 ? big : "x")) return;
+        }
+    });
+    asio::write(pub, asio::buffer(all));
+    reader.join();
+    EXPECT_EQ(received, count);
+}
+
+// A subscriber that stops reading does not hold up the others, and what it
+// still gets afterwards is bounded by the router's queue (1024 here), one
+// write batch and the socket buffers: most of the 20 MB published is dropped,
+// and what arrives is in order.
+TEST_F(RawSocketSmallQueue, PeerThatStopsReadingIsBoundedByTheQueue) {
+    const auto f = wamp::Format::msgpack;
+    tcp::socket stalled(client_io_);
+    stalled.open(tcp::v4());
+    stalled.set_option(asio::socket_base::receive_buffer_size(4096));
+    stalled.connect({asio::ip::make_address("127.0.0.1"), server_->tcp_port()});
+    timeval timeout{3, 0};
+    setsockopt(stalled.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    tcp::socket live = connect(), pub = connect();
+    for (tcp::socket* s : {&stalled, &live, &pub}) {
+        handshake(*s, {0x7F, 0xF2, 0, 0});
+        send(*s, f, hello());
+        ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(receive(*s, f)));
+    }
+    for (tcp::socket* s : {&stalled, &live}) {
+        send(*s, f, wamp::Subscribe{1, {}, "firehose"});
+        ASSERT_TRUE(std::holds_alternative<wamp::Subscribed>(receive(*s, f)));
+    }
+    constexpr int count = 10048, window = 64;
+    const std::string padding(2000, 'p');
+    // Windows of 64 publications, each received by the live subscriber before
+    // the next is sent: it is never held up by the stalled one.
+    int live_received = 0;
+    for (int i = 0; i < count; i += window) {
+        std::string chunk;
+        for (int j = i; j < i + window; ++j)
+            chunk += framed(
+                f, wamp::Publish{
+                       wamp::Id(j + 1), {}, "firehose", wamp::Payload(wamp::Array{j, padding})});
+        asio::write(pub, asio::buffer(chunk));
+        for (int j = i; j < i + window; ++j) {
+            auto m = receive(live, f);
+            ASSERT_EQ(first_arg(m), j);
+            ++live_received;
+        }
+    }
+    EXPECT_EQ(live_received, count);
+
+    // Now drain the stalled one (until it is silent for half a second): fewer
+    // than half the events, in increasing order. Asio's blocking read turns a
+    // SO_RCVTIMEO expiry into an endless poll, hence poll() here.
+    int stalled_received = 0;
+    std::int64_t last = -1;
+    for (;;) {
+        pollfd pfd{stalled.native_handle(), POLLIN, 0};
+        if (::poll(&pfd, 1, 500) != 1) break;
+        auto [type, body] = receive_raw(stalled);
+        if (type != 0) break;
+        auto m = serialize::decode(f, body);
+        ASSERT_TRUE(m.ok());
+        const std::int64_t seq = first_arg(*m);
+        ASSERT_GT(seq, last);
+        last = seq;
+        ++stalled_received;
+    }
+    EXPECT_GT(stalled_received, 0);
+    EXPECT_LT(stalled_received, count / 2);
+    // It is still connected and served.
+    send(stalled, f, wamp::Subscribe{2, {}, "other"});
+    EXPECT_TRUE(std::holds_alternative<wamp::Subscribed>(receive(stalled, f)));
 }

@@ -150,3 +150,51 @@ TEST_F(WebSocket, StopClosesConnectedClients) {
     ws.read(buffer, ec);
     EXPECT_TRUE(ec);
 }
+
+// Thousands of EVENTs queued at once go out as thousands of WebSocket
+// messages, complete and in order, in every frame type.
+TEST_F(WebSocket, LargeBurstArrivesCompleteAndInOrder) {
+    for (wamp::Format f : {wamp::Format::json, wamp::Format::msgpack}) {
+        const std::string protocol(wamp::websocket_subprotocol(f));
+        websocket::stream<tcp::socket> sub(connect()), pub(connect());
+        for (auto* ws : {&sub, &pub}) {
+            ASSERT_FALSE(upgrade(*ws, protocol).first);
+            ws->binary(f != wamp::Format::json);
+            ws->write(asio::buffer(*serialize::encode(
+                f, wamp::Hello{"realm1",
+                               {{"roles", wamp::Object{{"publisher", wamp::Object{}},
+                                                       {"subscriber", wamp::Object{}}}}}})));
+            beast::flat_buffer buffer;
+            ws->read(buffer); // WELCOME
+        }
+        sub.write(asio::buffer(*serialize::encode(f, wamp::Subscribe{1, {}, "burst"})));
+        beast::flat_buffer buffer;
+        sub.read(buffer); // SUBSCRIBED
+
+        constexpr int count = 3000;
+        const std::string big(3000, 'b');
+        int received = 0;
+        std::thread reader([&] {
+            for (; received < count; ++received) {
+                beast::flat_buffer b;
+                beast::error_code ec;
+                sub.read(b, ec);
+                if (ec) return;
+                auto m = serialize::decode(f, beast::buffers_to_string(b.data()));
+                if (!m.ok() || !std::holds_alternative<wamp::Event>(*m)) return;
+                const auto args = std::get<wamp::Event>(*m).payload.args();
+                if (args.at(0).as_int() != received ||
+                    args.at(1).as_string() != (received % 100 == 0 ? big : "x"))
+                    return;
+            }
+        });
+        for (int i = 0; i < count; ++i)
+            pub.write(asio::buffer(*serialize::encode(
+                f, wamp::Publish{wamp::Id(i + 1),
+                                 {},
+                                 "burst",
+                                 wamp::Payload(wamp::Array{i, i % 100 == 0 ? big : "x"})})));
+        reader.join();
+        EXPECT_EQ(received, count) << protocol;
+    }
+}

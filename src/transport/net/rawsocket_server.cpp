@@ -4,7 +4,8 @@
 
 #include <array>
 #include <atomic>
-#include <deque>
+#include <bit>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -53,6 +54,28 @@ std::array<std::uint8_t, 4> frame_header(FrameType type, std::size_t length) {
             static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
 }
 
+// Read side: one read brings as many bytes as the socket holds (up to the
+// buffer), and every complete frame in them is handled before the next read;
+// a partial frame stays at the front of the buffer. The buffer starts small
+// (an idle session costs little) and doubles whenever a read fills it, up to
+// read_buffer_max. A frame too large for that is read straight into its own
+// string instead of growing the buffer to max_message_size.
+constexpr std::size_t read_buffer_initial = 2048;
+constexpr std::size_t read_buffer_max = 64 * 1024;
+
+// Write side: one gathered write carries everything queued, up to
+// write_batch_bytes (so a peer that stops reading holds at most one batch
+// here; the rest waits in the router's bounded queue). The bound is well above
+// what one read batch can route to a peer (read_buffer_max), so a subscriber
+// keeps up with a publisher sending as fast as it can. Headers and bodies up to
+// copy_threshold are copied into one contiguous staging buffer, because an
+// iovec entry per 100-byte message would cost more than the copy and Asio
+// hands at most 64 buffers to one sendmsg; larger bodies are sent from the
+// shared encoding without a copy.
+constexpr std::size_t write_batch_bytes = 256 * 1024;
+constexpr std::size_t copy_threshold = 1024;
+constexpr std::size_t take_chunk = 64;
+
 class SessionBase {
 public:
     virtual ~SessionBase() = default;
@@ -86,6 +109,14 @@ public:
 
     // router::Peer, through a weak adapter (below): both only schedule work.
     void wake() {
+        // Woken by a message we are handing to the router right now (a reply
+        // to this very peer): the read batch writes when it ends, no post.
+        // in_frames_ is only touched on the strand, and the check before it
+        // makes sure we are on it.
+        if (strand_.running_in_this_thread() && in_frames_) {
+            write_due_ = true;
+            return;
+        }
         if (drain_scheduled_.exchange(true)) return;
         asio::post(strand_, [self = this->shared_from_this()] {
             self->drain_scheduled_ = false;
@@ -146,37 +177,92 @@ private:
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
                               if (ec) return self->shutdown_now();
-                              self->read_header();
+                              self->read_more();
                           }));
     }
 
-    void read_header() {
-        asio::async_read(
-            socket_, asio::buffer(header_),
-            asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                             error_code ec, std::size_t) { self->on_header(ec); }));
+    // Makes room behind the unconsumed bytes (moving a partial frame to the
+    // front) and reads whatever the socket has.
+    void read_more() {
+        if (in_begin_ == in_end_) {
+            in_begin_ = in_end_ = 0;
+        } else if (in_begin_ > 0) {
+            std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
+            in_end_ -= in_begin_;
+            in_begin_ = 0;
+        }
+        if (in_want_ > in_cap_) {
+            auto bigger = std::make_unique_for_overwrite<char[]>(in_want_);
+            if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
+            in_ = std::move(bigger);
+            in_cap_ = in_want_;
+        }
+        socket_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
+                                asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                                                 error_code ec, std::size_t n) {
+                                    self->on_read(ec, n);
+                                }));
     }
 
-    void on_header(error_code ec) {
+    void on_read(error_code ec, std::size_t n) {
         if (ec || stopped_) return shutdown_now();
-        const std::uint8_t type = header_[0] & 0x07;
-        const std::size_t length =
-            (std::size_t{header_[1]} << 16) | (std::size_t{header_[2]} << 8) | header_[3];
-        // Over the announced limit, or an unknown frame type: close, no ABORT (spec).
-        if (length > our_max_ || type > pong || (header_[0] & 0xF0) != 0) return shutdown_now();
+        // A read that filled the buffer suggests more was waiting: read more at once next time.
+        if (in_end_ + n == in_cap_) in_want_ = std::min(2 * in_cap_, read_buffer_max);
+        in_end_ += n;
+        in_frames_ = true;
+        while (!stopped_ && in_end_ - in_begin_ >= 4) {
+            const auto* h = reinterpret_cast<const std::uint8_t*>(in_.get() + in_begin_);
+            const std::uint8_t type = h[0] & 0x07;
+            const std::size_t length = (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3];
+            // Over the announced limit, or an unknown frame type: close, no ABORT (spec).
+            if (length > our_max_ || type > pong || (h[0] & 0xF0) != 0) {
+                in_frames_ = false;
+                return shutdown_now();
+            }
+            const std::size_t have = in_end_ - in_begin_ - 4;
+            if (have < length) {
+                if (4 + length > read_buffer_max) {
+                    in_frames_ = false;
+                    return read_large(static_cast<FrameType>(type), length, have);
+                }
+                in_want_ = std::max(in_want_, std::bit_ceil(4 + length));
+                break;
+            }
+            const char* body = in_.get() + in_begin_ + 4;
+            in_begin_ += 4 + length;
+            on_frame(static_cast<FrameType>(type), std::string_view(body, length));
+        }
+        end_of_frames();
+        if (!stopped_) read_more();
+    }
+
+    // A frame larger than the read buffer: its body goes into its own string,
+    // the bytes already buffered first, the rest read straight into it.
+    void read_large(FrameType type, std::size_t length, std::size_t have) {
         auto body = std::make_shared<std::string>(length, '\0');
-        asio::async_read(socket_, asio::buffer(*body),
+        std::memcpy(body->data(), in_.get() + in_begin_ + 4, have);
+        in_begin_ = in_end_ = 0;
+        end_of_frames(); // what came before this frame may have woken us
+        asio::async_read(socket_, asio::buffer(body->data() + have, length - have),
                          asio::bind_executor(strand_, [self = this->shared_from_this(), body,
-                                                       type](error_code ec, std::size_t) {
-                             self->on_body(ec, static_cast<FrameType>(type), std::move(body));
+                                                       type](error_code ec, std::size_t) mutable {
+                             if (ec || self->stopped_) return self->shutdown_now();
+                             self->in_frames_ = true;
+                             self->on_frame(type, std::move(body));
+                             self->end_of_frames();
+                             if (!self->stopped_) self->read_more();
                          }));
     }
 
-    void on_body(error_code ec, FrameType type, std::shared_ptr<std::string> body) {
-        if (ec || stopped_) return shutdown_now();
+    void on_frame(FrameType type, std::string_view body) {
+        if (type == ping || (type == regular && connection_))
+            on_frame(type, std::make_shared<std::string>(body));
+    }
+
+    void on_frame(FrameType type, std::shared_ptr<std::string> body) {
         if (type == ping) {
             pongs_.push_back(std::move(body));
-            write_more();
+            write_due_ = true;
         } else if (type == regular && connection_) {
             auto message = serialize::decode(format_, std::shared_ptr<const std::string>(body),
                                              options_.limits);
@@ -185,53 +271,80 @@ private:
             else
                 connection_->receive_garbage(message.error().message);
         }
-        read_header();
     }
 
-    // Writes queued PONGs and router messages, one gathered write at a time.
+    void end_of_frames() {
+        in_frames_ = false;
+        if (write_due_) {
+            write_due_ = false;
+            write_more();
+        }
+    }
+
+    // Appends one frame to the batch being built: the header always into the
+    // staging buffer, the body too unless it is large.
+    void stage(FrameType type, const std::shared_ptr<const std::string>& body) {
+        const auto header = frame_header(type, body->size());
+        staging_.append(reinterpret_cast<const char*>(header.data()), header.size());
+        if (body->size() <= copy_threshold) {
+            staging_.append(*body);
+        } else {
+            pieces_.push_back({staging_.size(), body.get()});
+            held_.push_back(body);
+        }
+        batch_bytes_ += 4 + body->size();
+        ++batch_messages_;
+    }
+
+    // Writes queued PONGs and router messages, everything queued (up to the
+    // batch bounds) in one gathered write at a time.
     void write_more() {
         if (writing_ || stopped_ || !connection_) return;
-        batch_.clear();
-        buffers_.clear();
-        headers_.clear();
-        for (auto& p : pongs_) {
-            headers_.push_back(frame_header(pong, p->size()));
-            pong_batch_.push_back(std::move(p));
-        }
+        staging_.clear();
+        pieces_.clear();
+        batch_bytes_ = 0;
+        batch_messages_ = 0;
+        for (auto& p : pongs_)
+            stage(pong, p);
         pongs_.clear();
-        std::vector<router::OutgoingPtr> taken;
-        connection_->take(taken, 256);
-        for (router::OutgoingPtr& out : taken) {
-            auto bytes = out->encoded(format_);
-            // A message this peer cannot take (too large, or not encodable in
-            // its format) is skipped; the session goes on.
-            if (!bytes || (*bytes)->size() > peer_max_) {
-                ++skipped_;
-                continue;
+        while (batch_bytes_ < write_batch_bytes && connection_->take(taken_, take_chunk) > 0) {
+            for (router::OutgoingPtr& out : taken_) {
+                auto bytes = out->encoded(format_);
+                // A message this peer cannot take (too large, or not encodable in
+                // its format) is skipped; the session goes on.
+                if (!bytes || (*bytes)->size() > peer_max_) {
+                    ++skipped_;
+                    continue;
+                }
+                stage(regular, *bytes);
             }
-            headers_.push_back(frame_header(regular, (*bytes)->size()));
-            batch_.push_back(*bytes);
+            taken_.clear();
         }
-        if (headers_.empty()) {
+        if (batch_messages_ == 0) {
             if (closing_) shutdown_now();
             return;
         }
-        std::size_t h = 0;
-        for (auto& p : pong_batch_) {
-            buffers_.push_back(asio::buffer(headers_[h++]));
-            buffers_.push_back(asio::buffer(*p));
+        // Only now that staging_ no longer grows can its pieces be pointed at.
+        buffers_.clear();
+        std::size_t from = 0;
+        for (const Piece& piece : pieces_) {
+            buffers_.push_back(asio::buffer(staging_.data() + from, piece.staged_end - from));
+            buffers_.push_back(asio::buffer(*piece.body));
+            from = piece.staged_end;
         }
-        for (auto& b : batch_) {
-            buffers_.push_back(asio::buffer(headers_[h++]));
-            buffers_.push_back(asio::buffer(*b));
-        }
+        if (staging_.size() > from)
+            buffers_.push_back(asio::buffer(staging_.data() + from, staging_.size() - from));
         writing_ = true;
         asio::async_write(socket_, buffers_,
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
                               self->writing_ = false;
-                              self->batch_.clear();
-                              self->pong_batch_.clear();
+                              self->held_.clear();
+                              // A burst may have grown the staging buffer; do not keep
+                              // that much per connection once traffic is small again.
+                              if (self->staging_.capacity() > 4 * copy_threshold &&
+                                  self->batch_bytes_ < copy_threshold)
+                                  std::string().swap(self->staging_);
                               if (ec) return self->shutdown_now();
                               self->write_more();
                           }));
@@ -260,21 +373,40 @@ private:
 
     std::array<std::uint8_t, 4> handshake_{};
     std::array<std::uint8_t, 4> reply_{};
-    std::array<std::uint8_t, 4> header_{};
     wamp::Format format_ = wamp::Format::json;
     std::size_t our_max_ = 0;
     std::size_t peer_max_ = 0;
 
+    // Read buffer: bytes [in_begin_, in_end_) are received and not yet handled.
+    std::unique_ptr<char[]> in_;
+    std::size_t in_cap_ = 0;
+    std::size_t in_want_ = read_buffer_initial; // capacity for the next read
+    std::size_t in_begin_ = 0;
+    std::size_t in_end_ = 0;
+
     std::atomic<bool> drain_scheduled_{false};
     bool handshaken_ = false;
+    bool in_frames_ = false; // handing a read batch to the router
+    bool write_due_ = false; // something to write once that batch is done
     bool writing_ = false;
     bool closing_ = false;
     bool stopped_ = false;
     std::uint64_t skipped_ = 0;
-    std::vector<std::shared_ptr<std::string>> pongs_, pong_batch_;
-    std::vector<std::shared_ptr<const std::string>> batch_;
-    std::vector<std::array<std::uint8_t, 4>> headers_;
+
+    // Write batch: staging_ holds headers and small bodies back to back;
+    // pieces_ marks where a large body (kept alive by held_) goes in between.
+    struct Piece {
+        std::size_t staged_end; // staging_ bytes that go before this body
+        const std::string* body;
+    };
+    std::vector<std::shared_ptr<std::string>> pongs_;
+    std::vector<router::OutgoingPtr> taken_;
+    std::string staging_;
+    std::vector<Piece> pieces_;
+    std::vector<std::shared_ptr<const std::string>> held_;
     std::vector<asio::const_buffer> buffers_;
+    std::size_t batch_bytes_ = 0;
+    std::size_t batch_messages_ = 0;
 };
 
 } // namespace

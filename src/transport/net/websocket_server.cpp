@@ -1,8 +1,12 @@
 #include <nexus/transport/websocket_server.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <atomic>
-#include <deque>
 #include <mutex>
+#include <vector>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -89,12 +93,24 @@ std::string cookie_value(std::string_view header) {
     return {};
 }
 
+// Beast writes one WAMP message per WebSocket message, so a burst cannot go
+// out in one write as on RawSocket. Instead everything queued (up to
+// write_batch_bytes, which also caps what a peer that stops reading holds
+// here) is taken
+// at once and written back to back from each write's completion, with the
+// socket corked meanwhile so the kernel sends the burst in full segments
+// rather than one segment per message (TCP_NODELAY is on).
+constexpr std::size_t write_batch_bytes = 256 * 1024;
+constexpr std::size_t take_chunk = 64;
+
+using Strand = asio::strand<asio::any_io_executor>;
+
 class WsSession final : public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(asio::ip::tcp::socket socket, router::Router& router, const WebSocketOptions& o,
-              std::string peer)
-        : ws_(beast::tcp_stream(std::move(socket))), router_(router), options_(o),
-          peer_(std::move(peer)) {}
+    WsSession(Strand strand, asio::ip::tcp::socket socket, router::Router& router,
+              const WebSocketOptions& o, std::string peer)
+        : strand_(std::move(strand)), ws_(beast::tcp_stream(std::move(socket))), router_(router),
+          options_(o), peer_(std::move(peer)) {}
 
     void start() {
         beast::get_lowest_layer(ws_).expires_after(options_.handshake_timeout);
@@ -104,17 +120,25 @@ public:
     }
 
     void shutdown() {
-        asio::post(ws_.get_executor(), [self = shared_from_this()] { self->stop(); });
+        asio::post(strand_, [self = shared_from_this()] { self->stop(); });
     }
     void wake() {
+        // Woken by the message we are handing to the router right now (a
+        // reply to this peer): on_read writes when it is done, no post.
+        // in_receive_ is only touched on the strand, which the first check
+        // makes sure we are on.
+        if (strand_.running_in_this_thread() && in_receive_) {
+            write_due_ = true;
+            return;
+        }
         if (drain_scheduled_.exchange(true)) return;
-        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        asio::post(strand_, [self = shared_from_this()] {
             self->drain_scheduled_ = false;
             self->write_more();
         });
     }
     void close_requested() {
-        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        asio::post(strand_, [self = shared_from_this()] {
             self->closing_ = true;
             self->write_more();
         });
@@ -242,25 +266,39 @@ private:
         read_buffer_.consume(read_buffer_.size());
         if (connection_) {
             auto message = serialize::decode(format_, frame, options_.limits);
+            in_receive_ = true;
             if (message)
                 connection_->receive(std::move(*message));
             else
                 connection_->receive_garbage(message.error().message);
+            in_receive_ = false;
+            if (write_due_) {
+                write_due_ = false;
+                write_more();
+            }
         }
         read();
     }
 
     void write_more() {
         if (writing_ || stopped_ || !connection_) return;
-        if (pending_.empty()) {
-            std::vector<router::OutgoingPtr> taken;
-            connection_->take(taken, 256);
-            for (auto& out : taken) {
-                auto bytes = out->encoded(format_);
-                if (bytes) pending_.push_back(*bytes); // unencodable (NaN in JSON): skipped
+        if (next_ == pending_.size()) {
+            pending_.clear();
+            next_ = 0;
+            std::size_t bytes_taken = 0;
+            while (bytes_taken < write_batch_bytes && connection_->take(taken_, take_chunk) > 0) {
+                for (auto& out : taken_) {
+                    auto bytes = out->encoded(format_);
+                    if (!bytes) continue; // unencodable (NaN in JSON): skipped
+                    bytes_taken += (*bytes)->size();
+                    pending_.push_back(std::move(*bytes));
+                }
+                taken_.clear();
             }
+            if (pending_.size() > 1) cork(true);
         }
-        if (pending_.empty()) {
+        if (next_ == pending_.size()) {
+            cork(false);
             if (closing_) {
                 closing_ = false;
                 ws_.async_close(websocket::close_code::normal,
@@ -269,13 +307,23 @@ private:
             return;
         }
         writing_ = true;
-        ws_.async_write(asio::buffer(*pending_.front()),
+        ws_.async_write(asio::buffer(*pending_[next_]),
                         [self = shared_from_this()](error_code ec, std::size_t) {
                             self->writing_ = false;
-                            self->pending_.pop_front();
+                            self->pending_[self->next_++].reset();
                             if (ec) return self->stop();
                             self->write_more();
                         });
+    }
+
+    // TCP_CORK holds partial segments until uncorked (or 200 ms, the
+    // kernel's limit), so a failure here only costs some batching.
+    void cork(bool on) {
+        if (corked_ == on) return;
+        corked_ = on;
+        const int value = on ? 1 : 0;
+        ::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(), IPPROTO_TCP, TCP_CORK,
+                     &value, sizeof value);
     }
 
     void stop() {
@@ -291,6 +339,7 @@ private:
         }
     }
 
+    Strand strand_;
     websocket::stream<beast::tcp_stream> ws_;
     router::Router& router_;
     const WebSocketOptions options_;
@@ -301,8 +350,14 @@ private:
     wamp::Format format_ = wamp::Format::json;
     router::TransportInfo info_;
     std::unique_ptr<router::Connection> connection_;
-    std::deque<std::shared_ptr<const std::string>> pending_;
+    // The batch being written: pending_[next_] on, the rest already sent.
+    std::vector<std::shared_ptr<const std::string>> pending_;
+    std::size_t next_ = 0;
+    std::vector<router::OutgoingPtr> taken_;
     std::atomic<bool> drain_scheduled_{false};
+    bool in_receive_ = false; // handing a message to the router
+    bool write_due_ = false;  // something to write once that is done
+    bool corked_ = false;
     bool writing_ = false;
     bool closing_ = false;
     bool stopped_ = false;
@@ -324,25 +379,25 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
 
     void accept() {
         // Each connection gets its own strand.
-        acceptor.async_accept(
-            asio::make_strand(executor),
-            [self = shared_from_this()](error_code ec, asio::ip::tcp::socket socket) {
-                if (ec == asio::error::operation_aborted || self->stopped) return;
-                if (!ec) {
-                    error_code ignored;
-                    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                    const auto remote = socket.remote_endpoint(ignored);
-                    auto s = std::make_shared<WsSession>(std::move(socket), self->router,
-                                                         self->options, describe(remote));
-                    {
-                        std::lock_guard lock(self->mutex);
-                        std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
-                        self->sessions.push_back(s);
-                    }
-                    s->start();
+        auto strand = asio::make_strand(executor);
+        acceptor.async_accept(strand, [self = shared_from_this(),
+                                       strand](error_code ec, asio::ip::tcp::socket socket) {
+            if (ec == asio::error::operation_aborted || self->stopped) return;
+            if (!ec) {
+                error_code ignored;
+                socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+                const auto remote = socket.remote_endpoint(ignored);
+                auto s = std::make_shared<WsSession>(strand, std::move(socket), self->router,
+                                                     self->options, describe(remote));
+                {
+                    std::lock_guard lock(self->mutex);
+                    std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
+                    self->sessions.push_back(s);
                 }
-                self->accept();
-            });
+                s->start();
+            }
+            self->accept();
+        });
     }
 };
 
