@@ -57,10 +57,11 @@ std::array<std::uint8_t, 4> frame_header(FrameType type, std::size_t length) {
 // Read side: one read brings as many bytes as the socket holds (up to the
 // buffer), and every complete frame in them is handled before the next read;
 // a partial frame stays at the front of the buffer. The buffer starts small
-// (an idle session costs little) and doubles whenever a read fills it, up to
-// read_buffer_max. A frame too large for that is read straight into its own
+// (an idle session costs little: 512 B rather than 2 KiB is 1.5 KiB less per
+// idle session, i.e. a third of it) and doubles whenever a read fills it, up
+// to read_buffer_max. A frame too large for that is read straight into its own
 // string instead of growing the buffer to max_message_size.
-constexpr std::size_t read_buffer_initial = 2048;
+constexpr std::size_t read_buffer_initial = 512;
 constexpr std::size_t read_buffer_max = 64 * 1024;
 
 // Write side: one gathered write carries everything queued, up to
