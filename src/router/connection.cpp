@@ -230,7 +230,9 @@ void ConnectionImpl::start_auth_deadline(std::chrono::milliseconds timeout, std:
         std::lock_guard lock(mutex_);
         auth_timer_ = timer;
     }
-    timer->async_wait([weak = weak_from_this(), first_round](boost::system::error_code ec) {
+    // The handler owns the timer too: it must outlive the wait even when the
+    // connection goes away first.
+    timer->async_wait([weak = weak_from_this(), first_round, timer](boost::system::error_code ec) {
         auto self = weak.lock();
         if (!self || ec) return;
         {
