@@ -58,6 +58,15 @@ void ConnectionImpl::abort_session(std::string_view reason, std::string message)
     queue_->close();
 }
 
+void ConnectionImpl::refuse(wamp::Abort abort) {
+    {
+        std::lock_guard lock(mutex_);
+        state_ = State::closed;
+    }
+    send(std::move(abort));
+    queue_->close();
+}
+
 void ConnectionImpl::protocol_violation(std::string message) {
     abort_session(wamp::errors::protocol_violation, std::move(message));
 }
@@ -166,13 +175,7 @@ void ConnectionImpl::on_hello(wamp::Hello&& hello) {
     }
     auto outcome = router->open_session(shared_from_this(), std::move(hello));
     if (auto* abort = std::get_if<wamp::Abort>(&outcome)) {
-        {
-            std::lock_guard lock(mutex_);
-            state_ = State::closed;
-        }
-        send(std::move(*abort));
-        queue_->close();
-        return;
+        return refuse(std::move(*abort));
     }
     if (auto* opened = std::get_if<RouterImpl::Opened>(&outcome))
         return join(std::move(opened->realm), std::move(opened->session),
@@ -312,13 +315,7 @@ void ConnectionImpl::on_auth_step(std::uint64_t round, AuthStep step) {
     auto admitted = router->admit(shared_from_this(), std::move(realm), std::move(request),
                                   std::move(identity));
     if (auto* abort = std::get_if<wamp::Abort>(&admitted)) {
-        {
-            std::lock_guard lock(mutex_);
-            state_ = State::closed;
-        }
-        send(std::move(*abort));
-        queue_->close();
-        return;
+        return refuse(std::move(*abort));
     }
     auto& opened = std::get<RouterImpl::Opened>(admitted);
     join(std::move(opened.realm), std::move(opened.session), std::move(opened.welcome));

@@ -69,6 +69,8 @@ private:
               wamp::Welcome welcome);
     void abort_session(std::string_view reason, std::string message);
     void protocol_violation(std::string message);
+    /// Sends an ABORT the router prepared (no session exists yet) and closes.
+    void refuse(wamp::Abort abort);
     /// Ends the current session on our side: leaves the realm, forgets it.
     void leave_realm(bool clean = false);
     void send(wamp::Message message);
