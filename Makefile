@@ -64,7 +64,8 @@ test-tsan: deps $(TSAN_DIR)/build.ninja
 $(FUZZ_DIR)/build.ninja:
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_FUZZ=ON -DNEXUS_BUILD_TESTS=OFF \
-	  -DNEXUS_BUILD_BENCH=OFF -DNEXUS_BUILD_APPS=OFF -DNEXUS_SANITIZE=address,undefined
+	  -DNEXUS_BUILD_BENCH=OFF -DNEXUS_BUILD_APPS=OFF -DNEXUS_BUILD_EXAMPLES=OFF \
+	  -DNEXUS_SANITIZE=address,undefined
 
 fuzz-build: deps $(FUZZ_DIR)/build.ninja
 	cmake --build $(FUZZ_DIR) -j $(JOBS)
