@@ -2,50 +2,33 @@
 // the challenge string; salted secrets go through PBKDF2-HMAC-SHA256 first,
 // and the Base64 text of the derived key is the HMAC key (as autobahn and
 // the Go nexus do).
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <stdexcept>
 
 #include <nexus/client/auth.hpp>
 #include <nexus/client/error.hpp>
 
+#include "router/auth/crypto.hpp"
+
 namespace nexus::client {
 
 namespace auth {
 
-namespace {
-std::string base64(const unsigned char* data, std::size_t size) {
-    std::string out(4 * ((size + 2) / 3), '\0');
-    const int n =
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-} // namespace
-
+// The primitives are the router's (src/router/auth/crypto.hpp): one audited
+// path for both ends.
 std::string wampcra_sign(std::string_view key, std::string_view challenge) {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-              reinterpret_cast<const unsigned char*>(challenge.data()), challenge.size(), mac,
-              &length))
-        throw std::runtime_error("HMAC-SHA256 failed");
-    return base64(mac, length);
+    const auto mac = router::auth::hmac_sha256(key, challenge);
+    if (mac.empty()) throw std::runtime_error("HMAC-SHA256 failed");
+    return router::auth::to_base64(mac);
 }
 
 std::string wampcra_derive_key(std::string_view secret, std::string_view salt,
                                std::uint32_t iterations, std::uint32_t keylen) {
     if (iterations == 0 || keylen == 0 || keylen > 1024)
         throw std::invalid_argument("wampcra: iterations and keylen must be positive");
-    std::string key(keylen, '\0');
-    if (PKCS5_PBKDF2_HMAC(secret.data(), static_cast<int>(secret.size()),
-                          reinterpret_cast<const unsigned char*>(salt.data()),
-                          static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha256(),
-                          static_cast<int>(keylen),
-                          reinterpret_cast<unsigned char*>(key.data())) != 1)
-        throw std::runtime_error("PBKDF2 failed");
-    return base64(reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    const auto key = router::auth::pbkdf2_sha256(secret, salt, static_cast<int>(iterations),
+                                                 static_cast<int>(keylen));
+    if (key.empty()) throw std::runtime_error("PBKDF2 failed");
+    return router::auth::to_base64(key);
 }
 
 } // namespace auth

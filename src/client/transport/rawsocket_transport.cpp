@@ -19,6 +19,7 @@
 
 #include "client/transport/connectors.hpp"
 #include "client/transport/tls.hpp"
+#include "transport/rawsocket_wire.hpp"
 
 namespace nexus::client::detail {
 
@@ -27,29 +28,13 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-constexpr std::uint8_t magic = 0x7F;
-enum FrameType : std::uint8_t { regular = 0, ping = 1, pong = 2 };
-
-// The exponent L announcing 2^(9+L) octets, for the largest power of two <= n.
-std::uint8_t length_exponent(std::size_t n) {
-    std::uint8_t l = 0;
-    while (l < 15 && (std::size_t{1} << (10 + l)) <= n)
-        ++l;
-    return l;
-}
-
-// A frame's length field has 24 bits: 2^24 itself cannot be sent.
-std::size_t max_frame(std::uint8_t exponent) {
-    return std::min<std::size_t>(std::size_t{1} << (9 + exponent), (std::size_t{1} << 24) - 1);
-}
+using namespace nexus::transport::rawsocket;
 
 std::shared_ptr<std::string> make_frame(FrameType type, std::string_view body) {
     auto frame = std::make_shared<std::string>();
     frame->reserve(4 + body.size());
-    frame->push_back(static_cast<char>(type));
-    frame->push_back(static_cast<char>((body.size() >> 16) & 0xFF));
-    frame->push_back(static_cast<char>((body.size() >> 8) & 0xFF));
-    frame->push_back(static_cast<char>(body.size() & 0xFF));
+    const auto header = frame_header(type, body.size());
+    frame->append(header.begin(), header.end());
     frame->append(body);
     return frame;
 }

@@ -20,6 +20,7 @@
 #include <boost/asio/write.hpp>
 
 #include "transport/net/address.hpp"
+#include "transport/rawsocket_wire.hpp"
 
 namespace nexus::transport {
 
@@ -28,31 +29,7 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-constexpr std::uint8_t magic = 0x7F;
-enum HandshakeError : std::uint8_t {
-    serializer_unsupported = 1,
-    max_length_unacceptable = 2,
-    reserved_bits_used = 3,
-};
-enum FrameType : std::uint8_t { regular = 0, ping = 1, pong = 2 };
-
-// The exponent L announcing 2^(9+L) bytes, for the largest power of two <= n.
-std::uint8_t length_exponent(std::size_t n) {
-    std::uint8_t l = 0;
-    while (l < 15 && (std::size_t{1} << (10 + l)) <= n)
-        ++l;
-    return l;
-}
-
-// Frames carry 24 length bits, so 2^24 itself cannot be sent (CHECKLIST ⚠A25).
-std::size_t max_frame(std::uint8_t exponent) {
-    return std::min<std::size_t>(std::size_t{1} << (9 + exponent), (std::size_t{1} << 24) - 1);
-}
-
-std::array<std::uint8_t, 4> frame_header(FrameType type, std::size_t length) {
-    return {static_cast<std::uint8_t>(type), static_cast<std::uint8_t>(length >> 16),
-            static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)};
-}
+using namespace rawsocket;
 
 // Read side: one read brings as many bytes as the socket holds (up to the
 // buffer), and every complete frame in them is handled before the next read;
