@@ -281,16 +281,15 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
 Authorization Realm::authorize(const Session& s, Action action, std::string_view uri,
                                const wamp::Object& options) {
     if (!config_.authorizer && config_.roles.empty()) return {true, false};
+    // Role rules need only the authrole: no identity copy per message for them.
+    if (!config_.authorizer) return authorize_by_role(config_.roles, s.authrole, action, uri);
     const SessionIdentity who{s.id,       config_.uri,  s.authid,
                               s.authrole, s.authmethod, s.authprovider};
-    if (config_.authorizer) {
-        try {
-            return config_.authorizer->authorize(who, action, uri, options);
-        } catch (const std::exception&) {
-            return {}; // fail closed
-        }
+    try {
+        return config_.authorizer->authorize(who, action, uri, options);
+    } catch (const std::exception&) {
+        return {}; // fail closed
     }
-    return authorize_by_roles(config_.roles, who, action, uri);
 }
 
 bool Realm::authorized(Session& s, Action action, std::string_view uri, const wamp::Object& options,

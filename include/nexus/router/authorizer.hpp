@@ -71,5 +71,8 @@ struct RolePermissions {
 /// may do nothing.
 Authorization authorize_by_roles(const std::vector<RolePermissions>& roles,
                                  const SessionIdentity& who, Action action, std::string_view uri);
+/// The same, when only the authrole is at hand (the rules read nothing else).
+Authorization authorize_by_role(const std::vector<RolePermissions>& roles,
+                                std::string_view authrole, Action action, std::string_view uri);
 
 } // namespace nexus::router

@@ -40,8 +40,13 @@ bool allows(const Permission& p, Action action) {
 
 Authorization authorize_by_roles(const std::vector<RolePermissions>& roles,
                                  const SessionIdentity& who, Action action, std::string_view uri) {
+    return authorize_by_role(roles, who.authrole, action, uri);
+}
+
+Authorization authorize_by_role(const std::vector<RolePermissions>& roles,
+                                std::string_view authrole, Action action, std::string_view uri) {
     for (const RolePermissions& role : roles) {
-        if (role.role != who.authrole) continue;
+        if (role.role != authrole) continue;
         const Permission* best = nullptr;
         for (const Permission& p : role.permissions)
             if (wamp::uri_matches(p.uri, p.match, uri) && (!best || more_specific(p, *best)))
