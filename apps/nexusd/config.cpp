@@ -167,6 +167,14 @@ nexus::router::RolePermissions parse_role(Section& r, std::vector<std::string>& 
     nexus::router::RolePermissions role;
     r.read("name", role.role);
     if (role.role.empty()) r.fail("name", "the authrole's name (a non-empty string)");
+    r.read("authorizer", role.authorizer);
+    if (!role.authorizer.empty()) {
+        if (!nexus::wamp::is_valid_uri(role.authorizer, nexus::wamp::UriRule::loose))
+            r.fail("authorizer", "the URI of the procedure that authorizes this role");
+        if (r.get("permissions"))
+            r.fail("permissions",
+                   "nothing: a role has either \"permissions\" or an \"authorizer\"");
+    }
     for_each_object(
         r, "permissions", "a list of {uri, match, allow, disclose}", unknown, [&](Section& p) {
             nexus::router::Permission perm;
@@ -221,6 +229,13 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     s.read_unsigned("auth_timeout", auth_timeout, 3600);
     if (auth_timeout == 0) s.fail("auth_timeout", "a positive number of seconds");
     realm.auth_timeout = std::chrono::seconds(auth_timeout);
+    std::uint64_t authorizer_timeout = 5;
+    s.read_unsigned("authorizer_timeout", authorizer_timeout, 600);
+    if (authorizer_timeout == 0) s.fail("authorizer_timeout", "a positive number of seconds");
+    realm.authorizer_timeout = std::chrono::seconds(authorizer_timeout);
+    std::uint64_t authorizer_cache_ttl = 300;
+    s.read_unsigned("authorizer_cache_ttl", authorizer_cache_ttl, 86400);
+    realm.authorizer_cache_ttl = std::chrono::seconds(authorizer_cache_ttl);
     std::set<std::string> authids;
     for_each_object(s, "principals", "a list of {authid, authrole, ticket, wampcra, cryptosign}",
                     unknown, [&](Section& p) {

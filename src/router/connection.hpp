@@ -40,6 +40,10 @@ public:
     /// lock held; the realm has already removed the session.
     void say_goodbye(std::string_view reason, std::string_view message);
 
+    /// Ends the session for a protocol violation found later than receive()
+    /// (a message that waited for a decision). Never with a realm lock held.
+    void fail(std::string message) { protocol_violation(std::move(message)); }
+
     wamp::Id session_id() const;
     std::uint64_t dropped_events() const { return queue_->dropped(); }
     const std::shared_ptr<OutboundQueue>& queue() const { return queue_; }

@@ -44,10 +44,12 @@ private:
 
 } // namespace
 
-Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor)
-    : config_(std::move(config)),
+Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger)
+    : config_(std::move(config)), logger_(std::move(logger)),
       internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
       strand_(boost::asio::make_strand(executor)), broker_(*this), dealer_(*this) {
+    for (const RolePermissions& role : config_.roles)
+        roles_by_name_.emplace(role.role, &role);
     for (const auto& a : config_.authenticators)
         if (a) authenticators_.emplace(std::string(a->method()), a);
     if (config_.dynamic_authenticator) {
@@ -167,6 +169,12 @@ void Realm::call_internal(const std::string& procedure, wamp::Array args,
                           std::chrono::milliseconds timeout,
                           std::function<void(const wamp::Message&)> done) {
     std::lock_guard lock(mutex_);
+    call_internal_locked(procedure, std::move(args), timeout, std::move(done));
+}
+
+void Realm::call_internal_locked(const std::string& procedure, wamp::Array args,
+                                 std::chrono::milliseconds timeout,
+                                 std::function<void(const wamp::Message&)> done) {
     wamp::Call call;
     call.request = internal_->expect_answer(std::move(done));
     call.procedure = procedure;
@@ -228,6 +236,102 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
     if (config_.strict_request_ids) {
         if (auto status = check_request_id(s, message); !status) return status;
     }
+    if (bypasses_authorization_wait(message)) return route(s, std::move(message));
+    if (auto* d = s.dynamic_authorization.get(); d && !d->parked.empty()) {
+        // A decision is pending for an earlier message: this one waits its turn.
+        if (d->parked.size() >= DynamicAuthorizationState::max_parked)
+            return wamp::Failure{"more than " +
+                                 std::to_string(DynamicAuthorizationState::max_parked) +
+                                 " messages waiting for authorization"};
+        d->parked.push_back(std::move(message));
+        return {};
+    }
+    return dispatch(session, std::move(message));
+}
+
+wamp::Status Realm::dispatch(const std::shared_ptr<Session>& session, wamp::Message&& message) {
+    Session& s = *session;
+    const RolePermissions* role = config_.authorizer ? nullptr : find_role(s.authrole);
+    if (!role || role->authorizer.empty()) return route(s, std::move(message));
+    if (!s.dynamic_authorization)
+        s.dynamic_authorization = std::make_unique<DynamicAuthorizationState>();
+    DynamicAuthorizationState& d = *s.dynamic_authorization;
+    const auto now = std::chrono::steady_clock::now();
+    for (AuthorizationNeed& need : authorization_needs(message)) {
+        if (auto decided = d.find(need, now)) {
+            if (!decided->allowed) break; // refused anyway: no need to ask the rest
+            continue;
+        }
+        d.parked.push_front(std::move(message));
+        ask_authorizer(session, *role, std::move(need));
+        return {};
+    }
+    auto status = route(s, std::move(message));
+    d.routed();
+    return status;
+}
+
+void Realm::ask_authorizer(const std::shared_ptr<Session>& session, const RolePermissions& role,
+                           AuthorizationNeed need) {
+    session->dynamic_authorization->asking = true;
+    const SessionIdentity who{session->id,       config_.uri,         session->authid,
+                              session->authrole, session->authmethod, session->authprovider};
+    wamp::Array args = authorizer_arguments(who, need);
+    call_internal_locked(role.authorizer, std::move(args), config_.authorizer_timeout,
+                         [realm = weak_from_this(), weak = std::weak_ptr<Session>(session),
+                          need = std::move(need)](const wamp::Message& reply) {
+                             auto self = realm.lock();
+                             auto s = weak.lock();
+                             if (self && s) self->on_authorizer_answer(s, need, reply);
+                         });
+}
+
+void Realm::on_authorizer_answer(const std::shared_ptr<Session>& session,
+                                 const AuthorizationNeed& need, const wamp::Message& reply) {
+    const AuthorizerAnswer answer = read_authorizer_answer(reply);
+    if (!answer.problem.empty() && logger_)
+        logger_(RouterLogLevel::warning,
+                "realm " + config_.uri + ": the authorizer of authrole \"" + session->authrole +
+                    "\" gave no decision (" + answer.problem + "); denied " +
+                    std::string(action_name(need.action)) + " \"" + need.uri + "\" to session " +
+                    std::to_string(session->id));
+    std::shared_ptr<ConnectionImpl> violator;
+    std::string violation;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = members_.find(session->id);
+        if (it == members_.end() || it->second.session != session) return;
+        DynamicAuthorizationState& d = *session->dynamic_authorization;
+        d.asking = false;
+        const auto ttl = answer.cache
+                             ? std::chrono::steady_clock::duration(config_.authorizer_cache_ttl)
+                             : std::chrono::steady_clock::duration::zero();
+        d.decide(need, answer.authorization, ttl, std::chrono::steady_clock::now());
+        // Route what waited, in order, until one needs another decision.
+        while (!d.parked.empty() && !d.asking) {
+            wamp::Message next = std::move(d.parked.front());
+            d.parked.pop_front();
+            auto status = dispatch(session, std::move(next));
+            // A message may have ended its own session (meta API).
+            it = members_.find(session->id);
+            if (it == members_.end() || it->second.session != session) return;
+            if (!status) {
+                violator = it->second.connection.lock();
+                violation = status.error().message;
+                break;
+            }
+        }
+    }
+    // Ending the session takes the realm lock again.
+    if (violator) violator->fail(std::move(violation));
+}
+
+const RolePermissions* Realm::find_role(const std::string& authrole) const {
+    auto it = roles_by_name_.find(authrole);
+    return it == roles_by_name_.end() ? nullptr : it->second;
+}
+
+wamp::Status Realm::route(Session& s, wamp::Message&& message) {
     return std::visit(
         [&](auto&& m) -> wamp::Status {
             using M = std::decay_t<decltype(m)>;
@@ -281,8 +385,23 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
 Authorization Realm::authorize(const Session& s, Action action, std::string_view uri,
                                const wamp::Object& options) {
     if (!config_.authorizer && config_.roles.empty()) return {true, false};
-    // Role rules need only the authrole: no identity copy per message for them.
-    if (!config_.authorizer) return authorize_by_role(config_.roles, s.authrole, action, uri);
+    if (!config_.authorizer) {
+        // Role rules need only the authrole: no identity copy per message for them.
+        const RolePermissions* role = find_role(s.authrole);
+        if (!role) return {};
+        if (role->authorizer.empty()) return authorize_by_role(*role, action, uri);
+        // dispatch() had the decision made before routing; finding none means
+        // a path that did not ask, which fails closed.
+        if (!s.dynamic_authorization) return {};
+        const AuthorizationNeed need{action,
+                                     std::string(uri),
+                                     action == Action::subscribe || action == Action::register_
+                                         ? requested_match(options)
+                                         : wamp::MatchPolicy::exact,
+                                     {}};
+        return s.dynamic_authorization->find(need, std::chrono::steady_clock::now())
+            .value_or(Authorization{});
+    }
     const SessionIdentity who{s.id,       config_.uri,  s.authid,
                               s.authrole, s.authmethod, s.authprovider};
     try {

@@ -33,7 +33,7 @@ class ConnectionImpl;
 
 class Realm final : public RealmContext, public std::enable_shared_from_this<Realm> {
 public:
-    Realm(RealmConfig config, boost::asio::any_io_executor executor);
+    Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {});
     ~Realm() override;
 
     const std::string& uri() const { return config_.uri; }
@@ -83,6 +83,18 @@ private:
     };
 
     wamp::Status check_request_id(Session& session, const wamp::Message& message);
+    /// Routes `message` once every decision it needs is at hand; otherwise
+    /// parks it in front of the session's waiting messages and asks the
+    /// role's authorizer (dynamic_authorizer.hpp).
+    wamp::Status dispatch(const std::shared_ptr<Session>& session, wamp::Message&& message);
+    /// Routes a message to the broker, dealer or meta API.
+    wamp::Status route(Session& s, wamp::Message&& message);
+    void ask_authorizer(const std::shared_ptr<Session>& session, const RolePermissions& role,
+                        AuthorizationNeed need);
+    /// Without the lock (on the internal caller's strand).
+    void on_authorizer_answer(const std::shared_ptr<Session>& session,
+                              const AuthorizationNeed& need, const wamp::Message& reply);
+    const RolePermissions* find_role(const std::string& authrole) const;
     /// The realm's authorizer, else its roles, else "allowed".
     Authorization authorize(const Session& s, Action action, std::string_view uri,
                             const wamp::Object& options);
@@ -106,8 +118,13 @@ private:
     void call_internal(const std::string& procedure, wamp::Array args,
                        std::chrono::milliseconds timeout,
                        std::function<void(const wamp::Message&)> done);
+    void call_internal_locked(const std::string& procedure, wamp::Array args,
+                              std::chrono::milliseconds timeout,
+                              std::function<void(const wamp::Message&)> done);
 
     const RealmConfig config_;
+    const RouterLogger logger_;
+    std::unordered_map<std::string, const RolePermissions*> roles_by_name_;
     std::unique_ptr<InternalCaller> internal_;
     struct CookieEntry {
         Identity identity;

@@ -54,7 +54,7 @@ bool announces_a_client_role(const wamp::Object& details) {
 RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig config)
     : executor_(std::move(executor)), config_(std::move(config)) {
     for (const RealmConfig& realm : config_.realms)
-        realms_.emplace(realm.uri, std::make_shared<Realm>(realm, executor_));
+        realms_.emplace(realm.uri, std::make_shared<Realm>(realm, executor_, config_.logger));
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -65,7 +65,7 @@ std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
     if (!config_.realm_template) return nullptr;
     RealmConfig realm = *config_.realm_template;
     realm.uri = uri;
-    auto created = std::make_shared<Realm>(std::move(realm), executor_);
+    auto created = std::make_shared<Realm>(std::move(realm), executor_, config_.logger);
     realms_.emplace(uri, created);
     return created;
 }
@@ -194,7 +194,8 @@ bool RouterImpl::add_realm(RealmConfig realm) {
     std::lock_guard lock(mutex_);
     if (shut_down_ || realms_.contains(realm.uri)) return false;
     std::string uri = realm.uri;
-    realms_.emplace(std::move(uri), std::make_shared<Realm>(std::move(realm), executor_));
+    realms_.emplace(std::move(uri),
+                    std::make_shared<Realm>(std::move(realm), executor_, config_.logger));
     return true;
 }
 

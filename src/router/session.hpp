@@ -14,6 +14,7 @@
 #include <nexus/wamp/id.hpp>
 #include <nexus/wamp/message.hpp>
 
+#include "router/auth/dynamic_authorizer.hpp"
 #include "router/features.hpp"
 #include "router/outbound_queue.hpp"
 
@@ -83,6 +84,10 @@ public:
     /// Highest client request id seen (for strict sequencing and progressive
     /// call invocations, spec rpc_progressive_call_invocations.md).
     wamp::Id request_watermark = 0;
+
+    /// Dynamic authorization (roles with an authorizer procedure): created at
+    /// the first decision; guarded by the realm lock.
+    std::unique_ptr<DynamicAuthorizationState> dynamic_authorization;
 
     bool gone() const { return queue_->closed(); }
 

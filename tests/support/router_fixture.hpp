@@ -97,17 +97,29 @@ public:
     /// HELLO with all four client roles and the given features per role.
     wamp::Id join(const std::string& realm = "realm1", wamp::Object extra_details = {},
                   wamp::Object features = default_features()) {
+        send(hello(realm, std::move(extra_details), std::move(features)));
+        return welcomed();
+    }
+
+    /// join() authenticating with a ticket.
+    wamp::Id join_with_ticket(const std::string& realm, const std::string& authid,
+                              const std::string& ticket) {
+        send(hello(realm, {{"authmethods", wamp::Value{"ticket"}}, {"authid", authid}}));
+        expect<wamp::Challenge>();
+        send(wamp::Authenticate{ticket, {}});
+        return welcomed();
+    }
+
+    static wamp::Hello hello(const std::string& realm, wamp::Object details = {},
+                             wamp::Object features = default_features()) {
         wamp::Hello hello;
         hello.realm = realm;
-        hello.details = std::move(extra_details);
+        hello.details = std::move(details);
         wamp::Object roles;
         for (const char* role : {"caller", "callee", "publisher", "subscriber"})
             roles.emplace(role, wamp::Object{{"features", wamp::Value(features)}});
         hello.details.emplace("roles", std::move(roles));
-        send(std::move(hello));
-        auto welcome = expect<wamp::Welcome>();
-        session_ = welcome.session;
-        return welcome.session;
+        return hello;
     }
 
     static wamp::Object default_features() {
@@ -133,6 +145,12 @@ public:
     }
 
 private:
+    wamp::Id welcomed() {
+        auto welcome = expect<wamp::Welcome>();
+        session_ = welcome.session;
+        return welcome.session;
+    }
+
     struct Inbox {
         std::mutex mutex;
         std::condition_variable cv;

@@ -144,6 +144,29 @@ TEST(NexusdConfig, PrincipalsAndRoles) {
     EXPECT_TRUE(p.call && p.subscribe && !p.publish && !p.register_ && p.disclose_caller);
 }
 
+TEST(NexusdConfig, RolesDecidedByAnAuthorizerProcedure) {
+    Config c = parse_ok(R"({"router": {"realms": [{"uri": "realm1",
+        "authorizer_timeout": 2, "authorizer_cache_ttl": 0,
+        "roles": [{"name": "user", "authorizer": "com.example.authorize"},
+                  {"name": "backend", "permissions": [{"uri": "", "match": "prefix",
+                   "allow": {"register": true}}]}]}]}})");
+    const auto& r = c.router.realms.at(0);
+    EXPECT_EQ(r.roles.at(0).authorizer, "com.example.authorize");
+    EXPECT_TRUE(r.roles.at(0).permissions.empty());
+    EXPECT_TRUE(r.roles.at(1).authorizer.empty());
+    EXPECT_EQ(r.authorizer_timeout, std::chrono::seconds(2));
+    EXPECT_EQ(r.authorizer_cache_ttl, std::chrono::seconds(0));
+
+    std::string e = parse_error(R"({"router": {"realms": [{"uri": "realm1", "roles": [
+        {"name": "user", "authorizer": "com.x", "permissions": []}]}]}})");
+    EXPECT_NE(e.find("roles[0].permissions"), std::string::npos) << e;
+    e = parse_error(R"({"router": {"realms": [{"uri": "realm1", "roles": [
+        {"name": "user", "authorizer": "not a uri"}]}]}})");
+    EXPECT_NE(e.find("roles[0].authorizer"), std::string::npos) << e;
+    e = parse_error(R"({"router": {"realms": [{"uri": "realm1", "authorizer_timeout": 0}]}})");
+    EXPECT_NE(e.find("authorizer_timeout"), std::string::npos) << e;
+}
+
 TEST(NexusdConfig, BadCredentialsNameTheKeyNotTheSecret) {
     const auto bad = [](std::string principal) {
         return parse_error(R"({"router": {"realms": [{"uri": "realm1", "principals": [)" +

@@ -55,18 +55,7 @@ protected:
 
     TestClient& service() {
         TestClient& c = client();
-        wamp::Hello h;
-        h.realm = "realm1";
-        wamp::Object roles;
-        for (const char* role : {"caller", "callee", "publisher", "subscriber"})
-            roles.emplace(role, wamp::Object{{"features", Value(TestClient::default_features())}});
-        h.details = {{"roles", Value(std::move(roles))},
-                     {"authmethods", Value{"ticket"}},
-                     {"authid", "backend"}};
-        c.send(std::move(h));
-        c.expect<wamp::Challenge>();
-        c.send(wamp::Authenticate{"t", {}});
-        c.expect<wamp::Welcome>();
+        c.join_with_ticket("realm1", "backend", "t");
         return c;
     }
 

@@ -1,8 +1,9 @@
 // Authorization: may this session call, register, publish or subscribe to
 // this URI? (spec advanced/authorization.md, basic/security_model.md)
 //
-// A realm decides with its Authorizer when one is set, else with its static
-// role permissions (RealmConfig::roles) when any are configured, else it
+// A realm decides with its Authorizer when one is set, else with its
+// role permissions (RealmConfig::roles: static rules, or a WAMP procedure of
+// the realm for a role with an `authorizer`) when any are configured, else it
 // allows everything. A denial answers the request with ERROR
 // wamp.error.not_authorized and changes nothing. The router's own meta
 // procedures and meta topics are authorized like any other URI.
@@ -65,6 +66,17 @@ struct Permission {
 struct RolePermissions {
     std::string role;
     std::vector<Permission> permissions;
+    /// When set, `permissions` are ignored: each action of this role is decided
+    /// by calling this WAMP procedure of the realm (registered by a trusted
+    /// backend session whose own role is static) as
+    ///   authorize(session_details, uri, action, options)
+    /// which answers true, false, or {"allow": bool, "disclose": bool,
+    /// "cache": bool}; "cache": true lets the realm reuse the answer for the
+    /// same session, action, URI and match policy for
+    /// RealmConfig::authorizer_cache_ttl. No answer within
+    /// RealmConfig::authorizer_timeout, an ERROR or any other answer denies.
+    /// The session's later messages wait (in order) while it is asked.
+    std::string authorizer = {};
 };
 
 /// The static authorizer over a realm's roles; a role that is not listed
@@ -74,5 +86,7 @@ Authorization authorize_by_roles(const std::vector<RolePermissions>& roles,
 /// The same, when only the authrole is at hand (the rules read nothing else).
 Authorization authorize_by_role(const std::vector<RolePermissions>& roles,
                                 std::string_view authrole, Action action, std::string_view uri);
+/// One role's static rules (its `authorizer` is not consulted).
+Authorization authorize_by_role(const RolePermissions& role, Action action, std::string_view uri);
 
 } // namespace nexus::router

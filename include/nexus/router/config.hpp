@@ -63,6 +63,10 @@ struct RealmConfig {
     /// everything (unless `authorizer` is set). Not empty: a session whose
     /// authrole is not listed cannot join (ABORT wamp.error.no_such_role).
     std::vector<RolePermissions> roles;
+    /// Roles with an `authorizer` procedure: how long the realm waits for its
+    /// answer (then denies), and how long an answer that allows caching is reused.
+    std::chrono::milliseconds authorizer_timeout{std::chrono::seconds(5)};
+    std::chrono::milliseconds authorizer_cache_ttl{std::chrono::minutes(5)};
     /// Decides instead of `roles` when set.
     std::shared_ptr<Authorizer> authorizer;
     /// Honour disclose_me from callers and publishers. When false such a

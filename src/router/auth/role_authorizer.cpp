@@ -45,19 +45,20 @@ Authorization authorize_by_roles(const std::vector<RolePermissions>& roles,
 
 Authorization authorize_by_role(const std::vector<RolePermissions>& roles,
                                 std::string_view authrole, Action action, std::string_view uri) {
-    for (const RolePermissions& role : roles) {
-        if (role.role != authrole) continue;
-        const Permission* best = nullptr;
-        for (const Permission& p : role.permissions)
-            if (wamp::uri_matches(p.uri, p.match, uri) && (!best || more_specific(p, *best)))
-                best = &p;
-        if (!best || !allows(*best, action)) return {};
-        Authorization result{true, false};
-        if (action == Action::call) result.disclose = best->disclose_caller;
-        if (action == Action::publish) result.disclose = best->disclose_publisher;
-        return result;
-    }
+    for (const RolePermissions& role : roles)
+        if (role.role == authrole) return authorize_by_role(role, action, uri);
     return {};
+}
+
+Authorization authorize_by_role(const RolePermissions& role, Action action, std::string_view uri) {
+    const Permission* best = nullptr;
+    for (const Permission& p : role.permissions)
+        if (wamp::uri_matches(p.uri, p.match, uri) && (!best || more_specific(p, *best))) best = &p;
+    if (!best || !allows(*best, action)) return {};
+    Authorization result{true, false};
+    if (action == Action::call) result.disclose = best->disclose_caller;
+    if (action == Action::publish) result.disclose = best->disclose_publisher;
+    return result;
 }
 
 } // namespace nexus::router
