@@ -344,6 +344,9 @@ void ConnectionImpl::join(std::shared_ptr<Realm> realm, std::shared_ptr<Session>
         if (joined == Realm::JoinResult::full)
             return abort_session(wamp::errors::limit_exceeded,
                                  "the realm has reached its session limit (max_sessions)");
+        if (joined == Realm::JoinResult::router_full)
+            return abort_session(wamp::errors::limit_exceeded,
+                                 "the router has reached its session limit (max_sessions)");
         return abort_session(wamp::errors::no_such_realm, "the realm is closing");
     }
     bool gone = false;

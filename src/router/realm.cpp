@@ -44,8 +44,10 @@ private:
 
 } // namespace
 
-Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger)
+Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger,
+             std::shared_ptr<SessionBudget> budget)
     : config_(std::move(config)), logger_(std::move(logger)),
+      budget_(budget ? std::move(budget) : std::make_shared<SessionBudget>(0)),
       internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
       strand_(boost::asio::make_strand(executor)), broker_(*this), dealer_(*this) {
     for (const RolePermissions& role : config_.roles)
@@ -109,6 +111,7 @@ Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
     if (closed_) return JoinResult::closed;
     if (config_.max_sessions != 0 && members_.size() >= config_.max_sessions)
         return JoinResult::full;
+    if (!budget_->take()) return JoinResult::router_full;
     session->send(std::move(welcome));
     const wamp::Id id = session->id;
     const Session& joined = *session;
@@ -139,6 +142,7 @@ void Realm::remove_locked(Session& session, Ending ending) {
     const wamp::Id id = session.id;
     const std::string authid = session.authid, authrole = session.authrole;
     members_.erase(id); // may destroy `session`
+    budget_->give_back();
     publish_meta("wamp.session.on_leave", [&] {
         return wamp::Array{wamp::Value(id), wamp::Value(authid), wamp::Value(authrole)};
     });

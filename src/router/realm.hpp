@@ -26,6 +26,7 @@
 #include "router/internal_caller.hpp"
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
+#include "router/session_budget.hpp"
 
 namespace nexus::router {
 
@@ -33,7 +34,9 @@ class ConnectionImpl;
 
 class Realm final : public RealmContext, public std::enable_shared_from_this<Realm> {
 public:
-    Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {});
+    /// `budget`: the router's session count and limit (none: the realm counts alone).
+    Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {},
+          std::shared_ptr<SessionBudget> budget = nullptr);
     ~Realm() override;
 
     const std::string& uri() const { return config_.uri; }
@@ -46,9 +49,10 @@ public:
     void remember_cookie(const std::string& cookie, const Identity& identity);
     std::optional<Identity> identity_for_cookie(const std::string& cookie);
 
-    enum class JoinResult { joined, closed, full };
-    /// Queues `welcome` to the session and adds it, unless the realm is closed
-    /// or holds RealmConfig::max_sessions already.
+    enum class JoinResult { joined, closed, full, router_full };
+    /// Queues `welcome` to the session and adds it, unless the realm is closed,
+    /// holds RealmConfig::max_sessions already, or the router holds
+    /// RouterConfig::max_sessions.
     JoinResult join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
                     wamp::Welcome welcome);
     /// How a session ended: what its testaments and meta events see.
@@ -124,6 +128,7 @@ private:
 
     const RealmConfig config_;
     const RouterLogger logger_;
+    const std::shared_ptr<SessionBudget> budget_;
     std::unordered_map<std::string, const RolePermissions*> roles_by_name_;
     std::unique_ptr<InternalCaller> internal_;
     struct CookieEntry {

@@ -52,9 +52,11 @@ bool announces_a_client_role(const wamp::Object& details) {
 } // namespace
 
 RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig config)
-    : executor_(std::move(executor)), config_(std::move(config)) {
+    : executor_(std::move(executor)), config_(std::move(config)),
+      sessions_(std::make_shared<SessionBudget>(config_.max_sessions)) {
     for (const RealmConfig& realm : config_.realms)
-        realms_.emplace(realm.uri, std::make_shared<Realm>(realm, executor_, config_.logger));
+        realms_.emplace(realm.uri,
+                        std::make_shared<Realm>(realm, executor_, config_.logger, sessions_));
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -65,7 +67,7 @@ std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
     if (!config_.realm_template) return nullptr;
     RealmConfig realm = *config_.realm_template;
     realm.uri = uri;
-    auto created = std::make_shared<Realm>(std::move(realm), executor_, config_.logger);
+    auto created = std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_);
     realms_.emplace(uri, created);
     return created;
 }
@@ -142,8 +144,8 @@ std::variant<RouterImpl::Opened, wamp::Abort>
 RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<Realm> realm,
                   AuthRequest request, Identity identity) {
     const RealmConfig& rc = realm->config();
-    // The router-wide limit is checked here, loosely (concurrent joins may
-    // pass it by a few); the realm's own limit is exact, at join.
+    // Checked here too so that a full router does no more work for a client
+    // that cannot join; the exact check is at join.
     if (config_.max_sessions != 0 && session_count() >= config_.max_sessions) {
         log(RouterLogLevel::warning,
             "session limit reached (max_sessions " + std::to_string(config_.max_sessions) + ")");
@@ -194,8 +196,8 @@ bool RouterImpl::add_realm(RealmConfig realm) {
     std::lock_guard lock(mutex_);
     if (shut_down_ || realms_.contains(realm.uri)) return false;
     std::string uri = realm.uri;
-    realms_.emplace(std::move(uri),
-                    std::make_shared<Realm>(std::move(realm), executor_, config_.logger));
+    realms_.emplace(std::move(uri), std::make_shared<Realm>(std::move(realm), executor_,
+                                                            config_.logger, sessions_));
     return true;
 }
 
@@ -232,13 +234,7 @@ void RouterImpl::shutdown() {
         realm->close(wamp::close::system_shutdown, "the router is shutting down");
 }
 
-std::size_t RouterImpl::session_count() const {
-    std::lock_guard lock(mutex_);
-    std::size_t n = 0;
-    for (const auto& [uri, realm] : realms_)
-        n += realm->session_count();
-    return n;
-}
+std::size_t RouterImpl::session_count() const { return sessions_->used(); }
 
 // Router: the public face ------------------------------------------------
 

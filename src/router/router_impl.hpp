@@ -14,6 +14,8 @@
 #include <nexus/router/peer.hpp>
 #include <nexus/wamp/message.hpp>
 
+#include "router/session_budget.hpp"
+
 namespace nexus::router {
 
 class ConnectionImpl;
@@ -65,6 +67,7 @@ private:
 
     boost::asio::any_io_executor executor_;
     const RouterConfig config_;
+    const std::shared_ptr<SessionBudget> sessions_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms_;
     bool shut_down_ = false;

@@ -51,6 +51,29 @@ TEST_F(Limits, SessionsPerRealmAndInTotal) {
     joined("realm2"); // a slot freed
 }
 
+TEST_F(Limits, RouterWideLimitIsExactUnderConcurrentJoins) {
+    // HELLOs to both realms at once: exactly max_sessions (5) are welcomed.
+    std::vector<TestClient*> clients;
+    for (int i = 0; i < 16; ++i) {
+        TestClient& c = client();
+        c.send(TestClient::hello(i % 4 == 0 ? "realm1" : "realm2"));
+        clients.push_back(&c);
+    }
+    int welcomed = 0, refused = 0;
+    for (TestClient* c : clients) {
+        auto m = c->next();
+        ASSERT_TRUE(m);
+        if (std::holds_alternative<wamp::Welcome>(*m)) ++welcomed;
+        if (auto* a = std::get_if<wamp::Abort>(&*m)) {
+            EXPECT_EQ(a->reason, wamp::errors::limit_exceeded);
+            ++refused;
+        }
+    }
+    EXPECT_EQ(welcomed, 5);
+    EXPECT_EQ(refused, 11);
+    EXPECT_EQ(router().session_count(), 5u);
+}
+
 TEST_F(Limits, CallsInFlight) {
     TestClient& callee = joined();
     callee.send(wamp::Register{callee.next_request(), {}, "com.slow"});
