@@ -158,7 +158,9 @@ public:
 
     wamp::Status subscribe(Session& session, wamp::Subscribe&& m) {
         MatchPolicy match = MatchPolicy::exact;
-        if (auto it = m.options.find("match"); it != m.options.end()) {
+        // A null match is an unset one: JavaScript clients send an undefined option as CBOR's
+        // undefined or msgpackr's, which the decoders read as null (JSON just leaves it out).
+        if (auto it = m.options.find("match"); it != m.options.end() && !it->second.is_null()) {
             const std::string* name = it->second.if_string();
             auto parsed = name ? wamp::parse_match_policy(*name) : std::nullopt;
             if (!parsed) {

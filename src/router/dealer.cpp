@@ -144,7 +144,8 @@ public:
         };
         MatchPolicy match = MatchPolicy::exact;
         Invoke invoke = Invoke::single;
-        if (auto it = m.options.find("match"); it != m.options.end()) {
+        // Null is unset, as in SUBSCRIBE (see BrokerImpl::subscribe).
+        if (auto it = m.options.find("match"); it != m.options.end() && !it->second.is_null()) {
             const std::string* s = it->second.if_string();
             auto p = s ? wamp::parse_match_policy(*s) : std::nullopt;
             if (!p)
@@ -152,7 +153,7 @@ public:
                               "match must be \"exact\", \"prefix\" or \"wildcard\"");
             match = *p;
         }
-        if (auto it = m.options.find("invoke"); it != m.options.end()) {
+        if (auto it = m.options.find("invoke"); it != m.options.end() && !it->second.is_null()) {
             const std::string* s = it->second.if_string();
             auto p = s ? parse_invoke(*s) : std::nullopt;
             if (!p)

@@ -4,9 +4,10 @@
 // recursion and without reading past its end; only after it succeeded do we
 // use the unchecked mp_decode_* readers. Our own walk on top adds what the
 // format does not promise: a depth limit, valid UTF-8 in strings, string map
-// keys, unique keys, and no extension types. Payload elements are walked but
-// not built (pass-through). (msgpack-cxx, Debian's other MessagePack library,
-// cannot be installed next to Boost 1.81: it depends on Boost 1.74.)
+// keys, unique keys, and no extension types (except msgpackr's undefined, read
+// as nil). Payload elements are walked but not built (pass-through).
+// (msgpack-cxx, Debian's other MessagePack library, cannot be installed next to
+// Boost 1.81: it depends on Boost 1.74.)
 #include "serialize/codec.hpp"
 #include "serialize/message_writer.hpp"
 #include "serialize/utf8.hpp"
@@ -85,7 +86,15 @@ public:
         }
         case MP_ARRAY: return array<Build>(p, depth, out);
         case MP_MAP: return map<Build>(p, depth, out);
-        case MP_EXT: return fail("MessagePack extension types are not supported");
+        case MP_EXT:
+            // msgpackr (wampy, ...) writes JavaScript's undefined, e.g. an option left unset,
+            // as fixext 1 of type 0 holding 0: read as nil, like CBOR's undefined.
+            if (p[0] == '\xd4' && p[1] == 0 && p[2] == 0) {
+                p += 3;
+                if constexpr (Build) *out = Value();
+                return true;
+            }
+            return fail("MessagePack extension types are not supported");
         }
         return fail("malformed MessagePack");
     }

@@ -109,6 +109,30 @@ TEST(MsgpackCodec, MalformedInputIsRefused) {
         decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0x82, 0xa1, 'a', 1, 0xa1, 'a', 2})).empty());
 }
 
+// msgpackr (wampy's MessagePack) writes JavaScript's undefined as fixext 1, type 0, data 0:
+// nil, like CBOR's undefined, in the envelope and in payloads; other extensions stay refused.
+TEST(MsgpackCodec, MsgpackrUndefinedReadsAsNil) {
+    // [32, 1, {"match": undefined}, "t"]
+    const std::string subscribe =
+        bytes({0x94, 0x20, 0x01, 0x81, 0xa5, 'm', 'a', 't', 'c', 'h', 0xd4, 0x00, 0x00, 0xa1, 't'});
+    auto m = serialize::decode(Format::msgpack, subscribe);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(std::get<wamp::Subscribe>(*m).options, (Object{{"match", Value()}}));
+    // EVENT [36, 1, 2, {}, [undefined]]: spliced as received, nil when read or transcoded
+    const std::string args = bytes({0x91, 0xd4, 0x00, 0x00});
+    const std::string event = bytes({0x95, 0x24, 0x01, 0x02, 0x80}) + args;
+    auto e = serialize::decode(Format::msgpack, event);
+    ASSERT_TRUE(e.ok()) << e.error().message;
+    EXPECT_EQ(encode(*e), event);
+    EXPECT_EQ(std::get<wamp::Event>(*e).payload.args(), (Array{Value()}));
+    auto json = serialize::encode(Format::json, *e);
+    ASSERT_TRUE(json.ok()) << json.error().message;
+    EXPECT_EQ(*json, "[36,1,2,{},[null]]");
+    // other fixext 1 values
+    EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xd4, 0x00, 0x01})).empty());
+    EXPECT_FALSE(decode_error(bytes({0x93, 0x01, 0xa1, 'r', 0xd4, 0xff, 0x00})).empty());
+}
+
 TEST(MsgpackCodec, EveryTruncationIsRefused) {
     const std::string wire = encode(
         wamp::Call{1, {{"x", 1}}, "com.p", Payload(Array{"a", 2.5}, Object{{"k", Value{1}}})});

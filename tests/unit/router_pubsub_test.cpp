@@ -129,6 +129,20 @@ TEST_F(PubSub, UnsubscribeStopsEventsAndUnknownIdsFail) {
     EXPECT_EQ(err.error, wamp::errors::no_such_subscription);
 }
 
+// wampy over CBOR or MessagePack sends SUBSCRIBE {"match": undefined, "get_retained": undefined},
+// which the decoders read as null: unset, not invalid. A match of another type stays invalid.
+TEST_F(PubSub, NullMatchIsExact) {
+    TestClient& sub = joined();
+    TestClient& pub = joined();
+    const wamp::Id exact = subscribe(pub, "com.t");
+    const wamp::Id sid = subscribe(sub, "com.t", {{"match", Value()}, {"get_retained", Value()}});
+    EXPECT_EQ(sid, exact);
+    publish(pub, "com.t");
+    EXPECT_EQ(sub.expect<wamp::Event>().subscription, sid);
+    sub.send(wamp::Subscribe{sub.next_request(), {{"match", 1}}, "com.t"});
+    EXPECT_EQ(sub.expect<wamp::Error>().error, wamp::errors::invalid_argument);
+}
+
 TEST_F(PubSub, InvalidTopicsAreRefused) {
     TestClient& c = joined();
     c.send(wamp::Subscribe{c.next_request(), {}, "com..bad"});

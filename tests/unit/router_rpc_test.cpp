@@ -99,6 +99,21 @@ TEST_F(Rpc, RoundRobinSharedRegistration) {
     EXPECT_EQ(c3.expect<wamp::Error>().error, wamp::errors::procedure_already_exists);
 }
 
+// Null match and invoke options are unset ones (JavaScript's undefined over CBOR/MessagePack).
+TEST_F(Rpc, NullMatchAndInvokeAreDefaults) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    const wamp::Id reg =
+        register_(callee, "com.example.null", {{"match", Value()}, {"invoke", Value()}});
+    call(caller, "com.example.null");
+    EXPECT_EQ(callee.expect<wamp::Invocation>().registration, reg);
+    // single invocation: a second registration of the exact URI is refused
+    callee.send(wamp::Register{callee.next_request(), {}, "com.example.null"});
+    EXPECT_EQ(callee.expect<wamp::Error>().error, wamp::errors::procedure_already_exists);
+    callee.send(wamp::Register{callee.next_request(), {{"invoke", 1}}, "com.example.other"});
+    EXPECT_EQ(callee.expect<wamp::Error>().error, wamp::errors::invalid_argument);
+}
+
 TEST_F(Rpc, PatternRegistrationsCarryTheProcedure) {
     TestClient& callee = joined();
     TestClient& caller = joined();
