@@ -14,7 +14,7 @@ packages=(
   libssl-dev                        # OpenSSL 3: authentication (HMAC, PBKDF2, Ed25519), TLS
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3-autobahn python3-msgpack  # interop peer (tests/interop)
+  python3-autobahn python3-msgpack python3-cbor2  # interop peer (tests/interop; cbor2: its CBOR)
 )
 
 # The JavaScript interop peers need Node.js and npm; take Debian's only when

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Starts nexusd on a free loopback port and runs the autobahn-js (npm) checks
-# over WebSocket with JSON, MessagePack and CBOR.
-#   run_js_interop.sh NEXUSD            RPC and pub/sub checks (autobahn_js_client.js)
-#   run_js_interop.sh NEXUSD auth       authentication/authorization (autobahn_js_auth.js,
-#                                       nexusd runs auth_realm.json)
+# Starts nexusd on a free loopback port and runs the checks of an npm WAMP
+# client over WebSocket with JSON, MessagePack and CBOR.
+#   run_js_interop.sh NEXUSD            autobahn-js: RPC and pub/sub checks (autobahn_js_client.js)
+#   run_js_interop.sh NEXUSD auth       autobahn-js: authentication/authorization
+#                                       (autobahn_js_auth.js, nexusd runs auth_realm.json)
+#   run_js_interop.sh NEXUSD wampy      wampy: RPC and pub/sub checks (wampy_client.js)
 set -uo pipefail
-nexusd=${1:?usage: run_js_interop.sh NEXUSD [auth]}
+nexusd=${1:?usage: run_js_interop.sh NEXUSD [auth|wampy]}
 suite=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
-if [[ ! -d "$here/node_modules/autobahn" ]]; then
+if [[ ! -d "$here/node_modules/autobahn" || ! -d "$here/node_modules/wampy" ]]; then
   echo "run_js_interop: npm packages missing; run: make deps" >&2
   exit 1
 fi
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 script="$here/autobahn_js_client.js"
+client=autobahn-js
 config=()
 if [[ "$suite" == auth ]]; then
   script="$here/autobahn_js_auth.js"
   config=(--config "$here/auth_realm.json")
+elif [[ "$suite" == wampy ]]; then
+  script="$here/wampy_client.js"
+  client=wampy
 fi
 "$nexusd" "${config[@]}" --websocket "127.0.0.1:$port" --rawsocket 127.0.0.1:0 --threads 2 --log-level error &
 pid=$!
@@ -29,11 +34,14 @@ for _ in $(seq 50); do
 done
 status=0
 for serializer in json msgpack cbor; do
-  if ! timeout 60 node "$script" "ws://127.0.0.1:$port/ws" "$serializer" >"$log" 2>&1; then
+  timeout 60 node "$script" "ws://127.0.0.1:$port/ws" "$serializer" >"$log" 2>&1
+  rc=$?
+  if [[ $rc != 0 ]]; then
     status=1
+    [[ $rc == 124 ]] && echo "$client websocket $serializer: FAILED killed after 60 s"
     tail -20 "$log"
   else
-    grep "autobahn-js" "$log"
+    grep "^$client" "$log"
   fi
 done
 exit $status
