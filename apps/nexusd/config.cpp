@@ -355,6 +355,9 @@ Config parse(const json::value& root) {
         s.read("debug", config.debug);
         if (config.debug) config.log_level = LogLevel::debug;
         s.read_unsigned("max_sessions", config.router.max_sessions, 100'000'000);
+        std::uint64_t hello_timeout = 10;
+        s.read_unsigned("hello_timeout", hello_timeout, 3600);
+        config.router.hello_timeout = std::chrono::seconds(hello_timeout);
         s.read_unsigned("out_queue_size", config.router.out_queue_size, 10'000'000);
         if (config.router.out_queue_size == 0) s.fail("out_queue_size", "a positive integer");
         std::string overflow = "drop_events";

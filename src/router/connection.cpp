@@ -19,6 +19,44 @@ ConnectionImpl::ConnectionImpl(std::weak_ptr<RouterImpl> router, std::shared_ptr
       queue_(std::make_shared<OutboundQueue>(std::move(peer), queue_limit, policy)),
       transport_(std::move(transport)) {}
 
+void ConnectionImpl::await_hello() {
+    auto router = router_.lock();
+    if (!router || router->config().hello_timeout.count() <= 0) return;
+    const auto timeout = router->config().hello_timeout;
+    // On a strand of its own so that cancel_hello_deadline() can reach it safely.
+    auto timer = std::make_shared<boost::asio::steady_timer>(
+        boost::asio::make_strand(router->executor()), timeout);
+    std::uint64_t wait;
+    {
+        std::lock_guard lock(mutex_);
+        wait = ++hello_waits_;
+        hello_timer_ = timer;
+    }
+    timer->async_wait(
+        [weak = weak_from_this(), wait, timer, timeout](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec) return;
+            {
+                std::lock_guard lock(self->mutex_);
+                if (self->state_ != State::awaiting_hello || self->hello_waits_ != wait) return;
+            }
+            wamp::Abort abort;
+            abort.reason = std::string(wamp::errors::hello_timeout);
+            abort.details.emplace("message", "no HELLO within " + std::to_string(timeout.count()) +
+                                                 " ms; closing the connection");
+            self->refuse(std::move(abort));
+        });
+}
+
+void ConnectionImpl::cancel_hello_deadline() {
+    std::shared_ptr<boost::asio::steady_timer> timer;
+    {
+        std::lock_guard lock(mutex_);
+        timer = std::move(hello_timer_);
+    }
+    if (timer) boost::asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+}
+
 void ConnectionImpl::send(wamp::Message message) {
     queue_->push(std::make_shared<const Outgoing>(std::move(message)), false);
 }
@@ -63,6 +101,7 @@ void ConnectionImpl::refuse(wamp::Abort abort) {
         std::lock_guard lock(mutex_);
         state_ = State::closed;
     }
+    cancel_hello_deadline();
     send(std::move(abort));
     queue_->close();
 }
@@ -91,6 +130,7 @@ void ConnectionImpl::receive(wamp::Message message) {
     case State::closed: return;
 
     case State::awaiting_hello:
+        cancel_hello_deadline();
         if (type == wamp::MessageType::hello)
             return on_hello(std::get<wamp::Hello>(std::move(message)));
         if (type == wamp::MessageType::abort) {
@@ -146,6 +186,7 @@ void ConnectionImpl::receive(wamp::Message message) {
         wamp::Goodbye reply;
         reply.reason = std::string(wamp::close::goodbye_and_out);
         send(std::move(reply));
+        await_hello();
         return;
     }
     case wamp::MessageType::abort:
@@ -372,6 +413,7 @@ void ConnectionImpl::say_goodbye(std::string_view reason, std::string_view messa
 }
 
 void ConnectionImpl::disconnected() {
+    cancel_hello_deadline();
     leave_realm();
     {
         std::lock_guard lock(mutex_);

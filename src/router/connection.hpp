@@ -28,6 +28,10 @@ public:
     ConnectionImpl(std::weak_ptr<RouterImpl> router, std::shared_ptr<Peer> peer,
                    TransportInfo transport, std::size_t queue_limit, OverflowPolicy policy);
 
+    /// Arms the HELLO deadline (RouterConfig::hello_timeout); called once the
+    /// connection is shared, and again whenever it waits for a new HELLO.
+    void await_hello();
+
     void receive(wamp::Message message);
     void receive_garbage(const std::string& error);
     std::size_t take(std::vector<OutgoingPtr>& out, std::size_t max) {
@@ -69,6 +73,7 @@ private:
     AuthReply reply_for(std::uint64_t round);
     void start_auth_deadline(std::chrono::milliseconds timeout, std::uint64_t round);
     void cancel_auth_deadline();
+    void cancel_hello_deadline();
     void join(std::shared_ptr<Realm> realm, std::shared_ptr<Session> session,
               wamp::Welcome welcome);
     void abort_session(std::string_view reason, std::string message);
@@ -91,6 +96,8 @@ private:
     std::uint64_t auth_rounds_ = 0;
     std::uint64_t auth_done_round_ = 0; // the round that ended the last authentication
     std::shared_ptr<boost::asio::steady_timer> auth_timer_;
+    std::shared_ptr<boost::asio::steady_timer> hello_timer_;
+    std::uint64_t hello_waits_ = 0; // which wait for HELLO a deadline belongs to
 };
 
 } // namespace nexus::router

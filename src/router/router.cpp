@@ -247,6 +247,7 @@ std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, Transport
     auto conn =
         std::make_shared<ConnectionImpl>(impl_, std::move(peer), std::move(transport),
                                          impl_->config().out_queue_size, impl_->config().overflow);
+    conn->await_hello();
     return std::make_unique<Connection>(std::move(conn));
 }
 

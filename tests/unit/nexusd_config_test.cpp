@@ -167,6 +167,14 @@ TEST(NexusdConfig, RolesDecidedByAnAuthorizerProcedure) {
     EXPECT_NE(e.find("authorizer_timeout"), std::string::npos) << e;
 }
 
+TEST(NexusdConfig, HelloTimeout) {
+    EXPECT_EQ(parse_ok(R"({"router": {"hello_timeout": 3}})").router.hello_timeout,
+              std::chrono::seconds(3));
+    EXPECT_EQ(parse_ok(R"({"router": {}})").router.hello_timeout, std::chrono::seconds(10));
+    std::string e = parse_error(R"({"router": {"hello_timeout": "soon"}})");
+    EXPECT_NE(e.find("hello_timeout"), std::string::npos) << e;
+}
+
 TEST(NexusdConfig, BadCredentialsNameTheKeyNotTheSecret) {
     const auto bad = [](std::string principal) {
         return parse_error(R"({"router": {"realms": [{"uri": "realm1", "principals": [)" +

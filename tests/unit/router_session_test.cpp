@@ -177,6 +177,47 @@ protected:
     TemplateRealm() : RouterFixture(template_config()) {}
 };
 
+router::RouterConfig quick_hello_config() {
+    router::RouterConfig config = RouterFixture::default_config();
+    config.hello_timeout = std::chrono::milliseconds(200);
+    return config;
+}
+
+class HelloDeadline : public RouterFixture {
+protected:
+    HelloDeadline() : RouterFixture(quick_hello_config()) {}
+};
+
+TEST_F(HelloDeadline, SilentConnectionIsAbortedAndClosed) {
+    TestClient& c = client();
+    EXPECT_EQ(c.expect<wamp::Abort>(1s).reason, wamp::errors::hello_timeout);
+    EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(HelloDeadline, JoinedSessionIsNotAffected) {
+    TestClient& c = joined();
+    EXPECT_TRUE(c.nothing_for(400ms));
+    c.send(wamp::Subscribe{c.next_request(), {}, "com.x"});
+    c.expect<wamp::Subscribed>();
+}
+
+TEST_F(HelloDeadline, AppliesAgainAfterGoodbye) {
+    TestClient& c = joined();
+    c.send(wamp::Goodbye{{}, "wamp.close.normal"});
+    c.expect<wamp::Goodbye>();
+    EXPECT_EQ(c.expect<wamp::Abort>(1s).reason, wamp::errors::hello_timeout);
+    EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(HelloDeadline, AuthenticationHasItsOwnDeadline) {
+    // A HELLO in time ends the HELLO deadline even while the session is not
+    // yet established; the realm's auth_timeout takes over (router_auth_test).
+    TestClient& c = client();
+    c.send(TestClient::hello("realm1"));
+    c.expect<wamp::Welcome>();
+    EXPECT_TRUE(c.nothing_for(400ms));
+}
+
 } // namespace
 
 TEST_F(TemplateRealm, UnknownRealmIsCreatedFromTheTemplate) {

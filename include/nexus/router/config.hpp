@@ -111,6 +111,11 @@ struct RouterConfig {
     /// Joined sessions over all realms (0 = no limit); beyond it a HELLO gets
     /// ABORT nexus.error.limit_exceeded.
     std::size_t max_sessions = 100'000;
+    /// A connection that has not sent HELLO this long after its transport
+    /// opened (or after its last session said GOODBYE) gets ABORT
+    /// nexus.error.hello_timeout and is closed, so an idle client cannot hold
+    /// a slot forever. 0 = no deadline.
+    std::chrono::milliseconds hello_timeout{std::chrono::seconds(10)};
     /// Messages a peer may have queued towards it before the overflow policy applies.
     std::size_t out_queue_size = 4096;
     OverflowPolicy overflow = OverflowPolicy::drop_events;

@@ -45,6 +45,8 @@ inline constexpr std::string_view authorization_required = "wamp.error.authoriza
 /// Not a spec URI (implementation URIs must not use the wamp. prefix): a
 /// configured limit (sessions, pending calls, subscriptions, registrations).
 inline constexpr std::string_view limit_exceeded = "nexus.error.limit_exceeded";
+/// Not a spec URI: no HELLO arrived within RouterConfig::hello_timeout.
+inline constexpr std::string_view hello_timeout = "nexus.error.hello_timeout";
 inline constexpr std::string_view option_not_allowed = "wamp.error.option_not_allowed";
 /// ⚠A14: this one, not "wamp.error.disclose_me.not_allowed".
 inline constexpr std::string_view option_disallowed_disclose_me =
