@@ -13,7 +13,6 @@ if [[ ! -d "$here/node_modules/autobahn" || ! -d "$here/node_modules/wampy" ]]; 
   echo "run_js_interop: npm packages missing; run: make deps" >&2
   exit 1
 fi
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 script="$here/autobahn_js_client.js"
 client=autobahn-js
 config=()
@@ -24,14 +23,26 @@ elif [[ "$suite" == wampy ]]; then
   script="$here/wampy_client.js"
   client=wampy
 fi
-"$nexusd" "${config[@]}" --websocket "127.0.0.1:$port" --rawsocket 127.0.0.1:0 --threads 2 --log-level error &
-pid=$!
 log=$(mktemp)
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
-for _ in $(seq 50); do
-  node -e "require('net').connect($port,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" && break
-  sleep 0.1
+nexus_log=$(mktemp)
+# Port 0: nexusd binds a free port itself and logs it (no window for another
+# process to take a port picked in advance).
+"$nexusd" "${config[@]}" --websocket 127.0.0.1:0 --rawsocket 127.0.0.1:0 --threads 2 \
+  --log-level info 2>"$nexus_log" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$nexus_log"' EXIT
+port=
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p' "$nexus_log")
+  [[ -n $port ]] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.05
 done
+if [[ -z $port ]]; then
+  echo "$client websocket: FAILED nexusd did not start listening; its log:"
+  cat "$nexus_log"
+  exit 1
+fi
 status=0
 for serializer in json msgpack cbor; do
   timeout 60 node "$script" "ws://127.0.0.1:$port/ws" "$serializer" >"$log" 2>&1
@@ -44,4 +55,8 @@ for serializer in json msgpack cbor; do
     grep "^$client" "$log"
   fi
 done
+if [[ $status != 0 ]]; then
+  echo "--- nexusd log (last 20 lines) ---"
+  tail -20 "$nexus_log"
+fi
 exit $status

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts nexusd on a free loopback port and runs the autobahn-python (Debian
+# Starts nexusd on free loopback ports and runs the autobahn-python (Debian
 # python3-autobahn, asyncio) checks over one transport with JSON, MessagePack
 # and CBOR (autobahn's CBOR serializer needs cbor2: Debian's python3-cbor2,
 # installed by scripts/install-deps.sh).
@@ -13,30 +13,32 @@ nexusd=${1:?usage: run_python_interop.sh NEXUSD rawsocket|websocket}
 transport=${2:-rawsocket}
 here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3
-free_port() { "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
 case "$transport" in
-  rawsocket) listeners=(--rawsocket "127.0.0.1:$port" --websocket 127.0.0.1:0); url="rs://127.0.0.1:$port" ;;
-  websocket) listeners=(--websocket "127.0.0.1:$port" --rawsocket 127.0.0.1:0); url="ws://127.0.0.1:$port/ws" ;;
+  rawsocket) name=RawSocket ;;
+  websocket) name=WebSocket ;;
   *) echo "run_python_interop: unknown transport $transport (rawsocket | websocket)" >&2; exit 2 ;;
 esac
 log=$(mktemp)
-"$nexusd" --config "$here/python_realm.json" "${listeners[@]}" --threads 2 --log-level warning &
+nexus_log=$(mktemp)
+# Port 0: nexusd binds free ports itself and logs them (no window for another
+# process to take a port picked in advance).
+"$nexusd" --config "$here/python_realm.json" --websocket 127.0.0.1:0 --rawsocket 127.0.0.1:0 \
+  --threads 2 --log-level info 2>"$nexus_log" &
 pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
-ready=0
-for _ in $(seq 50); do
-  if "$python" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.1)" 2>/dev/null; then
-    ready=1
-    break
-  fi
+trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$nexus_log"' EXIT
+port=
+for _ in $(seq 100); do
+  port=$(sed -n "s/.*$name listening on .*(port \([0-9]*\)).*/\1/p" "$nexus_log")
+  [[ -n $port ]] && break
   kill -0 $pid 2>/dev/null || break
-  sleep 0.1
+  sleep 0.05
 done
-if [[ $ready != 1 ]]; then
-  echo "autobahn-python $transport: FAILED nexusd is not listening on 127.0.0.1:$port"
+if [[ -z $port ]]; then
+  echo "autobahn-python $transport: FAILED nexusd did not start listening; its log:"
+  cat "$nexus_log"
   exit 1
 fi
+if [[ $transport == rawsocket ]]; then url="rs://127.0.0.1:$port"; else url="ws://127.0.0.1:$port/ws"; fi
 status=0
 for serializer in json msgpack cbor; do
   if [[ $serializer == cbor ]] && ! "$python" -c 'import cbor2' 2>/dev/null; then
@@ -54,4 +56,8 @@ for serializer in json msgpack cbor; do
     tail -20 "$log"
   fi
 done
+if [[ $status != 0 ]]; then
+  echo "--- nexusd log (last 20 lines) ---"
+  tail -20 "$nexus_log"
+fi
 exit $status

@@ -76,7 +76,9 @@ const deferred = () => {
   return { promise, resolve };
 };
 // wampy rejects with its own Error classes; say what came back.
-const describe = (e) => (e && (e.errorUri ? `${e.name} ${e.errorUri} ${show(e.argsList)}` : `${e.name || ''} ${e.message || e}`));
+const describe = (e) => (e && (e.errorUri
+  ? `${e.name} ${e.errorUri} ${show(e.argsList !== undefined ? e.argsList : e.details)}`
+  : `${e.name || ''} ${e.message || e}`));
 
 function wampySession(name) {
   const serializer = new RecordingSerializer(serializers[serializerName]());
