@@ -68,6 +68,13 @@ struct SessionRequestHash {
     }
 };
 
+struct PendingCall;
+// A call's place in the list of its caller's calls or of its callee's.
+struct CallLinks {
+    PendingCall* prev = nullptr;
+    PendingCall* next = nullptr;
+};
+
 // One call in flight, from its CALL to its final RESULT or ERROR.
 struct PendingCall {
     Session* caller = nullptr;
@@ -80,7 +87,27 @@ struct PendingCall {
     bool kill_requested = false;   // CANCEL mode=kill: waiting for the callee
     std::chrono::milliseconds timeout{0};
     std::unique_ptr<Timer> timer;
+    // Intrusive, so that a leaving session finds its calls without a scan of
+    // every call in flight and a call costs no extra allocation.
+    CallLinks as_caller, as_callee;
 };
+
+void link_call(PendingCall*& head, PendingCall& call, CallLinks PendingCall::*links) {
+    (call.*links).prev = nullptr;
+    (call.*links).next = head;
+    if (head) (head->*links).prev = &call;
+    head = &call;
+}
+
+void unlink_call(PendingCall*& head, PendingCall& call, CallLinks PendingCall::*links) {
+    CallLinks& l = call.*links;
+    if (l.prev)
+        (l.prev->*links).next = l.next;
+    else
+        head = l.next;
+    if (l.next) (l.next->*links).prev = l.prev;
+    l.prev = l.next = nullptr;
+}
 
 constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"};
 
@@ -310,6 +337,8 @@ public:
 
         by_caller_.emplace(SessionRequest{&caller, call.call_request}, &call);
         by_callee_request_.emplace(SessionRequest{&callee, call.invocation_request}, &call);
+        link_call(calls_of_caller_[&caller], call, &PendingCall::as_caller);
+        link_call(calls_of_callee_[&callee], call, &PendingCall::as_callee);
         calls_.emplace(&call, std::move(pending));
         ++caller.pending_calls;
         arm_timer(call);
@@ -471,8 +500,10 @@ public:
         }
         // Its calls and invocations end.
         std::vector<PendingCall*> affected;
-        for (auto& [call, owned] : calls_)
-            if (call->caller == &session || call->callee == &session) affected.push_back(call);
+        for (PendingCall* call = calls_of_caller_[&session]; call; call = call->as_caller.next)
+            affected.push_back(call);
+        for (PendingCall* call = calls_of_callee_[&session]; call; call = call->as_callee.next)
+            if (call->caller != &session) affected.push_back(call); // else listed already
         for (PendingCall* call : affected) {
             if (call->callee == &session) {
                 if (call->caller != &session)
@@ -483,6 +514,8 @@ public:
             }
             finish(*call);
         }
+        calls_of_caller_.erase(&session);
+        calls_of_callee_.erase(&session);
         completed_.erase(&session);
     }
 
@@ -652,6 +685,8 @@ private:
         if (call.caller_streaming) remember_completed_progressive(*call.caller, call.call_request);
         by_caller_.erase({call.caller, call.call_request});
         by_callee_request_.erase({call.callee, call.invocation_request});
+        unlink_call(calls_of_caller_[call.caller], call, &PendingCall::as_caller);
+        unlink_call(calls_of_callee_[call.callee], call, &PendingCall::as_callee);
         calls_.erase(&call); // destroys the timer, which cancels it
     }
 
@@ -680,6 +715,9 @@ private:
     std::unordered_map<PendingCall*, std::unique_ptr<PendingCall>> calls_;
     std::unordered_map<SessionRequest, PendingCall*, SessionRequestHash> by_caller_;
     std::unordered_map<SessionRequest, PendingCall*, SessionRequestHash> by_callee_request_;
+    // Heads of each session's calls (CallLinks); an entry lives until its session leaves.
+    std::unordered_map<const Session*, PendingCall*> calls_of_caller_;
+    std::unordered_map<const Session*, PendingCall*> calls_of_callee_;
     std::unordered_map<const Session*, std::vector<wamp::Id>> completed_;
 };
 
