@@ -19,6 +19,7 @@
 #include <nexus/transport/websocket_server.hpp>
 
 #include "config.hpp"
+#include "exposure.hpp"
 #include "log.hpp"
 
 namespace {
@@ -100,11 +101,6 @@ std::optional<Args> parse_args(int argc, char** argv) {
     return a;
 }
 
-bool is_loopback(const std::string& address) {
-    return address.starts_with("127.") || address.starts_with("localhost:") ||
-           address.starts_with("[::1]:");
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -178,11 +174,9 @@ int main(int argc, char** argv) {
                           " (authentication: " + (methods.empty() ? "none possible" : methods) +
                           "; " + std::to_string(realm.principals.size()) + " principals, " +
                           std::to_string(realm.roles.size()) + " roles)");
-        for (const std::string& address : {config.rawsocket.tcp_address, config.websocket.address})
-            if (realm.anonymous_auth && !address.empty() && !is_loopback(address))
-                nexusd::log::warning("realm " + realm.uri + " allows anonymous sessions on " +
-                                     address + ", which is not a loopback address");
     }
+    for (const std::string& warning : nexusd::anonymous_exposure_warnings(config))
+        nexusd::log::warning(warning);
 
     nexus::transport::RawSocketOptions raw;
     raw.tcp_address = config.rawsocket.tcp_address;
