@@ -221,8 +221,11 @@ int main(int argc, char** argv) {
                           std::to_string(rawsocket.tcp_port()) + ")");
     if (!raw.unix_path.empty()) nexusd::log::info("RawSocket listening on unix:" + raw.unix_path);
 
-    // SIGINT and SIGTERM: GOODBYE to every session, close the listeners, and
-    // give transports a moment to flush before the process exits.
+    // SIGINT and SIGTERM: GOODBYE to every session (pending calls fail, their
+    // callees are interrupted); a session whose client answers is closed by
+    // the router at once. The servers, whose stop() closes every connection
+    // at once, dropping what is still queued for it, stop only when the grace
+    // period ends.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer grace(io);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -230,10 +233,12 @@ int main(int argc, char** argv) {
         nexusd::log::info(std::string("shutting down (") +
                           (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
         router.shutdown();
-        rawsocket.stop();
-        websocket.stop();
         grace.expires_after(std::chrono::milliseconds(500));
-        grace.async_wait([&](const boost::system::error_code&) { io.stop(); });
+        grace.async_wait([&](const boost::system::error_code&) {
+            rawsocket.stop();
+            websocket.stop();
+            io.stop();
+        });
     });
 
     std::vector<std::thread> threads;

@@ -256,5 +256,8 @@ bool Router::remove_realm(const std::string& uri) { return impl_->remove_realm(u
 std::vector<std::string> Router::realms() const { return impl_->realm_uris(); }
 void Router::shutdown() { impl_->shutdown(); }
 std::size_t Router::session_count() const { return impl_->session_count(); }
+void Router::log(RouterLogLevel level, std::string_view message) const {
+    impl_->log(level, message);
+}
 
 } // namespace nexus::router

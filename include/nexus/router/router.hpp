@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -47,6 +48,10 @@ public:
 
     /// Sessions currently joined, over all realms.
     std::size_t session_count() const;
+
+    /// Writes a line to RouterConfig::logger, if one is set: for the
+    /// transports serving this router (accept failures, ...).
+    void log(RouterLogLevel level, std::string_view message) const;
 
 private:
     std::shared_ptr<RouterImpl> impl_;

@@ -1,5 +1,7 @@
 #include <nexus/transport/rawsocket_server.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <array>
@@ -415,7 +417,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 error_code ignored;
                 socket.set_option(asio::ip::tcp::no_delay(true), ignored);
                 if (self->options.tcp_keepalive.count() > 0)
-                    socket.set_option(asio::socket_base::keep_alive(true), ignored);
+                    keepalive(socket, self->options.tcp_keepalive);
                 const auto remote = socket.remote_endpoint(ignored);
                 auto s = std::make_shared<RawSession<asio::ip::tcp::socket>>(
                     std::move(socket), self->router, self->options, describe(remote));
@@ -423,7 +425,8 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 s->start();
             }
             // Accept errors (e.g. out of file descriptors) must not stop the server.
-            self->accept_tcp();
+            self->accept_again(ec, self->tcp_failing, self->options.tcp_address,
+                               [self] { self->accept_tcp(); });
         });
     }
 
@@ -438,8 +441,47 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 self->track(s);
                 s->start();
             }
-            self->accept_unix();
+            self->accept_again(ec, self->unix_failing, "unix:" + self->options.unix_path,
+                               [self] { self->accept_unix(); });
         });
+    }
+
+    // After an accept error (out of descriptors: EMFILE, ENFILE; out of
+    // memory) the connection stays in the backlog and the listener readable:
+    // accepting again at once would spin. The first error of a streak is
+    // logged, and accepting resumes after a pause.
+    bool tcp_failing = false, unix_failing = false; // each touched by its own accept loop only
+
+    template <class Again>
+    void accept_again(const error_code& ec, bool& failing, const std::string& listener,
+                      Again again) {
+        if (!ec) {
+            if (std::exchange(failing, false))
+                router.log(router::RouterLogLevel::info,
+                           "RawSocket " + listener + ": accepting connections again");
+            return again();
+        }
+        if (!std::exchange(failing, true))
+            router.log(router::RouterLogLevel::error, "RawSocket " + listener +
+                                                          ": cannot accept a connection (" +
+                                                          ec.message() + "); retrying every 100 ms");
+        auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(100));
+        timer->async_wait([self = shared_from_this(), timer, again](error_code) {
+            if (!self->stopped) again();
+        });
+    }
+
+    // TCP keepalive: the first probe after `interval` of silence, then one
+    // every `interval`, and 3 unanswered ones end the connection (instead of
+    // the kernel's defaults: 2 hours, 75 s, 9).
+    static void keepalive(asio::ip::tcp::socket& socket, std::chrono::seconds interval) {
+        error_code ignored;
+        socket.set_option(asio::socket_base::keep_alive(true), ignored);
+        const int seconds = static_cast<int>(std::min<std::int64_t>(interval.count(), 32767));
+        const int probes = 3;
+        ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &seconds, sizeof seconds);
+        ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &seconds, sizeof seconds);
+        ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
     }
 };
 

@@ -11,6 +11,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -396,7 +397,30 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
                 }
                 s->start();
             }
-            self->accept();
+            self->accept_again(ec);
+        });
+    }
+
+    // After an accept error (out of descriptors: EMFILE, ENFILE; out of
+    // memory) the connection stays in the backlog and the listener readable:
+    // accepting again at once would spin. The first error of a streak is
+    // logged, and accepting resumes after a pause.
+    bool accept_failing = false; // touched by the accept loop only
+
+    void accept_again(const error_code& ec) {
+        if (!ec) {
+            if (std::exchange(accept_failing, false))
+                router.log(router::RouterLogLevel::info,
+                           "WebSocket " + options.address + ": accepting connections again");
+            return accept();
+        }
+        if (!std::exchange(accept_failing, true))
+            router.log(router::RouterLogLevel::error, "WebSocket " + options.address +
+                                                          ": cannot accept a connection (" +
+                                                          ec.message() + "); retrying every 100 ms");
+        auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(100));
+        timer->async_wait([self = shared_from_this(), timer](error_code) {
+            if (!self->stopped) self->accept();
         });
     }
 };

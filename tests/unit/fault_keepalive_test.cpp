@@ -1,0 +1,144 @@
+// Fault tests (issue #8), liveness: connections whose peer stopped answering
+// or vanished without closing (half-open) are found and cleaned up.
+//
+// - WebSocket: idle_timeout with keepalive PINGs (Beast pings at half the
+//   timeout and closes after a whole one without any frame from the peer).
+// - RawSocket: the server sends no PINGs of its own (it only answers the
+//   client's); liveness comes from TCP keepalive (RawSocketOptions::
+//   tcp_keepalive: probes after that much idle time, then at that interval,
+//   3 unanswered ones end the connection).
+//
+// A half-open connection is made with TCP_REPAIR (needs CAP_NET_ADMIN, the
+// test is skipped without it): the client's socket disappears without FIN or
+// RST, so the server believes the connection open until it sends something
+// (a PING, a keepalive probe), which the client's kernel answers with a RST.
+#include "support/net_fault.hpp"
+
+namespace nexus::test {
+namespace {
+
+using wamp::Value;
+
+NetRouter::Options liveness_options() {
+    NetRouter::Options o = NetRouter::defaults();
+    o.websocket.idle_timeout = std::chrono::milliseconds(1000);
+    o.rawsocket.tcp_keepalive = std::chrono::seconds(1);
+    return o;
+}
+
+class FaultLiveness : public ::testing::Test {
+protected:
+    FaultLiveness() : net_(liveness_options()), baseline_fds_(open_fds()) {}
+
+    void expect_clean_router() {
+        EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }));
+        EXPECT_EQ(net_.meta_session_count(), 1);
+        EXPECT_TRUE(eventually([&] { return open_fds() == baseline_fds_; }))
+            << open_fds() << " descriptors open, " << baseline_fds_ << " at the start";
+    }
+
+    static bool can_vanish() {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        int on = 1;
+        const bool ok = ::setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof on) == 0;
+        ::close(fd);
+        return ok;
+    }
+
+    static double seconds_since(std::chrono::steady_clock::time_point t) {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    }
+
+    NetRouter net_;
+    const int baseline_fds_;
+};
+
+// A client that stops reading (so never answers a PING) is closed after the idle timeout.
+TEST_F(FaultLiveness, WebSocketSilentPeerIsClosedAfterTheIdleTimeout) {
+    {
+        WsClient c(net_.ws_port());
+        ASSERT_NE(c.join(), 0u);
+        const auto start = std::chrono::steady_clock::now();
+        ASSERT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
+        const double took = seconds_since(start);
+        EXPECT_GT(took, 0.8);
+        EXPECT_LT(took, 3.0);
+        EXPECT_TRUE(peer_closed(c.fd())); // the server closed its end
+        RecordProperty("idle_close_seconds", std::to_string(took));
+    }
+    expect_clean_router();
+}
+
+// A client that keeps reading answers the PINGs and stays, well past the idle timeout.
+TEST_F(FaultLiveness, WebSocketResponsivePeerStaysConnected) {
+    WsClient c(net_.ws_port());
+    ASSERT_NE(c.join(), 0u);
+    c.send(wamp::Subscribe{c.next_request(), {}, "com.later"});
+    c.expect<wamp::Subscribed>();
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        RawClient p(net_.raw_port());
+        p.join();
+        p.send(wamp::Publish{p.next_request(), {}, "com.later", {}});
+        p.send(wamp::Goodbye{{}, std::string(wamp::close::close_realm)});
+        p.expect<wamp::Goodbye>();
+    });
+    auto event = c.receive(std::chrono::seconds(5)); // answers PINGs while it waits
+    publisher.join();
+    ASSERT_TRUE(event && std::holds_alternative<wamp::Event>(*event)) << describe(event);
+    EXPECT_GE(c.pings(), 3);
+    EXPECT_EQ(net_.router().session_count(), 1u);
+}
+
+TEST_F(FaultLiveness, WebSocketHalfOpenPeerIsFoundByThePing) {
+    if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
+    {
+        WsClient c(net_.ws_port());
+        ASSERT_NE(c.join(), 0u);
+        ASSERT_TRUE(all_acknowledged(c.fd()));
+        ASSERT_TRUE(c.vanish());
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
+        const double took = seconds_since(start);
+        EXPECT_GT(took, 0.2); // found by the PING (at half the idle timeout) meeting a RST
+        EXPECT_LT(took, 3.0);
+        RecordProperty("half_open_close_seconds", std::to_string(took));
+    }
+    expect_clean_router();
+}
+
+TEST_F(FaultLiveness, RawSocketKeepaliveOptionsAreSetOnAcceptedConnections) {
+    RawClient c(net_.raw_port());
+    ASSERT_NE(c.join(), 0u);
+    const int fd = server_end(c.fd());
+    ASSERT_GE(fd, 0);
+    int on = 0, idle = 0, interval = 0, count = 0;
+    socklen_t n = sizeof(int);
+    ::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &n);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &n);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &n);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, &n);
+    EXPECT_EQ(on, 1);
+    EXPECT_EQ(idle, 1); // tcp_keepalive, not the kernel's default (7200 s)
+    EXPECT_EQ(interval, 1);
+    EXPECT_EQ(count, 3);
+}
+
+// The vanished RawSocket client is found by the first keepalive probe (1 s of idleness).
+TEST_F(FaultLiveness, RawSocketHalfOpenPeerIsFoundByTcpKeepalive) {
+    if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
+    RawClient c(net_.raw_port());
+    ASSERT_NE(c.join(), 0u);
+    ASSERT_TRUE(all_acknowledged(c.fd()));
+    ASSERT_TRUE(c.vanish());
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 6s));
+    const double took = seconds_since(start);
+    EXPECT_GT(took, 0.5); // the first probe goes out after 1 s of idleness
+    EXPECT_LT(took, 4.0);
+    RecordProperty("keepalive_close_seconds", std::to_string(took));
+    expect_clean_router();
+}
+
+} // namespace
+} // namespace nexus::test

@@ -1,0 +1,155 @@
+// Fault tests (issue #8), nexusd itself: SIGTERM with calls in flight over
+// RawSocket and WebSocket. Every caller gets ERROR wamp.error.canceled for
+// each pending call, callees with call_canceling an INTERRUPT per invocation,
+// every session GOODBYE wamp.close.system_shutdown, and then the connection
+// closes: at once for a client that answers the GOODBYE, after the grace
+// period for one that does not. nexusd exits with 0.
+#include "support/net_fault.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <iostream>
+
+#ifndef NEXUSD_PATH
+#error "NEXUSD_PATH: the nexusd executable (tests/CMakeLists.txt)"
+#endif
+
+namespace nexus::test {
+namespace {
+
+using wamp::Value;
+
+// nexusd on 127.0.0.1 port 0 for both transports, its log read from stderr.
+class Nexusd {
+public:
+    Nexusd() {
+        int err[2];
+        if (::pipe2(err, O_CLOEXEC) != 0) return;
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(err[1], 2);
+            ::execl(NEXUSD_PATH, "nexusd", "--rawsocket", "127.0.0.1:0", "--websocket",
+                    "127.0.0.1:0", "--threads", "2", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        ::close(err[1]);
+        log_ = std::make_unique<LineReader>(err[0]);
+        const auto port_of = [&](const char* transport) -> std::uint16_t {
+            const std::string prefix = std::string(transport) + " listening on";
+            std::uint16_t port = 0;
+            eventually(
+                [&] {
+                    auto line = log_->find(prefix);
+                    if (!line) return false;
+                    port = std::uint16_t(std::stoi(line->substr(line->find("(port ") + 6)));
+                    return true;
+                },
+                10s);
+            return port;
+        };
+        raw_port_ = port_of("RawSocket");
+        ws_port_ = port_of("WebSocket");
+    }
+    ~Nexusd() {
+        if (pid_ > 0 && !exited_) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+
+    std::uint16_t raw_port() const { return raw_port_; }
+    std::uint16_t ws_port() const { return ws_port_; }
+    LineReader& log() { return *log_; }
+
+    /// SIGTERM, then the exit status (-1 if it has not exited within `timeout`).
+    int terminate(std::chrono::milliseconds timeout = 5s) {
+        ::kill(pid_, SIGTERM);
+        int status = -1;
+        if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout))
+            return -1;
+        exited_ = true;
+        return status;
+    }
+
+private:
+    pid_t pid_ = -1;
+    bool exited_ = false;
+    std::unique_ptr<LineReader> log_;
+    std::uint16_t raw_port_ = 0, ws_port_ = 0;
+};
+
+template <class Client> void expect_canceled(Client& caller, std::vector<wamp::Id> requests) {
+    std::vector<wamp::Id> got;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        auto e = caller.template expect<wamp::Error>();
+        EXPECT_EQ(e.error, wamp::errors::canceled);
+        got.push_back(e.request);
+    }
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, requests);
+}
+
+template <class Client> void expect_goodbye(Client& c) {
+    EXPECT_EQ(c.template expect<wamp::Goodbye>().reason, wamp::close::system_shutdown);
+}
+
+TEST(FaultNexusd, SigtermWithCallsInFlight) {
+    Nexusd nexusd;
+    ASSERT_NE(nexusd.raw_port(), 0) << nexusd.log().all();
+    ASSERT_NE(nexusd.ws_port(), 0) << nexusd.log().all();
+
+    RawClient callee_a(nexusd.raw_port()), caller_raw(nexusd.raw_port()),
+        polite(nexusd.raw_port());
+    WsClient callee_b(nexusd.ws_port()), caller_ws(nexusd.ws_port());
+    ASSERT_NE(callee_a.join(hello_with_roles("realm1", rpc_features(true))), 0u);
+    ASSERT_NE(callee_b.join(hello_with_roles("realm1", rpc_features(false))), 0u);
+    ASSERT_NE(caller_raw.join(hello_with_roles("realm1", rpc_features())), 0u);
+    ASSERT_NE(caller_ws.join(hello_with_roles("realm1", rpc_features())), 0u);
+    ASSERT_NE(polite.join(), 0u);
+    callee_a.send(wamp::Register{callee_a.next_request(), {}, "com.a"});
+    callee_a.expect<wamp::Registered>();
+    callee_b.send(wamp::Register{callee_b.next_request(), {}, "com.b"});
+    callee_b.expect<wamp::Registered>();
+    for (const char* procedure : {"com.a", "com.a", "com.b"})
+        caller_raw.send(wamp::Call{caller_raw.next_request(), {}, procedure, {}});
+    caller_ws.send(wamp::Call{caller_ws.next_request(), {}, "com.b", {}});
+    for (int i = 0; i < 2; ++i)
+        callee_a.expect<wamp::Invocation>();
+    for (int i = 0; i < 2; ++i)
+        callee_b.expect<wamp::Invocation>();
+
+    const auto start = std::chrono::steady_clock::now();
+    std::thread stopper([&] { EXPECT_EQ(nexusd.terminate(), 0); });
+
+    // The polite client answers its GOODBYE and is let go at once.
+    expect_goodbye(polite);
+    polite.send(wamp::Goodbye{{}, std::string(wamp::close::goodbye_and_out)});
+    EXPECT_TRUE(polite.closed_by_peer());
+    const double polite_closed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    expect_canceled(caller_raw, {1, 2, 3});
+    expect_goodbye(caller_raw);
+    expect_canceled(caller_ws, {1});
+    expect_goodbye(caller_ws);
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(callee_a.expect<wamp::Interrupt>().options.at("mode"), Value("killnowait"));
+    expect_goodbye(callee_a);
+    expect_goodbye(callee_b); // no INTERRUPT: it did not announce call_canceling
+    // The others never answered: closed when the grace period ends.
+    EXPECT_TRUE(caller_raw.closed_by_peer());
+    EXPECT_TRUE(caller_ws.closed_by_peer());
+    EXPECT_TRUE(callee_a.closed_by_peer());
+    EXPECT_TRUE(callee_b.closed_by_peer());
+    const double all_closed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stopper.join();
+    EXPECT_GE(nexusd.log().count("shutting down (SIGTERM)"), 1) << nexusd.log().all();
+    EXPECT_GE(nexusd.log().count("stopped"), 1) << nexusd.log().all();
+    std::cout << "SIGTERM: the answering client was closed after " << polite_closed
+              << " s, the others after " << all_closed << " s\n";
+}
+
+} // namespace
+} // namespace nexus::test
