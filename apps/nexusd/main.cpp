@@ -1,9 +1,12 @@
 // nexusd: the stand-alone nexus router.
 //
 // Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for a bad
-// configuration or command line, 2 when a listener cannot be opened.
+// configuration or command line (including TLS certificates or keys that
+// cannot be used), 2 when a listener cannot be opened. SIGHUP reloads the
+// TLS certificates.
 #include <csignal>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -43,6 +46,7 @@ void usage(std::ostream& out) {
            "  --help               this text\n"
            "  --version            the version\n"
            "\n"
+           "signals: SIGINT/SIGTERM shut down, SIGHUP reloads the TLS certificates\n"
            "exit codes: 0 clean shutdown, 1 bad configuration or arguments, 2 cannot listen\n";
 }
 
@@ -145,11 +149,9 @@ int main(int argc, char** argv) {
     }
     for (const std::string& key : config.unknown_keys)
         nexusd::log::warning("configuration: unknown key \"" + key + "\" ignored");
-    if (!config.rawsocket.cert_file.empty() || !config.websocket.cert_file.empty()) {
-        nexusd::log::error("cert_file/key_file: TLS is not available in this build yet; "
-                           "refusing to serve plain text where TLS was asked for");
-        return 1;
-    }
+    if (!config.rawsocket.cert_file.empty() && config.rawsocket.tcp_address.empty())
+        nexusd::log::warning("rawsocket.cert_file: TLS applies to tcp_address only, and there "
+                             "is none; the Unix socket stays plain");
 
     config.router.logger = [](nexus::router::RouterLogLevel level, std::string_view message) {
         using L = nexus::router::RouterLogLevel;
@@ -184,7 +186,10 @@ int main(int argc, char** argv) {
     if (config.rawsocket.max_msg_len) raw.max_message_size = config.rawsocket.max_msg_len;
     raw.handshake_timeout = std::chrono::seconds(config.rawsocket.handshake_timeout_seconds);
     raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
-    nexus::transport::RawSocketServer rawsocket(io.get_executor(), router, raw);
+    if (!raw.tcp_address.empty()) {
+        raw.tls.certificate_file = config.rawsocket.cert_file;
+        raw.tls.private_key_file = config.rawsocket.key_file;
+    }
 
     nexus::transport::WebSocketOptions ws;
     ws.address = config.websocket.address;
@@ -199,13 +204,39 @@ int main(int argc, char** argv) {
         ws.idle_timeout = std::chrono::seconds(2 * config.websocket.keep_alive_seconds);
     if (config.websocket.idle_timeout_seconds)
         ws.idle_timeout = std::chrono::seconds(config.websocket.idle_timeout_seconds);
-    nexus::transport::WebSocketServer websocket(io.get_executor(), router, ws);
+    if (!ws.address.empty()) {
+        ws.tls.certificate_file = config.websocket.cert_file;
+        ws.tls.private_key_file = config.websocket.key_file;
+    }
+
+    // The servers load their certificates when made: a file that cannot be
+    // used is a configuration error.
+    std::optional<nexus::transport::RawSocketServer> rawsocket_holder;
+    std::optional<nexus::transport::WebSocketServer> websocket_holder;
+    try {
+        rawsocket_holder.emplace(io.get_executor(), router, raw);
+    } catch (const nexus::transport::TlsError& e) {
+        nexusd::log::error(std::string("rawsocket: ") + e.what());
+        return 1;
+    }
+    try {
+        websocket_holder.emplace(io.get_executor(), router, ws);
+    } catch (const nexus::transport::TlsError& e) {
+        nexusd::log::error(std::string("websocket: ") + e.what());
+        return 1;
+    }
+    nexus::transport::RawSocketServer& rawsocket = *rawsocket_holder;
+    nexus::transport::WebSocketServer& websocket = *websocket_holder;
 
     if (raw.tcp_address.empty() && raw.unix_path.empty() && ws.address.empty()) {
         nexusd::log::error("no listener configured (websocket.address, rawsocket.tcp_address "
                            "or rawsocket.unix_address)");
         return 1;
     }
+    // Signals are caught from before the listeners open, so that a signal
+    // sent once they accept never meets the default action (exit).
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set reload_signal(io, SIGHUP);
     try {
         if (!raw.tcp_address.empty() || !raw.unix_path.empty()) rawsocket.start();
         if (!ws.address.empty()) websocket.start();
@@ -215,23 +246,53 @@ int main(int argc, char** argv) {
     }
     if (!ws.address.empty())
         nexusd::log::info("WebSocket listening on " + ws.address + " (port " +
-                          std::to_string(websocket.port()) + ")");
+                          std::to_string(websocket.port()) + ")" +
+                          (websocket.tls() ? " with TLS" : ""));
     if (!raw.tcp_address.empty())
         nexusd::log::info("RawSocket listening on " + raw.tcp_address + " (port " +
-                          std::to_string(rawsocket.tcp_port()) + ")");
+                          std::to_string(rawsocket.tcp_port()) + ")" +
+                          (rawsocket.tls() ? " with TLS" : ""));
     if (!raw.unix_path.empty()) nexusd::log::info("RawSocket listening on unix:" + raw.unix_path);
+
+    // SIGHUP: new connections get the certificates as they are in the files
+    // now; open ones keep theirs. A file that cannot be used leaves the
+    // listener with its current certificate.
+    const auto reload = [&](const char* name, auto& server, const std::string& cert_file) {
+        if (!server.tls()) return false;
+        try {
+            server.reload_tls();
+            nexusd::log::info(std::string(name) + ": TLS certificate reloaded from " + cert_file);
+        } catch (const std::exception& e) {
+            nexusd::log::error(
+                std::string(name) +
+                ": TLS certificate not reloaded, the current one stays: " + e.what());
+        }
+        return true;
+    };
+    std::function<void()> await_reload = [&] {
+        reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            const bool raw_tls = reload("rawsocket", rawsocket, raw.tls.certificate_file);
+            const bool ws_tls = reload("websocket", websocket, ws.tls.certificate_file);
+            if (!raw_tls && !ws_tls)
+                nexusd::log::info("SIGHUP: no TLS listener, no certificate to reload");
+            await_reload();
+        });
+    };
+    await_reload();
 
     // SIGINT and SIGTERM: GOODBYE to every session (pending calls fail, their
     // callees are interrupted); a session whose client answers is closed by
     // the router at once. The servers, whose stop() closes every connection
     // at once, dropping what is still queued for it, stop only when the grace
     // period ends.
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::steady_timer grace(io);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         nexusd::log::info(std::string("shutting down (") +
                           (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
+        boost::system::error_code ignored;
+        reload_signal.cancel(ignored);
         router.shutdown();
         grace.expires_after(std::chrono::milliseconds(500));
         grace.async_wait([&](const boost::system::error_code&) {

@@ -87,6 +87,21 @@ TEST(NexusdConfig, BadValuesNameTheKey) {
     EXPECT_NE(parse_error("[]").find("expected an object"), std::string::npos);
 }
 
+TEST(NexusdConfig, TlsCertificateAndKeyFiles) {
+    Config c = parse_ok(R"({
+        "websocket": {"address": "0.0.0.0:443", "cert_file": "/etc/nexus/chain.pem",
+                      "key_file": "/etc/nexus/key.pem"},
+        "rawsocket": {"tcp_address": "0.0.0.0:8443", "cert_file": "raw-chain.pem",
+                      "key_file": "raw-key.pem"}})");
+    EXPECT_EQ(c.websocket.cert_file, "/etc/nexus/chain.pem");
+    EXPECT_EQ(c.websocket.key_file, "/etc/nexus/key.pem");
+    EXPECT_EQ(c.rawsocket.cert_file, "raw-chain.pem");
+    EXPECT_EQ(c.rawsocket.key_file, "raw-key.pem");
+    EXPECT_TRUE(c.unknown_keys.empty());
+    EXPECT_EQ(parse_error(R"({"rawsocket": {"key_file": "k.pem"}})"),
+              "test.json: rawsocket.cert_file: expected both cert_file and key_file, or neither");
+}
+
 TEST(NexusdConfig, RealmTemplate) {
     Config c = parse_ok(R"({"router": {"realm_template": {"strict_uri": true}}})");
     ASSERT_TRUE(c.router.realm_template.has_value());

@@ -1,6 +1,7 @@
 // WAMP RawSocket server (spec advanced/transport_rawsocket.md) over TCP or a
 // Unix domain socket: the 4-byte handshake, length-prefixed frames, PING/PONG,
-// and the maximum message length enforced both ways.
+// and the maximum message length enforced both ways; TLS on TCP (tcps://)
+// with certificate reload.
 #pragma once
 
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include <nexus/router/router.hpp>
 #include <nexus/serialize/serializer.hpp>
+#include <nexus/transport/tls.hpp>
 
 namespace nexus::transport {
 
@@ -26,15 +28,21 @@ struct RawSocketOptions {
     /// Largest message we accept, announced in the handshake as a power of
     /// two between 512 B and 16 MiB (rounded down to one).
     std::size_t max_message_size = std::size_t{1} << 24;
-    /// A client that has not completed the handshake by then is closed.
+    /// A client that has not completed the handshake (with TLS: the TLS
+    /// handshake and the RawSocket one together) by then is closed.
     std::chrono::milliseconds handshake_timeout{10000};
     /// TCP keepalive probes (0 = off).
     std::chrono::seconds tcp_keepalive{0};
     serialize::DecodeLimits limits;
+    /// Certificate and key for TLS on the TCP listener (tcps://); none =
+    /// plain TCP. The Unix socket listener is always plain.
+    TlsServerOptions tls;
 };
 
 class RawSocketServer {
 public:
+    /// With options.tls: loads the certificate and key, throwing TlsError
+    /// naming the file and the reason when they cannot be used.
     RawSocketServer(boost::asio::any_io_executor executor, router::Router& router,
                     RawSocketOptions options);
     ~RawSocketServer();
@@ -46,6 +54,13 @@ public:
 
     /// The bound TCP port (after start), 0 without TCP.
     std::uint16_t tcp_port() const;
+
+    /// Reads options.tls's files again: connections accepted from now on get
+    /// the new certificate, open ones keep theirs. On failure throws TlsError
+    /// and the current certificate stays. Thread-safe; nothing without TLS.
+    void reload_tls();
+    /// Whether the TCP listener speaks TLS.
+    bool tls() const;
 
     struct Impl;
 

@@ -2,7 +2,7 @@
 // subprotocols wamp.2.json / wamp.2.msgpack / wamp.2.cbor negotiated in the
 // client's order of preference, permessage-deflate, allowed origins, an
 // optional tracking cookie, message size limit, handshake and idle timeouts
-// with ping keepalive.
+// with ping keepalive; TLS (wss://) with certificate reload.
 #pragma once
 
 #include <chrono>
@@ -16,6 +16,7 @@
 
 #include <nexus/router/router.hpp>
 #include <nexus/serialize/serializer.hpp>
+#include <nexus/transport/tls.hpp>
 
 namespace nexus::transport {
 
@@ -33,15 +34,20 @@ struct WebSocketOptions {
     /// Set (and read back) the cookie "nexus-wamp-cookie" to recognise a browser.
     bool enable_tracking_cookie = false;
     std::size_t max_message_size = std::size_t{16} << 20;
+    /// Covers the TLS handshake (wss) and the HTTP upgrade together.
     std::chrono::milliseconds handshake_timeout{10000};
     /// Idle connections are pinged at half this interval and closed after it
     /// without an answer; 0 = no idle timeout.
     std::chrono::milliseconds idle_timeout{0};
     serialize::DecodeLimits limits;
+    /// Certificate and key for wss://; none = plain ws://.
+    TlsServerOptions tls;
 };
 
 class WebSocketServer {
 public:
+    /// With options.tls: loads the certificate and key, throwing TlsError
+    /// naming the file and the reason when they cannot be used.
     WebSocketServer(boost::asio::any_io_executor executor, router::Router& router,
                     WebSocketOptions options);
     ~WebSocketServer();
@@ -51,6 +57,13 @@ public:
     /// Stops accepting and closes every connection. Idempotent.
     void stop();
     std::uint16_t port() const;
+
+    /// Reads options.tls's files again: connections accepted from now on get
+    /// the new certificate, open ones keep theirs. On failure throws TlsError
+    /// and the current certificate stays. Thread-safe; nothing without TLS.
+    void reload_tls();
+    /// Whether this server speaks TLS.
+    bool tls() const;
 
     struct Impl;
 

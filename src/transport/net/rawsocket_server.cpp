@@ -17,11 +17,13 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
 #include "transport/net/address.hpp"
+#include "transport/net/tls_context.hpp"
 #include "transport/rawsocket_wire.hpp"
 
 namespace nexus::transport {
@@ -59,28 +61,46 @@ constexpr std::size_t take_chunk = 64;
 class SessionBase {
 public:
     virtual ~SessionBase() = default;
+    virtual void start() = 0;
     virtual void shutdown() = 0;
 };
+
+using TlsSocket = asio::ssl::stream<asio::ip::tcp::socket>;
 
 template <class Socket>
 class RawSession final : public SessionBase,
                          public std::enable_shared_from_this<RawSession<Socket>> {
-public:
-    RawSession(Socket socket, router::Router& router, const RawSocketOptions& options,
-               std::string peer_name)
-        : socket_(std::move(socket)), strand_(asio::make_strand(socket_.get_executor())),
-          timer_(strand_), router_(router), options_(options), peer_name_(std::move(peer_name)) {}
+    static constexpr bool tls = std::is_same_v<Socket, TlsSocket>;
+    // Over TLS every body is copied into the staging buffer: OpenSSL encrypts
+    // one buffer per write, so a gathered write would go out as a TLS record
+    // and a send per piece instead of full 16 KiB records.
+    static constexpr std::size_t copy_limit = tls ? SIZE_MAX : copy_threshold;
 
-    void start() {
+public:
+    /// `tls_context`: the context `socket` was made with (TlsSocket only).
+    RawSession(Socket socket, std::shared_ptr<asio::ssl::context> tls_context,
+               router::Router& router, const RawSocketOptions& options, std::string peer_name)
+        : tls_context_(std::move(tls_context)), socket_(std::move(socket)),
+          strand_(asio::make_strand(socket_.get_executor())), timer_(strand_), router_(router),
+          options_(options), peer_name_(std::move(peer_name)) {}
+
+    void start() override {
+        // The deadline covers the TLS handshake and the RawSocket handshake
+        // together: handshaken_ is set once the latter is in.
         timer_.expires_after(options_.handshake_timeout);
         timer_.async_wait(
             asio::bind_executor(strand_, [self = this->shared_from_this()](error_code ec) {
                 if (!ec && !self->handshaken_) self->shutdown_now();
             }));
-        asio::async_read(socket_, asio::buffer(handshake_),
-                         asio::bind_executor(
-                             strand_, [self = this->shared_from_this()](
-                                          error_code ec, std::size_t) { self->on_handshake(ec); }));
+        if constexpr (tls)
+            socket_.async_handshake(
+                asio::ssl::stream_base::server,
+                asio::bind_executor(strand_, [self = this->shared_from_this()](error_code ec) {
+                    if (ec || self->stopped_) return self->shutdown_now();
+                    self->read_handshake();
+                }));
+        else
+            read_handshake();
     }
 
     void shutdown() override {
@@ -120,6 +140,13 @@ private:
             if (auto s = session.lock()) s->close_requested();
         }
     };
+
+    void read_handshake() {
+        asio::async_read(socket_, asio::buffer(handshake_),
+                         asio::bind_executor(
+                             strand_, [self = this->shared_from_this()](
+                                          error_code ec, std::size_t) { self->on_handshake(ec); }));
+    }
 
     void on_handshake(error_code ec) {
         if (ec || stopped_) return shutdown_now();
@@ -266,7 +293,7 @@ private:
     void stage(FrameType type, const std::shared_ptr<const std::string>& body) {
         const auto header = frame_header(type, body->size());
         staging_.append(reinterpret_cast<const char*>(header.data()), header.size());
-        if (body->size() <= copy_threshold) {
+        if (body->size() <= copy_limit) {
             staging_.append(*body);
         } else {
             pieces_.push_back({staging_.size(), body.get()});
@@ -335,14 +362,17 @@ private:
         stopped_ = true;
         timer_.cancel();
         error_code ignored;
-        socket_.shutdown(Socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        // Without a TLS close_notify: this is a hard close (a protocol error,
+        // the router's request or server stop), nothing is waited for.
+        socket_.lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
+        socket_.lowest_layer().close(ignored);
         if (connection_) {
             connection_->disconnected();
             connection_.reset();
         }
     }
 
+    std::shared_ptr<asio::ssl::context> tls_context_; // outlives socket_
     Socket socket_;
     asio::strand<asio::any_io_executor> strand_;
     asio::steady_timer timer_;
@@ -393,11 +423,14 @@ private:
 
 struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Impl> {
     Impl(asio::any_io_executor ex, router::Router& r, RawSocketOptions o)
-        : executor(ex), router(r), options(std::move(o)), tcp(ex), unix_acceptor(ex) {}
+        : executor(ex), router(r), options(std::move(o)), tcp(ex), unix_acceptor(ex) {
+        if (options.tls.enabled()) tls = std::make_unique<ServerTls>(options.tls);
+    }
 
     asio::any_io_executor executor;
     router::Router& router;
     RawSocketOptions options;
+    std::unique_ptr<ServerTls> tls; // null: plain TCP
     asio::ip::tcp::acceptor tcp;
     asio::local::stream_protocol::acceptor unix_acceptor;
     std::mutex mutex;
@@ -419,8 +452,14 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 if (self->options.tcp_keepalive.count() > 0)
                     keepalive(socket, self->options.tcp_keepalive);
                 const auto remote = socket.remote_endpoint(ignored);
-                auto s = std::make_shared<RawSession<asio::ip::tcp::socket>>(
-                    std::move(socket), self->router, self->options, describe(remote));
+                std::shared_ptr<SessionBase> s;
+                if (auto context = self->tls ? self->tls->current() : nullptr)
+                    s = std::make_shared<RawSession<TlsSocket>>(
+                        TlsSocket(std::move(socket), *context), context, self->router,
+                        self->options, describe(remote));
+                else
+                    s = std::make_shared<RawSession<asio::ip::tcp::socket>>(
+                        std::move(socket), nullptr, self->router, self->options, describe(remote));
                 self->track(s);
                 s->start();
             }
@@ -436,7 +475,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
             if (ec == asio::error::operation_aborted || self->stopped) return;
             if (!ec) {
                 auto s = std::make_shared<RawSession<asio::local::stream_protocol::socket>>(
-                    std::move(socket), self->router, self->options,
+                    std::move(socket), nullptr, self->router, self->options,
                     "unix:" + self->options.unix_path);
                 self->track(s);
                 s->start();
@@ -525,6 +564,12 @@ void RawSocketServer::stop() {
     for (auto& s : live)
         s->shutdown();
 }
+
+void RawSocketServer::reload_tls() {
+    if (impl_->tls) impl_->tls->reload();
+}
+
+bool RawSocketServer::tls() const { return impl_->tls != nullptr; }
 
 std::uint16_t RawSocketServer::tcp_port() const {
     error_code ec;

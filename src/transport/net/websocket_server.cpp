@@ -4,22 +4,30 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <mutex>
+#include <variant>
 #include <vector>
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <nexus/wamp/id.hpp>
 
 #include "transport/net/address.hpp"
+#include "transport/net/tls_context.hpp"
 
 namespace nexus::transport {
 
@@ -106,18 +114,146 @@ constexpr std::size_t take_chunk = 64;
 
 using Strand = asio::strand<asio::any_io_executor>;
 
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// Up to N buffers of a buffer sequence, by value: the type-erased form in
+// which AnyStream passes buffers on. A read or write may take fewer bytes
+// than offered, so dropping buffers past N only makes it shorter.
+template <class Buffer, std::size_t N = 8> class BufferArray {
+public:
+    template <class Sequence> explicit BufferArray(const Sequence& sequence) {
+        for (auto it = asio::buffer_sequence_begin(sequence),
+                  end = asio::buffer_sequence_end(sequence);
+             it != end && count_ < N; ++it) {
+            const Buffer b(*it);
+            if (b.size() > 0) items_[count_++] = b;
+        }
+    }
+    const Buffer* begin() const { return items_.data(); }
+    const Buffer* end() const { return items_.data() + count_; }
+
+private:
+    std::array<Buffer, N> items_{};
+    std::size_t count_ = 0;
+};
+using MutableBuffers = BufferArray<asio::mutable_buffer>;
+using ConstBuffers = BufferArray<asio::const_buffer>;
+
+using IoHandler = asio::any_completion_handler<void(error_code, std::size_t)>;
+using TeardownHandler = asio::any_completion_handler<void(error_code)>;
+
+// The stream under the WebSocket: plain TCP or TLS over TCP, chosen per
+// connection. Beast's WebSocket and HTTP code is instantiated once, for this
+// type, instead of once per stream type (which doubled this file's compile
+// time); the price is a type-erased handler per read and write, allocated
+// from Asio's per-thread recycling allocator.
+class AnyStream {
+public:
+    using executor_type = asio::any_io_executor;
+
+    explicit AnyStream(asio::ip::tcp::socket socket)
+        : stream_(std::in_place_type<PlainStream>, std::move(socket)) {}
+    AnyStream(asio::ip::tcp::socket socket, asio::ssl::context& context)
+        : stream_(std::in_place_type<TlsStream>, std::move(socket), context) {}
+
+    executor_type get_executor() noexcept { return tcp().get_executor(); }
+    beast::tcp_stream& tcp() {
+        if (auto* t = tls()) return t->next_layer();
+        return std::get<PlainStream>(stream_);
+    }
+    TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
+
+    template <class Buffers, class Token> auto async_read_some(const Buffers& b, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const MutableBuffers& buffers) {
+                read_some(buffers, IoHandler(recycled(std::move(handler))));
+            },
+            token, MutableBuffers(b));
+    }
+    template <class Buffers, class Token> auto async_write_some(const Buffers& b, Token&& token) {
+        return asio::async_initiate<Token, void(error_code, std::size_t)>(
+            [this](auto handler, const ConstBuffers& buffers) {
+                write_some(buffers, IoHandler(recycled(std::move(handler))));
+            },
+            token, ConstBuffers(b));
+    }
+
+    // Beast's customization points: how a WebSocket timeout closes the
+    // connection, and how a WebSocket close ends it (with TLS's close_notify).
+    friend void beast_close_socket(AnyStream& s) { beast::close_socket(s.tcp()); }
+    template <class Handler>
+    friend void async_teardown(beast::role_type role, AnyStream& s, Handler&& handler) {
+        s.teardown(role, TeardownHandler(recycled(std::forward<Handler>(handler))));
+    }
+
+private:
+    // Beast's operations report std::allocator, with which the erased
+    // handler would go to the heap on every read and write.
+    template <class Handler> static auto recycled(Handler&& handler) {
+        return asio::bind_allocator(asio::recycling_allocator<void>(),
+                                    std::forward<Handler>(handler));
+    }
+
+    // Boost 1.81's any_completion_executor (the erased handler's) cannot be
+    // asked for blocking.never, which Beast and Asio post with; the stream's
+    // executor, where the handler runs anyway, can.
+    auto on_stream(IoHandler handler) {
+        return asio::bind_executor(get_executor(), std::move(handler));
+    }
+    auto on_stream(TeardownHandler handler) {
+        return asio::bind_executor(get_executor(), std::move(handler));
+    }
+
+    void read_some(const MutableBuffers& buffers, IoHandler erased) {
+        auto handler = on_stream(std::move(erased));
+        if (auto* t = tls())
+            t->async_read_some(buffers, std::move(handler));
+        else
+            std::get<PlainStream>(stream_).async_read_some(buffers, std::move(handler));
+    }
+    void write_some(const ConstBuffers& buffers, IoHandler erased) {
+        auto handler = on_stream(std::move(erased));
+        if (auto* t = tls())
+            t->async_write_some(buffers, std::move(handler));
+        else
+            std::get<PlainStream>(stream_).async_write_some(buffers, std::move(handler));
+    }
+    void teardown(beast::role_type role, TeardownHandler erased) {
+        auto handler = on_stream(std::move(erased));
+        using beast::websocket::async_teardown;
+        if (auto* t = tls())
+            async_teardown(role, *t, std::move(handler));
+        else
+            async_teardown(role, std::get<PlainStream>(stream_).socket(), std::move(handler));
+    }
+
+    std::variant<PlainStream, TlsStream> stream_;
+};
+
 class WsSession final : public std::enable_shared_from_this<WsSession> {
 public:
-    WsSession(Strand strand, asio::ip::tcp::socket socket, router::Router& router,
+    /// `tls_context` null: plain ws://.
+    WsSession(Strand strand, asio::ip::tcp::socket socket,
+              std::shared_ptr<asio::ssl::context> tls_context, router::Router& router,
               const WebSocketOptions& o, std::string peer)
-        : strand_(std::move(strand)), ws_(beast::tcp_stream(std::move(socket))), router_(router),
-          options_(o), peer_(std::move(peer)) {}
+        : strand_(std::move(strand)), tls_context_(std::move(tls_context)),
+          ws_(tls_context_ ? websocket::stream<AnyStream>(std::move(socket), *tls_context_)
+                           : websocket::stream<AnyStream>(std::move(socket))),
+          router_(router), options_(o), peer_(std::move(peer)) {}
 
     void start() {
-        beast::get_lowest_layer(ws_).expires_after(options_.handshake_timeout);
-        http::async_read(
-            beast::get_lowest_layer(ws_), buffer_, request_,
-            [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
+        // One deadline for the TLS handshake and the HTTP upgrade request
+        // together, so a client cannot stretch the two to twice the limit.
+        ws_.next_layer().tcp().expires_after(options_.handshake_timeout);
+        if (auto* tls = ws_.next_layer().tls())
+            tls->async_handshake(asio::ssl::stream_base::server,
+                                 [self = shared_from_this()](error_code ec) {
+                                     if (ec) return self->stop();
+                                     self->read_request();
+                                 });
+        else
+            read_request();
     }
 
     void shutdown() {
@@ -156,6 +292,14 @@ private:
         }
     };
 
+    void read_request() {
+        http::async_read(
+            ws_.next_layer(), buffer_, request_,
+            [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
+    }
+
+    // Over TLS the connection is then closed without a close_notify: waiting
+    // for the client's would hold a refused connection open for nothing.
     void refuse(http::status status, std::string body) {
         auto res = std::make_shared<http::response<http::string_body>>(status, request_.version());
         res->set(http::field::server, "nexus");
@@ -165,7 +309,7 @@ private:
         res->keep_alive(false);
         res->prepare_payload();
         http::async_write(
-            beast::get_lowest_layer(ws_), *res,
+            ws_.next_layer(), *res,
             [self = shared_from_this(), res](error_code, std::size_t) { self->stop(); });
     }
 
@@ -206,7 +350,7 @@ private:
             }
         }
 
-        beast::get_lowest_layer(ws_).expires_never(); // the websocket timeouts take over
+        ws_.next_layer().tcp().expires_never(); // the websocket timeouts take over
         websocket::stream_base::timeout t =
             websocket::stream_base::timeout::suggested(beast::role_type::server);
         t.handshake_timeout = options_.handshake_timeout;
@@ -323,17 +467,16 @@ private:
         if (corked_ == on) return;
         corked_ = on;
         const int value = on ? 1 : 0;
-        ::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(), IPPROTO_TCP, TCP_CORK,
-                     &value, sizeof value);
+        ::setsockopt(ws_.next_layer().tcp().socket().native_handle(), IPPROTO_TCP, TCP_CORK, &value,
+                     sizeof value);
     }
 
     void stop() {
         if (stopped_) return;
         stopped_ = true;
         error_code ignored;
-        beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both,
-                                                       ignored);
-        beast::get_lowest_layer(ws_).socket().close(ignored);
+        ws_.next_layer().tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        ws_.next_layer().tcp().socket().close(ignored);
         if (connection_) {
             connection_->disconnected();
             connection_.reset();
@@ -341,7 +484,10 @@ private:
     }
 
     Strand strand_;
-    websocket::stream<beast::tcp_stream> ws_;
+    // Declared before ws_, which uses it; also keeps the certificate this
+    // connection started with alive across reload_tls().
+    std::shared_ptr<asio::ssl::context> tls_context_;
+    websocket::stream<AnyStream> ws_;
     router::Router& router_;
     const WebSocketOptions options_;
     const std::string peer_;
@@ -368,15 +514,32 @@ private:
 
 struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Impl> {
     Impl(asio::any_io_executor ex, router::Router& r, WebSocketOptions o)
-        : executor(ex), router(r), options(std::move(o)), acceptor(ex) {}
+        : executor(ex), router(r), options(std::move(o)), acceptor(ex) {
+        if (options.tls.enabled()) tls = std::make_unique<ServerTls>(options.tls);
+    }
 
     asio::any_io_executor executor;
     router::Router& router;
     WebSocketOptions options;
+    std::unique_ptr<ServerTls> tls; // null: plain ws://
     asio::ip::tcp::acceptor acceptor;
     std::mutex mutex;
     std::vector<std::weak_ptr<WsSession>> sessions;
     bool stopped = false;
+
+    void serve(Strand strand, asio::ip::tcp::socket socket) {
+        error_code ignored;
+        const auto remote = socket.remote_endpoint(ignored);
+        auto s = std::make_shared<WsSession>(std::move(strand), std::move(socket),
+                                             tls ? tls->current() : nullptr, router, options,
+                                             describe(remote));
+        {
+            std::lock_guard lock(mutex);
+            std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+            sessions.push_back(s);
+        }
+        s->start();
+    }
 
     void accept() {
         // Each connection gets its own strand.
@@ -387,15 +550,7 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
             if (!ec) {
                 error_code ignored;
                 socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                const auto remote = socket.remote_endpoint(ignored);
-                auto s = std::make_shared<WsSession>(strand, std::move(socket), self->router,
-                                                     self->options, describe(remote));
-                {
-                    std::lock_guard lock(self->mutex);
-                    std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
-                    self->sessions.push_back(s);
-                }
-                s->start();
+                self->serve(strand, std::move(socket));
             }
             self->accept_again(ec);
         });
@@ -453,6 +608,12 @@ void WebSocketServer::stop() {
     for (auto& s : live)
         s->shutdown();
 }
+
+void WebSocketServer::reload_tls() {
+    if (impl_->tls) impl_->tls->reload();
+}
+
+bool WebSocketServer::tls() const { return impl_->tls != nullptr; }
 
 std::uint16_t WebSocketServer::port() const {
     error_code ec;

@@ -1,0 +1,193 @@
+// Test support for TLS: blocking clients written straight against the OS
+// and OpenSSL, so that a test controls every detail of the handshake and
+// sees exactly what the server does (an alert, a close, a certificate).
+#pragma once
+
+#include <nexus/serialize/serializer.hpp>
+
+#include <gtest/gtest.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "support/tls_certs.hpp"
+
+namespace nexus::test {
+
+using namespace std::chrono_literals;
+
+// A blocking TCP connection to 127.0.0.1 whose reads give up after 5 s.
+class TcpConnection {
+public:
+    explicit TcpConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        timeval tv{5, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+            throw std::runtime_error("cannot connect");
+    }
+    ~TcpConnection() { ::close(fd_); }
+    TcpConnection(const TcpConnection&) = delete;
+    TcpConnection& operator=(const TcpConnection&) = delete;
+    int fd() const { return fd_; }
+
+    void send(std::string_view bytes) {
+        ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(bytes.size()));
+    }
+    /// Reads until the peer closes (true) or 5 s pass without a byte (false).
+    bool closed_by_peer(std::string* received = nullptr) {
+        char buffer[4096];
+        for (;;) {
+            const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+            if (n < 0) return false;
+            if (received) received->append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    int fd_;
+};
+
+struct ClientSettings {
+    int min_version = TLS1_2_VERSION;
+    int max_version = 0;       // the library's highest
+    std::string tls12_ciphers; // empty = OpenSSL's default
+    int security_level = -1;   // -1 = the default
+};
+
+// An OpenSSL client over TcpConnection. The certificate is not verified:
+// these tests look at what the server presents, not at trust.
+class TlsClient {
+public:
+    explicit TlsClient(std::uint16_t port, const ClientSettings& s = {})
+        : tcp_(port), ctx_(SSL_CTX_new(TLS_client_method())) {
+        SSL_CTX_set_min_proto_version(ctx_, s.min_version);
+        SSL_CTX_set_max_proto_version(ctx_, s.max_version);
+        if (s.security_level >= 0) SSL_CTX_set_security_level(ctx_, s.security_level);
+        if (!s.tls12_ciphers.empty()) SSL_CTX_set_cipher_list(ctx_, s.tls12_ciphers.c_str());
+        ssl_ = SSL_new(ctx_);
+        SSL_set_fd(ssl_, tcp_.fd());
+        SSL_set_tlsext_host_name(ssl_, "localhost");
+        ERR_clear_error();
+        if (SSL_connect(ssl_) != 1) error_ = last_error();
+    }
+    ~TlsClient() {
+        SSL_free(ssl_);
+        SSL_CTX_free(ctx_);
+    }
+    TlsClient(const TlsClient&) = delete;
+    TlsClient& operator=(const TlsClient&) = delete;
+
+    bool connected() const { return error_.empty(); }
+    const std::string& error() const { return error_; }
+    std::string version() const { return SSL_get_version(ssl_); }
+    std::string cipher() const { return SSL_get_cipher_name(ssl_); }
+    SSL* ssl() { return ssl_; }
+
+    long peer_serial() const {
+        X509* cert = SSL_get1_peer_certificate(ssl_);
+        const long serial = cert ? cert_serial(cert) : -1;
+        X509_free(cert);
+        return serial;
+    }
+    std::string peer_name() const {
+        X509* cert = SSL_get1_peer_certificate(ssl_);
+        std::string name = cert ? cert_common_name(cert) : "";
+        X509_free(cert);
+        return name;
+    }
+
+    bool write(std::string_view bytes) {
+        return SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size())) ==
+               static_cast<int>(bytes.size());
+    }
+    /// Exactly n bytes, or empty if the connection ends first.
+    std::string read(std::size_t n) {
+        std::string out(n, '\0');
+        std::size_t have = 0;
+        while (have < n) {
+            const int r = SSL_read(ssl_, out.data() + have, static_cast<int>(n - have));
+            if (r <= 0) return {};
+            have += static_cast<std::size_t>(r);
+        }
+        return out;
+    }
+    /// Reads until the peer closes the connection (true) or the 5 s read
+    /// timeout passes (false).
+    bool closed_by_peer() {
+        const auto start = std::chrono::steady_clock::now();
+        char buffer[1024];
+        while (SSL_read(ssl_, buffer, sizeof buffer) > 0) {
+        }
+        return std::chrono::steady_clock::now() - start < 4500ms;
+    }
+
+    // RawSocket over the TLS connection: handshake, HELLO, WELCOME.
+    bool rawsocket_join() {
+        if (!write(std::string("\x7F\xF1\x00\x00", 4))) return false;
+        const std::string reply = read(4);
+        if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return false;
+        auto hello = serialize::encode(
+            wamp::Format::json,
+            wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
+        const std::string& body = *hello;
+        std::string frame{'\0', static_cast<char>(body.size() >> 16),
+                          static_cast<char>(body.size() >> 8), static_cast<char>(body.size())};
+        if (!write(frame + body)) return false;
+        const std::string header = read(4);
+        if (header.size() != 4) return false;
+        const std::size_t length = (std::size_t(std::uint8_t(header[1])) << 16) |
+                                   (std::size_t(std::uint8_t(header[2])) << 8) |
+                                   std::uint8_t(header[3]);
+        auto message = serialize::decode(wamp::Format::json, read(length));
+        return message.ok() && std::holds_alternative<wamp::Welcome>(*message);
+    }
+
+    // The WebSocket upgrade over the TLS connection; returns the status line.
+    std::string websocket_upgrade() {
+        write("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
+        std::string response;
+        while (response.find("\r\n\r\n") == std::string::npos) {
+            const std::string c = read(1);
+            if (c.empty()) break;
+            response += c;
+        }
+        return response.substr(0, response.find("\r\n"));
+    }
+
+private:
+    static std::string last_error() {
+        std::string out;
+        while (const unsigned long e = ERR_get_error()) {
+            const char* reason = ERR_reason_error_string(e);
+            out += (out.empty() ? "" : "; ") + std::string(reason ? reason : "?");
+        }
+        return out.empty() ? "handshake failed" : out;
+    }
+
+    TcpConnection tcp_;
+    SSL_CTX* ctx_;
+    SSL* ssl_ = nullptr;
+    std::string error_;
+};
+
+} // namespace nexus::test
