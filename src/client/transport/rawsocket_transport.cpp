@@ -109,18 +109,17 @@ private:
         if (ec)
             return fail(ec == asio::error::eof ? "the router closed the connection"
                                                : "read failed: " + ec.message());
-        const std::uint8_t type = header_[0] & 0x07;
-        const std::size_t length =
-            (std::size_t{header_[1]} << 16) | (std::size_t{header_[2]} << 8) | header_[3];
-        if ((header_[0] & 0xF8) != 0 || type > pong)
+        const FrameHeader header = parse_frame_header(header_.data(), our_max_);
+        if (header.problem == FrameProblem::bad_type)
             return fail("the router sent a RawSocket frame of unknown type");
-        if (length > our_max_)
+        if (header.problem == FrameProblem::too_long)
             return fail("the router sent a frame larger than we announced we accept");
-        auto body = std::make_shared<std::string>(length, '\0');
+        const FrameType type = header.type;
+        auto body = std::make_shared<std::string>(header.length, '\0');
         asio::async_read(socket_, asio::buffer(*body),
                          [self = this->shared_from_this(), body, type](error_code ec, std::size_t) {
                              if (ec) return self->fail("read failed: " + ec.message());
-                             self->on_body(static_cast<FrameType>(type), body);
+                             self->on_body(type, body);
                          });
     }
 
@@ -160,17 +159,6 @@ private:
     bool writing_ = false;
 };
 
-std::string handshake_error(std::uint8_t code) {
-    switch (code) {
-    case 0: return "illegal (error code 0)";
-    case 1: return "serializer unsupported";
-    case 2: return "maximum message length unacceptable";
-    case 3: return "use of reserved bits (unsupported feature)";
-    case 4: return "maximum connection count reached";
-    default: return "error code " + std::to_string(code);
-    }
-}
-
 template <class Socket> struct is_tls : std::false_type {};
 template <class Next> struct is_tls<asio::ssl::stream<Next>> : std::true_type {};
 
@@ -207,15 +195,11 @@ open(Socket socket, const Endpoint& endpoint, const std::string& what,
         std::array<std::uint8_t, 4> reply{};
         co_await asio::async_read(socket, asio::buffer(reply), asio::use_awaitable);
         deadline.cancel();
-        if (reply[0] != magic) throw TransportError(what + ": not a WAMP RawSocket router");
-        if ((reply[1] & 0x0F) == 0)
-            throw TransportError(
-                what + ": the router refused the handshake: " + handshake_error(reply[1] >> 4));
-        if ((reply[1] & 0x0F) != code)
-            throw TransportError(what + ": the router answered with another serializer");
-        co_return std::make_shared<RawSocketTransport<Socket>>(
-            std::move(tls), std::move(socket), options.format, max_frame(ours),
-            max_frame(reply[1] >> 4), options.limits);
+        const HandshakeReply answer = read_handshake_reply(reply, code);
+        if (!answer.accepted) throw TransportError(what + ": " + answer.error);
+        co_return std::make_shared<RawSocketTransport<Socket>>(std::move(tls), std::move(socket),
+                                                               options.format, max_frame(ours),
+                                                               answer.peer_max, options.limits);
     } catch (const boost::system::system_error& e) {
         deadline.cancel();
         if (timed_out) throw TransportError(what + ": timed out");

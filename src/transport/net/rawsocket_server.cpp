@@ -152,27 +152,20 @@ private:
         if (ec || stopped_) return shutdown_now();
         handshaken_ = true;
         timer_.cancel();
+        const HandshakeAnswer answer = answer_handshake(handshake_, options_.max_message_size);
         // Anything but the magic octet is not RawSocket: close without reply.
-        if (handshake_[0] != magic) return shutdown_now();
-        std::uint8_t error = 0;
-        const auto format = wamp::format_from_rawsocket_code(handshake_[1] & 0x0F);
-        if (handshake_[2] != 0 || handshake_[3] != 0)
-            error = reserved_bits_used;
-        else if (!format)
-            error = serializer_unsupported;
-        if (error) {
-            reply_ = {magic, static_cast<std::uint8_t>(error << 4), 0, 0};
+        if (answer.kind == HandshakeAnswer::not_rawsocket) return shutdown_now();
+        reply_ = answer.reply;
+        if (answer.kind == HandshakeAnswer::refuse) {
             asio::async_write(socket_, asio::buffer(reply_),
                               asio::bind_executor(
                                   strand_, [self = this->shared_from_this()](
                                                error_code, std::size_t) { self->shutdown_now(); }));
             return;
         }
-        format_ = *format;
-        peer_max_ = max_frame(handshake_[1] >> 4);
-        const std::uint8_t ours = length_exponent(options_.max_message_size);
-        our_max_ = max_frame(ours);
-        reply_ = {magic, static_cast<std::uint8_t>((ours << 4) | (handshake_[1] & 0x0F)), 0, 0};
+        format_ = answer.format;
+        peer_max_ = answer.peer_max;
+        our_max_ = answer.our_max;
 
         auto peer = std::make_shared<WeakPeer>();
         peer->session = this->weak_from_this();
@@ -219,10 +212,11 @@ private:
         in_frames_ = true;
         while (!stopped_ && in_end_ - in_begin_ >= 4) {
             const auto* h = reinterpret_cast<const std::uint8_t*>(in_.get() + in_begin_);
-            const std::uint8_t type = h[0] & 0x07;
-            const std::size_t length = (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3];
-            // Over the announced limit, or an unknown frame type: close, no ABORT (spec).
-            if (length > our_max_ || type > pong || (h[0] & 0xF0) != 0) {
+            const FrameHeader header = parse_frame_header(h, our_max_);
+            const FrameType type = header.type;
+            const std::size_t length = header.length;
+            // Over our limit, an unknown type or a reserved bit set: close, no ABORT (spec).
+            if (header.problem != FrameProblem::none) {
                 in_frames_ = false;
                 return shutdown_now();
             }

@@ -28,6 +28,7 @@
 
 #include "transport/net/address.hpp"
 #include "transport/net/tls_context.hpp"
+#include "transport/net/websocket_upgrade.hpp"
 
 namespace nexus::transport {
 
@@ -38,69 +39,6 @@ namespace websocket = beast::websocket;
 using error_code = boost::system::error_code;
 
 namespace {
-
-constexpr std::string_view cookie_name = "nexus-wamp-cookie";
-
-// "*" matches any run of characters; everything else literally (ASCII case-insensitive).
-bool glob_match(std::string_view pattern, std::string_view text) {
-    std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-    const auto eq = [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) ==
-               std::tolower(static_cast<unsigned char>(b));
-    };
-    while (t < text.size()) {
-        if (p < pattern.size() && pattern[p] == '*') {
-            star = p++;
-            mark = t;
-        } else if (p < pattern.size() && eq(pattern[p], text[t])) {
-            ++p;
-            ++t;
-        } else if (star != std::string_view::npos) {
-            p = star + 1;
-            t = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (p < pattern.size() && pattern[p] == '*')
-        ++p;
-    return p == pattern.size();
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
-// The first subprotocol in the client's list that we speak.
-std::optional<wamp::Format> negotiate(std::string_view offered,
-                                      const std::vector<wamp::Format>& ours) {
-    while (!offered.empty()) {
-        const auto comma = offered.find(',');
-        const std::string_view item = trim(offered.substr(0, comma));
-        for (wamp::Format f : ours)
-            if (item == wamp::websocket_subprotocol(f)) return f;
-        if (comma == std::string_view::npos) break;
-        offered.remove_prefix(comma + 1);
-    }
-    return std::nullopt;
-}
-
-std::string cookie_value(std::string_view header) {
-    while (!header.empty()) {
-        const auto semi = header.find(';');
-        std::string_view item = trim(header.substr(0, semi));
-        if (item.starts_with(cookie_name) && item.size() > cookie_name.size() &&
-            item[cookie_name.size()] == '=')
-            return std::string(item.substr(cookie_name.size() + 1));
-        if (semi == std::string_view::npos) break;
-        header.remove_prefix(semi + 1);
-    }
-    return {};
-}
 
 // Beast writes one WAMP message per WebSocket message, so a burst cannot go
 // out in one write as on RawSocket. Instead everything queued (up to
@@ -315,40 +253,13 @@ private:
 
     void on_request(error_code ec) {
         if (ec) return stop();
-        const std::string target(request_.target());
-        const std::string_view path = std::string_view(target).substr(0, target.find('?'));
-        if (std::find(options_.paths.begin(), options_.paths.end(), path) == options_.paths.end())
-            return refuse(http::status::not_found, "no WAMP endpoint at " + std::string(path));
-        if (!websocket::is_upgrade(request_))
-            return refuse(http::status::upgrade_required,
-                          "this is a WAMP WebSocket endpoint: upgrade to WebSocket");
-        if (!options_.allow_origins.empty()) {
-            const std::string_view origin = request_[http::field::origin];
-            const bool allowed =
-                origin.empty() ||
-                std::any_of(options_.allow_origins.begin(), options_.allow_origins.end(),
-                            [&](const std::string& p) { return glob_match(p, origin); });
-            if (!allowed) return refuse(http::status::forbidden, "origin not allowed");
-        }
-        auto format = negotiate(request_[http::field::sec_websocket_protocol], options_.formats);
-        if (!format) {
-            std::string supported;
-            for (wamp::Format f : options_.formats)
-                supported +=
-                    (supported.empty() ? "" : ", ") + std::string(wamp::websocket_subprotocol(f));
-            return refuse(http::status::bad_request,
-                          "no supported WebSocket subprotocol offered; supported: " + supported);
-        }
-        format_ = *format;
-        std::string cookie;
-        bool new_cookie = false;
-        if (options_.enable_tracking_cookie) {
-            cookie = cookie_value(request_[http::field::cookie]);
-            if (cookie.empty()) {
-                cookie = std::to_string(wamp::random_id()) + std::to_string(wamp::random_id());
-                new_cookie = true;
-            }
-        }
+        auto decision = upgrade::decide(request_, options_);
+        if (auto* refusal = std::get_if<upgrade::Refuse>(&decision))
+            return refuse(refusal->status, std::move(refusal->reason));
+        auto& accept = std::get<upgrade::Accept>(decision);
+        format_ = accept.format;
+        const std::string cookie = std::move(accept.cookie);
+        const bool new_cookie = accept.new_cookie;
 
         ws_.next_layer().tcp().expires_never(); // the websocket timeouts take over
         websocket::stream_base::timeout t =
@@ -373,8 +284,8 @@ private:
                 res.set(http::field::server, "nexus");
                 res.set(http::field::sec_websocket_protocol, protocol);
                 if (new_cookie)
-                    res.set(http::field::set_cookie,
-                            std::string(cookie_name) + "=" + cookie + "; Path=/; HttpOnly");
+                    res.set(http::field::set_cookie, std::string(upgrade::cookie_name) + "=" +
+                                                         cookie + "; Path=/; HttpOnly");
             }));
         ws_.binary(format_ != wamp::Format::json);
 

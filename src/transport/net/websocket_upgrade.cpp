@@ -1,0 +1,114 @@
+#include "transport/net/websocket_upgrade.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <nexus/wamp/id.hpp>
+
+namespace nexus::transport::upgrade {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+} // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+    std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+    const auto eq = [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+    };
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            mark = t;
+        } else if (p < pattern.size() && eq(pattern[p], text[t])) {
+            ++p;
+            ++t;
+        } else if (star != std::string_view::npos) {
+            p = star + 1;
+            t = ++mark;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
+    return p == pattern.size();
+}
+
+std::optional<wamp::Format> negotiate(std::string_view offered,
+                                      const std::vector<wamp::Format>& ours) {
+    while (!offered.empty()) {
+        const auto comma = offered.find(',');
+        const std::string_view item = trim(offered.substr(0, comma));
+        for (wamp::Format f : ours)
+            if (item == wamp::websocket_subprotocol(f)) return f;
+        if (comma == std::string_view::npos) break;
+        offered.remove_prefix(comma + 1);
+    }
+    return std::nullopt;
+}
+
+std::string cookie_value(std::string_view header) {
+    while (!header.empty()) {
+        const auto semi = header.find(';');
+        std::string_view item = trim(header.substr(0, semi));
+        if (item.starts_with(cookie_name) && item.size() > cookie_name.size() &&
+            item[cookie_name.size()] == '=')
+            return std::string(item.substr(cookie_name.size() + 1));
+        if (semi == std::string_view::npos) break;
+        header.remove_prefix(semi + 1);
+    }
+    return {};
+}
+
+Decision decide(const Request& request, const WebSocketOptions& options) {
+    const std::string_view target = request.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (std::find(options.paths.begin(), options.paths.end(), path) == options.paths.end())
+        return Refuse{http::status::not_found, "no WAMP endpoint at " + std::string(path)};
+    if (!boost::beast::websocket::is_upgrade(request))
+        return Refuse{http::status::upgrade_required,
+                      "this is a WAMP WebSocket endpoint: upgrade to WebSocket"};
+    if (!options.allow_origins.empty()) {
+        const std::string_view origin = request[http::field::origin];
+        const bool allowed =
+            origin.empty() ||
+            std::any_of(options.allow_origins.begin(), options.allow_origins.end(),
+                        [&](const std::string& p) { return glob_match(p, origin); });
+        if (!allowed) return Refuse{http::status::forbidden, "origin not allowed"};
+    }
+    const auto format = negotiate(request[http::field::sec_websocket_protocol], options.formats);
+    if (!format) {
+        std::string supported;
+        for (wamp::Format f : options.formats)
+            supported +=
+                (supported.empty() ? "" : ", ") + std::string(wamp::websocket_subprotocol(f));
+        return Refuse{http::status::bad_request,
+                      "no supported WebSocket subprotocol offered; supported: " + supported};
+    }
+    Accept accept;
+    accept.format = *format;
+    if (options.enable_tracking_cookie) {
+        accept.cookie = cookie_value(request[http::field::cookie]);
+        if (accept.cookie.empty()) {
+            accept.cookie = std::to_string(wamp::random_id()) + std::to_string(wamp::random_id());
+            accept.new_cookie = true;
+        }
+    }
+    return accept;
+}
+
+} // namespace nexus::transport::upgrade

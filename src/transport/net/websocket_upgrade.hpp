@@ -1,0 +1,64 @@
+// The WebSocket server's decision on an HTTP upgrade request: path, upgrade
+// headers, allowed origins, subprotocol negotiation in the client's order of
+// preference and the tracking cookie. Pure (apart from drawing a new cookie),
+// so that tests and fuzz/websocket_upgrade_fuzz.cpp can drive it without a socket.
+//
+// The server reads the request with http::async_read into an
+// http::request<http::string_body>, i.e. with Beast's default request parser
+// limits (8 KiB of header, 1 MiB of body); the fuzzer parses with the same.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <nexus/transport/websocket_server.hpp>
+#include <nexus/wamp/format.hpp>
+
+namespace nexus::transport::upgrade {
+
+/// The tracking cookie's name (WebSocketOptions::enable_tracking_cookie).
+inline constexpr std::string_view cookie_name = "nexus-wamp-cookie";
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+/// Go ahead with the WebSocket handshake.
+struct Accept {
+    /// The subprotocol agreed on.
+    wamp::Format format = wamp::Format::json;
+    /// The tracking cookie; empty when the option is off.
+    std::string cookie;
+    /// `cookie` is new: the response sets it.
+    bool new_cookie = false;
+};
+
+/// Answer with an HTTP error and close.
+struct Refuse {
+    boost::beast::http::status status = boost::beast::http::status::bad_request;
+    /// The response body.
+    std::string reason;
+};
+
+using Decision = std::variant<Accept, Refuse>;
+
+/// Decides on `request` under `options` (paths, formats, allow_origins,
+/// enable_tracking_cookie). Never throws for any request Beast parsed.
+Decision decide(const Request& request, const WebSocketOptions& options);
+
+// The pieces of decide(), for tests.
+
+/// "*" matches any run of characters; everything else literally (ASCII case-insensitive).
+bool glob_match(std::string_view pattern, std::string_view text);
+/// The first subprotocol in the client's comma-separated list that we speak.
+std::optional<wamp::Format> negotiate(std::string_view offered,
+                                      const std::vector<wamp::Format>& ours);
+/// The value of our tracking cookie in a Cookie header, or empty.
+std::string cookie_value(std::string_view header);
+
+} // namespace nexus::transport::upgrade
