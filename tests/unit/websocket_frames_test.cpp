@@ -1,14 +1,28 @@
 // The WebSocket framer of the server's data path
-// (src/transport/net/websocket_frames.hpp) against RFC 6455 section 5.
+// (src/transport/net/websocket_frames.hpp) against RFC 6455 section 5, and
+// the server's use of it over a socket.
+#include <nexus/router/router.hpp>
+#include <nexus/transport/websocket_server.hpp>
+
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "transport/net/websocket_frames.hpp"
 
@@ -598,6 +612,22 @@ TEST(WebSocketFrames, WriterClose) {
     EXPECT_EQ(parse(frame(fin | op_close, sent.substr(2))), std::vector<Got>{closed(4001, "r")});
 }
 
+TEST(WebSocketFrames, WriterCopiesEverythingWhenToldTo) {
+    Writer w(std::numeric_limits<std::size_t>::max()); // as over TLS
+    auto big = std::make_shared<const std::string>(100000, 'x');
+    w.add_message(Opcode::binary, big);
+    w.add_message(Opcode::text, std::make_shared<const std::string>("[1]"));
+    ASSERT_EQ(w.buffers().size(), 1u);
+    EXPECT_EQ(flatten(w).size(), 10u + 100000 + 2 + 3);
+    w.clear();
+    // A small batch after the burst: the staging buffer is let go of.
+    w.add_control(Opcode::ping, "");
+    EXPECT_EQ(flatten(w), bytes({0x89, 0}));
+    w.clear();
+    w.add_control(Opcode::ping, "");
+    EXPECT_EQ(flatten(w), bytes({0x89, 0}));
+}
+
 TEST(WebSocketFrames, WriterCutsControlPayloads) {
     Writer w;
     w.add_control(Opcode::ping, std::string(200, 'p'));
@@ -631,4 +661,309 @@ TEST(WebSocketFrames, UnmaskAtEveryOffsetAndLength) {
             ASSERT_EQ(data, want) << offset << " " << n;
         }
     }
+}
+
+// --- The server's data path over a socket --------------------------------
+//
+// A hand-made client: frames are built by frame() above, so that fragments,
+// pings between them and broken frames can be sent exactly as wanted.
+
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+const std::string hello_json =
+    R"([1,"realm1",{"roles":{"caller":{},"publisher":{},"subscriber":{}}}])";
+
+class WsServer : public ::testing::Test {
+protected:
+    void start(nexus::transport::WebSocketOptions o = {}) {
+        nexus::router::RouterConfig c;
+        nexus::router::RealmConfig r;
+        r.uri = "realm1";
+        c.realms.push_back(r);
+        router_ = std::make_unique<nexus::router::Router>(io_.get_executor(), c);
+        o.address = "127.0.0.1:0";
+        server_ =
+            std::make_unique<nexus::transport::WebSocketServer>(io_.get_executor(), *router_, o);
+        server_->start();
+        for (int i = 0; i < 2; ++i)
+            threads_.emplace_back([this] { io_.run(); });
+    }
+    ~WsServer() override {
+        if (server_) server_->stop();
+        if (router_) router_->shutdown();
+        work_.reset();
+        io_.stop();
+        for (auto& t : threads_)
+            t.join();
+    }
+
+    tcp::socket connect() {
+        tcp::socket s(client_io_);
+        s.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+        return s;
+    }
+
+    static std::string upgrade_request(std::string_view protocol = "wamp.2.json") {
+        return "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+               "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " +
+               std::string(protocol) + "\r\n\r\n";
+    }
+
+    // Reads the response head byte by byte, so no frame after it is taken.
+    static std::string read_response(tcp::socket& s) {
+        std::string head;
+        char c;
+        while (!head.ends_with("\r\n\r\n") && asio::read(s, asio::buffer(&c, 1)) == 1)
+            head.push_back(c);
+        return head;
+    }
+
+    tcp::socket upgraded() {
+        tcp::socket s = connect();
+        asio::write(s, asio::buffer(upgrade_request()));
+        const std::string head = read_response(s);
+        EXPECT_TRUE(head.starts_with("HTTP/1.1 101")) << head;
+        // RFC 6455 1.3's example key and answer.
+        EXPECT_NE(head.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos) << head;
+        return s;
+    }
+
+    struct ServerFrame {
+        int opcode = -1; // -1: the connection ended instead
+        std::string payload;
+        std::uint16_t close_code() const {
+            return payload.size() < 2
+                       ? 0
+                       : static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                                    static_cast<unsigned char>(payload[1]));
+        }
+    };
+
+    // One message or control frame from the server, data fragments joined.
+    static ServerFrame read_frame(tcp::socket& s) {
+        ServerFrame f;
+        boost::system::error_code ec;
+        for (;;) {
+            unsigned char h[2];
+            if (asio::read(s, asio::buffer(h), ec) != 2) return {};
+            EXPECT_EQ(h[0] & 0x70, 0) << "no reserved bits";
+            EXPECT_EQ(h[1] & 0x80, 0) << "server frames are not masked";
+            std::uint64_t n = h[1] & 0x7f;
+            if (n >= 126) {
+                unsigned char ext[8];
+                const std::size_t k = n == 126 ? 2 : 8;
+                if (asio::read(s, asio::buffer(ext, k), ec) != k) return {};
+                n = 0;
+                for (std::size_t i = 0; i < k; ++i)
+                    n = (n << 8) | ext[i];
+            }
+            std::string payload(n, '\0');
+            if (asio::read(s, asio::buffer(payload), ec) != n) return {};
+            const int opcode = h[0] & 0x0f;
+            if (opcode != op_cont) f.opcode = opcode;
+            f.payload += payload;
+            if (h[0] & 0x80) return f;
+        }
+    }
+
+    // True once the server has ended the connection (EOF or reset).
+    static bool ended(tcp::socket& s) {
+        char c;
+        boost::system::error_code ec;
+        asio::read(s, asio::buffer(&c, 1), ec);
+        return ec == asio::error::eof || ec == asio::error::connection_reset;
+    }
+
+    static void send(tcp::socket& s, const std::string& wire) {
+        asio::write(s, asio::buffer(wire));
+    }
+
+    static void join(tcp::socket& s) {
+        send(s, frame(fin | op_text, hello_json));
+        const ServerFrame welcome = read_frame(s);
+        EXPECT_EQ(welcome.opcode, op_text);
+        EXPECT_TRUE(welcome.payload.starts_with("[2,")) << welcome.payload;
+    }
+
+    bool eventually_no_sessions() {
+        for (int i = 0; i < 300; ++i) {
+            if (router_->session_count() == 0) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
+
+    asio::io_context io_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+    std::unique_ptr<nexus::router::Router> router_;
+    std::unique_ptr<nexus::transport::WebSocketServer> server_;
+    std::vector<std::thread> threads_;
+    asio::io_context client_io_;
+};
+
+} // namespace
+
+TEST_F(WsServer, FragmentedHelloWithAPingBetweenInOneWrite) {
+    start();
+    tcp::socket s = upgraded();
+    const std::size_t cut = hello_json.size() / 2;
+    send(s, frame(op_text, hello_json.substr(0, cut)) + frame(fin | op_ping, "are you there") +
+                frame(fin | op_cont, hello_json.substr(cut)));
+    const ServerFrame pong_frame = read_frame(s);
+    EXPECT_EQ(pong_frame.opcode, op_pong);
+    EXPECT_EQ(pong_frame.payload, "are you there");
+    const ServerFrame welcome = read_frame(s);
+    EXPECT_EQ(welcome.opcode, op_text);
+    EXPECT_TRUE(welcome.payload.starts_with("[2,")) << welcome.payload;
+}
+
+TEST_F(WsServer, ManyMessagesInOneWriteAreAllAnswered) {
+    start();
+    tcp::socket s = upgraded();
+    join(s);
+    std::string burst;
+    for (int i = 1; i <= 200; ++i)
+        burst += frame(fin | op_text, "[48," + std::to_string(i) + ",{},\"com.none\"]");
+    send(s, burst);
+    for (int i = 1; i <= 200; ++i) {
+        const ServerFrame error_frame = read_frame(s);
+        ASSERT_EQ(error_frame.opcode, op_text);
+        EXPECT_TRUE(error_frame.payload.starts_with("[8,48," + std::to_string(i) + ","))
+            << error_frame.payload;
+    }
+}
+
+// RFC 6455 4.1 has the client wait for the 101 before sending frames; one
+// that does not loses nothing.
+TEST_F(WsServer, DISABLED_FramesRightBehindTheUpgradeRequest) {
+    start();
+    tcp::socket s = connect();
+    send(s, upgrade_request() + frame(fin | op_text, hello_json));
+    EXPECT_TRUE(read_response(s).starts_with("HTTP/1.1 101"));
+    const ServerFrame welcome = read_frame(s);
+    EXPECT_TRUE(welcome.payload.starts_with("[2,")) << welcome.payload;
+}
+
+TEST_F(WsServer, ProtocolErrorsCloseWithTheirCode) {
+    nexus::transport::WebSocketOptions o;
+    o.max_message_size = 4096;
+    start(o);
+    const std::pair<std::string, std::uint16_t> cases[] = {
+        {frame(fin | op_text, hello_json, nullptr), 1002},      // unmasked
+        {frame(fin | 0x40 | op_text, hello_json), 1002},        // RSV1, no extension
+        {frame(fin | 0x3, ""), 1002},                           // reserved opcode
+        {frame(fin | op_cont, "x"), 1002},                      // nothing to continue
+        {frame(op_ping, "x"), 1002},                            // fragmented control
+        {frame(fin | op_text, "[1,\"\xc3\x28\"]"), 1007},       // not UTF-8
+        {frame(fin | op_binary, std::string(4097, 'x')), 1009}, // too big
+        {frame(op_binary, std::string(4000, 'x')) + frame(fin | op_cont, std::string(97, 'x')),
+         1009},
+        {frame(fin | op_close, "\x03\xed"), 1002}, // close code 1005 on the wire
+    };
+    for (const auto& [wire, code] : cases) {
+        tcp::socket s = upgraded();
+        join(s);
+        send(s, wire);
+        const ServerFrame close_frame = read_frame(s);
+        EXPECT_EQ(close_frame.opcode, op_close) << code;
+        EXPECT_EQ(close_frame.close_code(), code);
+        EXPECT_TRUE(ended(s)) << code;
+        s.close();
+    }
+    EXPECT_TRUE(eventually_no_sessions());
+}
+
+TEST_F(WsServer, ClientCloseIsEchoedAndTheSessionEnds) {
+    start();
+    tcp::socket s = upgraded();
+    join(s);
+    EXPECT_EQ(router_->session_count(), 1u);
+    send(s, frame(fin | op_close, close_payload(1000, "bye")));
+    const ServerFrame close_frame = read_frame(s);
+    EXPECT_EQ(close_frame.opcode, op_close);
+    EXPECT_EQ(close_frame.close_code(), 1000);
+    EXPECT_TRUE(ended(s));
+    s.close();
+    EXPECT_TRUE(eventually_no_sessions());
+}
+
+TEST_F(WsServer, RouterCloseComesAfterTheQueuedMessages) {
+    start();
+    tcp::socket s = upgraded();
+    // A CALL before HELLO: ABORT, then the router closes the transport.
+    send(s, frame(fin | op_text, "[48,1,{},\"com.x\"]"));
+    const ServerFrame abort_frame = read_frame(s);
+    EXPECT_EQ(abort_frame.opcode, op_text);
+    EXPECT_TRUE(abort_frame.payload.starts_with("[3,")) << abort_frame.payload;
+    const ServerFrame close_frame = read_frame(s);
+    EXPECT_EQ(close_frame.opcode, op_close);
+    EXPECT_EQ(close_frame.close_code(), 1000);
+    send(s, frame(fin | op_close, close_payload(1000)));
+    EXPECT_TRUE(ended(s));
+}
+
+TEST_F(WsServer, LargeMessagesBothWays) {
+    start();
+    tcp::socket s = upgraded();
+    join(s);
+    send(s, frame(fin | op_text, R"([32,1,{},"big"])"));
+    const ServerFrame subscribed = read_frame(s);
+    ASSERT_TRUE(subscribed.payload.starts_with("[33,1,")) << subscribed.payload;
+    // 1 MiB of text in three fragments, with a ping between them.
+    const std::string blob(1 << 20, 'b');
+    const std::string publish =
+        R"([16,2,{"exclude_me":false,"acknowledge":true},"big",[")" + blob + "\"]]";
+    send(s, frame(op_text, publish.substr(0, 1000)) + frame(fin | op_ping, "") +
+                frame(op_cont, publish.substr(1000, 600000)) +
+                frame(fin | op_cont, publish.substr(601000)));
+    bool event = false, published = false, ponged = false;
+    for (int i = 0; i < 3; ++i) {
+        const ServerFrame f = read_frame(s);
+        if (f.opcode == op_pong) ponged = true;
+        if (f.payload.starts_with("[17,2,")) published = true;
+        if (f.payload.starts_with("[36,")) {
+            event = true;
+            EXPECT_NE(f.payload.find(blob), std::string::npos);
+        }
+    }
+    EXPECT_TRUE(event && published && ponged);
+}
+
+// A client that negotiated permessage-deflate is served by Beast's own
+// data path (the framer here has no extensions).
+TEST_F(WsServer, DeflateConnectionsWork) {
+    nexus::transport::WebSocketOptions o;
+    o.enable_compression = true;
+    start(o);
+    namespace websocket = boost::beast::websocket;
+    websocket::stream<tcp::socket> ws(connect());
+    websocket::permessage_deflate pmd;
+    pmd.client_enable = true;
+    ws.set_option(pmd);
+    ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+        req.set(boost::beast::http::field::sec_websocket_protocol, "wamp.2.json");
+    }));
+    websocket::response_type res;
+    ws.handshake(res, "127.0.0.1", "/ws");
+    EXPECT_NE(res[boost::beast::http::field::sec_websocket_extensions].find("permessage-deflate"),
+              boost::beast::string_view::npos);
+    ws.text(true);
+    ws.write(asio::buffer(hello_json));
+    boost::beast::flat_buffer buffer;
+    ws.read(buffer);
+    EXPECT_TRUE(boost::beast::buffers_to_string(buffer.data()).starts_with("[2,"));
+    ws.write(asio::buffer(std::string(R"([32,1,{},"z"])")));
+    buffer.clear();
+    ws.read(buffer);
+    const std::string blob(200000, 'z');
+    ws.write(asio::buffer(R"([16,2,{"exclude_me":false},"z",[")" + blob + "\"]]"));
+    buffer.clear();
+    ws.read(buffer);
+    EXPECT_NE(boost::beast::buffers_to_string(buffer.data()).find(blob), std::string::npos);
+    ws.close(websocket::close_code::normal);
 }

@@ -360,7 +360,9 @@ void Writer::clear() {
     held_.clear();
     pieces_.clear();
     buffers_.clear();
-    if (staging_.capacity() > 4 * copy_threshold_ && bytes_ < copy_threshold_)
+    // Independent of copy_threshold_, which may be "everything" (TLS).
+    constexpr std::size_t keep_capacity = 4096, small_batch = 1024;
+    if (staging_.capacity() > keep_capacity && bytes_ < small_batch)
         std::string().swap(staging_);
     else
         staging_.clear();
