@@ -179,7 +179,7 @@ TEST_F(Tls, RenegotiationIsRefused) {
 
 TEST_F(Tls, APlainClientIsClosedAndServingGoesOn) {
     const std::string handshake("\x7F\xF1\x00\x00", 4);
-    rawsocket(1s);
+    rawsocket(2s); // long enough to tell "at once" from "at the deadline" on a busy machine
     {
         // A RawSocket handshake and HELLO in the clear: no RawSocket reply,
         // closed at once (after a TLS alert at most).
@@ -188,7 +188,7 @@ TEST_F(Tls, APlainClientIsClosedAndServingGoesOn) {
         std::string received;
         const auto start = std::chrono::steady_clock::now();
         EXPECT_TRUE(plain.closed_by_peer(&received));
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
         EXPECT_TRUE(received.empty() || received[0] == '\x15') << "not a TLS alert";
     }
     {
