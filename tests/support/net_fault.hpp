@@ -44,12 +44,21 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace nexus::test {
 
 using namespace std::chrono_literals;
+
+#ifndef NEXUS_TEST_SANITIZE
+#define NEXUS_TEST_SANITIZE ""
+#endif
+/// The sanitizers this test was built with (CMake NEXUS_SANITIZE), e.g. "address,undefined".
+inline bool built_with_sanitizer(std::string_view name) {
+    return std::string_view(NEXUS_TEST_SANITIZE).find(name) != std::string_view::npos;
+}
 
 // --- process accounting -------------------------------------------------------------
 

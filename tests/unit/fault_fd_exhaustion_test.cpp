@@ -48,6 +48,12 @@ bool handshake_answered(int fd, std::chrono::milliseconds timeout) {
 }
 
 TEST(FaultFdExhaustion, AcceptErrorsAreLoggedWithoutSpinningAndServiceResumes) {
+    // UBSan's vptr check probes the vtable's memory through pipe(): in a
+    // process out of descriptors the probe fails and it reports a false
+    // "invalid vptr" (and aborts) on the first virtual call it has not cached,
+    // error_category::message() for the log line. ASan alone is fine.
+    if (built_with_sanitizer("undefined"))
+        GTEST_SKIP() << "UBSan's vptr check cannot run in a process without free descriptors";
     int report[2], control[2];
     ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
     ASSERT_EQ(::pipe2(control, O_CLOEXEC), 0);

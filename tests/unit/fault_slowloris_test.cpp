@@ -3,8 +3,11 @@
 // closed once handshake_timeout has passed since they connected (the deadline
 // is not pushed back by each byte), their descriptors are released, and
 // clients that do finish are served meanwhile.
-// (rawsocket_server_test covers one silent RawSocket client; these add the
-// trickle, WebSocket, many at once, and the descriptor accounting.)
+// The same for connections that finish the transport handshake and never
+// send HELLO (RouterConfig::hello_timeout).
+// (rawsocket_server_test covers one silent RawSocket client and
+// router_session_test the HELLO deadline in process; these add the trickle,
+// WebSocket, many at once over the network, and the descriptor accounting.)
 #include "support/net_fault.hpp"
 
 #include <iostream>
@@ -18,6 +21,7 @@ NetRouter::Options slow_options() {
     NetRouter::Options o = NetRouter::defaults();
     o.rawsocket.handshake_timeout = handshake_timeout;
     o.websocket.handshake_timeout = handshake_timeout;
+    o.router.hello_timeout = handshake_timeout;
     return o;
 }
 
@@ -121,6 +125,36 @@ TEST_F(FaultSlowloris, WebSocketUpgradesSentByteByByte) {
     });
     EXPECT_EQ(served, 1);
     expect_closed_on_time(conns, "WebSocket");
+    expect_clean_router();
+}
+
+// Transport handshakes completed, HELLO never sent: ABORT nexus.error.hello_timeout, then closed.
+TEST_F(FaultSlowloris, NoHelloAfterTheTransportHandshake) {
+    {
+        std::vector<RawClient> raw;
+        std::vector<std::unique_ptr<WsClient>> ws;
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < 20; ++i) {
+            raw.emplace_back(net_.raw_port());
+            ASSERT_TRUE(raw.back().handshake());
+            ws.push_back(std::make_unique<WsClient>(net_.ws_port()));
+            ASSERT_TRUE(ws.back()->upgrade());
+        }
+        for (auto& c : raw) {
+            EXPECT_EQ(c.expect<wamp::Abort>(2s).reason, wamp::errors::hello_timeout);
+            EXPECT_TRUE(c.closed_by_peer());
+        }
+        for (auto& c : ws) {
+            EXPECT_EQ(c->expect<wamp::Abort>(2s).reason, wamp::errors::hello_timeout);
+            EXPECT_TRUE(c->closed_by_peer());
+        }
+        const double took =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        EXPECT_GE(took, 0.4);
+        EXPECT_LT(took, 2.0);
+        std::cout << "no HELLO: 20 RawSocket and 20 WebSocket connections closed within " << took
+                  << " s\n";
+    }
     expect_clean_router();
 }
 

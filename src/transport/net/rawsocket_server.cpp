@@ -500,7 +500,11 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                                                           ec.message() + "); retrying every 100 ms");
         auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(100));
         timer->async_wait([self = shared_from_this(), timer, again](error_code) {
-            if (!self->stopped) again();
+            {
+                std::lock_guard lock(self->mutex); // stop() sets `stopped` under it
+                if (self->stopped) return;
+            }
+            again();
         });
     }
 

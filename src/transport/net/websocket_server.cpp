@@ -486,7 +486,11 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
                                                           ec.message() + "); retrying every 100 ms");
         auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(100));
         timer->async_wait([self = shared_from_this(), timer](error_code) {
-            if (!self->stopped) self->accept();
+            {
+                std::lock_guard lock(self->mutex); // stop() sets `stopped` under it
+                if (self->stopped) return;
+            }
+            self->accept();
         });
     }
 };
