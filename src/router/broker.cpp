@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/nesting.hpp"
 #include "router/string_map.hpp"
 #include "router/timestamp.hpp"
 
@@ -619,6 +620,10 @@ wamp::Expected<wamp::Array> BrokerImpl::get_events(wamp::Id id, const Object& fi
                     {"details", e->details}};
         if (e->payload.has_args()) item.emplace("args", e->payload.args());
         if (e->payload.has_kwargs()) item.emplace("kwargs", e->payload.kwargs());
+        // The answer is [50, Request, {}, [[item, ...]]]: an event whose
+        // payload nests nearly to the decoders' limit would make it
+        // undecodable for the caller, so such an event is left out.
+        if (3 + nesting_depth(item) > max_message_depth) continue;
         out.emplace_back(std::move(item));
     }
     return out;

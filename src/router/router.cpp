@@ -6,6 +6,7 @@
 #include <nexus/wamp/uris.hpp>
 
 #include "router/connection.hpp"
+#include "router/nesting.hpp"
 #include "router/realm.hpp"
 #include "router/router_impl.hpp"
 #include "router/session.hpp"
@@ -86,6 +87,13 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
         return make_abort(wamp::errors::no_such_role,
                           "HELLO must announce at least one of the roles caller, callee, "
                           "publisher, subscriber");
+    // The details go to other sessions one level deeper than they came
+    // ([36, Sub, Pub, {}, [Details]] for wamp.session.on_join, likewise the
+    // RESULT of wamp.session.get and, for authextra, the dynamic
+    // authenticator's INVOCATION): nested to the decoders' limit they would
+    // make those messages undecodable for their receivers.
+    if (1 + 1 + nesting_depth(hello.details) > max_message_depth)
+        return make_abort(wamp::errors::invalid_argument, "HELLO.Details are nested too deeply");
     auto realm = find_realm(hello.realm);
     if (!realm) return make_abort(wamp::errors::no_such_realm, "no realm \"" + hello.realm + "\"");
 
