@@ -6,8 +6,8 @@ BUILD_TYPE    ?= RelWithDebInfo
 JOBS          ?= $(shell nproc)
 FUZZ_DIR      ?= build-fuzz
 FUZZ_SECONDS  ?= 60
-# make test runs each fuzzer this long (only when clang is installed)
-SMOKE_FUZZ_SECONDS ?= 20
+# make test runs each fuzzer this long (only when clang is installed; 8 targets)
+SMOKE_FUZZ_SECONDS ?= 10
 CMAKE_FLAGS   ?=
 
 .PHONY: all deps configure build test unit test-asan test-tsan fuzz fuzz-build fuzz-smoke bench run format clean

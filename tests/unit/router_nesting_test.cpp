@@ -88,8 +88,8 @@ TEST_F(Nesting, EventHistoryLeavesOutEventsTooDeepToReturn) {
     sub.expect<wamp::Event>();
     sub.expect<wamp::Event>();
 
-    sub.send(wamp::Call{sub.next_request(), {}, "wamp.subscription.get_events",
-                        Payload(Array{sid})});
+    sub.send(
+        wamp::Call{sub.next_request(), {}, "wamp.subscription.get_events", Payload(Array{sid})});
     auto result = sub.expect<wamp::Result>();
     expect_decodable(result);
     const Value events = result.payload.args().at(0);
