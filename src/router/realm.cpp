@@ -112,6 +112,7 @@ Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
     if (config_.max_sessions != 0 && members_.size() >= config_.max_sessions)
         return JoinResult::full;
     if (!budget_->take()) return JoinResult::router_full;
+    session->role = find_role(session->authrole);
     session->send(std::move(welcome));
     const wamp::Id id = session->id;
     const Session& joined = *session;
@@ -255,7 +256,7 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
 
 wamp::Status Realm::dispatch(const std::shared_ptr<Session>& session, wamp::Message&& message) {
     Session& s = *session;
-    const RolePermissions* role = config_.authorizer ? nullptr : find_role(s.authrole);
+    const RolePermissions* role = config_.authorizer ? nullptr : s.role;
     if (!role || role->authorizer.empty()) return route(s, std::move(message));
     if (!s.dynamic_authorization)
         s.dynamic_authorization = std::make_unique<DynamicAuthorizationState>();
@@ -390,8 +391,8 @@ Authorization Realm::authorize(const Session& s, Action action, std::string_view
                                const wamp::Object& options) {
     if (!config_.authorizer && config_.roles.empty()) return {true, false};
     if (!config_.authorizer) {
-        // Role rules need only the authrole: no identity copy per message for them.
-        const RolePermissions* role = find_role(s.authrole);
+        // Role rules need only the role: no identity copy per message for them.
+        const RolePermissions* role = s.role;
         if (!role) return {};
         if (role->authorizer.empty()) return authorize_by_role(*role, action, uri);
         // dispatch() had the decision made before routing; finding none means

@@ -85,6 +85,10 @@ public:
     /// call invocations, spec rpc_progressive_call_invocations.md).
     wamp::Id request_watermark = 0;
 
+    /// The realm's permissions for this session's authrole (RealmConfig::roles),
+    /// resolved once at join; null when the realm has no such role.
+    const RolePermissions* role = nullptr;
+
     /// Dynamic authorization (roles with an authorizer procedure): created at
     /// the first decision; guarded by the realm lock.
     std::unique_ptr<DynamicAuthorizationState> dynamic_authorization;

@@ -11,6 +11,8 @@
 #include <nexus/transport/websocket_server.hpp>
 #include <nexus/wamp/uris.hpp>
 
+#include "support/router_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -109,16 +111,10 @@ inline bool eventually(const std::function<bool()>& condition,
     }
 }
 
+/// TestClient::hello with these tests' defaults: no features unless asked.
 inline wamp::Hello hello_with_roles(const std::string& realm = "realm1",
                                     wamp::Object features = {}, wamp::Object extra = {}) {
-    wamp::Hello h;
-    h.realm = realm;
-    h.details = std::move(extra);
-    wamp::Object roles;
-    for (const char* role : {"caller", "callee", "publisher", "subscriber"})
-        roles.emplace(role, wamp::Object{{"features", wamp::Value(features)}});
-    h.details.emplace("roles", std::move(roles));
-    return h;
+    return TestClient::hello(realm, std::move(extra), std::move(features));
 }
 
 inline wamp::Object rpc_features(bool call_canceling = true) {

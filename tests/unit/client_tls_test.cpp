@@ -1,12 +1,10 @@
 // wss:// and tcps://: the client's TLS against a TLS-terminating proxy in
-// front of the router's plain WebSocket and RawSocket servers (the router
-// has no TLS listener of its own yet). The proxy's certificate is made here,
-// self-signed for "localhost" and 127.0.0.1.
+// front of the router's plain WebSocket and RawSocket servers, so the
+// client's TLS is tested apart from the router's own TLS listeners
+// (client_router_tls_test). The proxy's certificate is self-signed for
+// "localhost" and 127.0.0.1 (support/tls_certs.hpp).
 #include "support/client_fixture.hpp"
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
+#include "support/tls_certs.hpp"
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,52 +17,10 @@
 namespace nexus::test {
 namespace {
 
-struct Pem {
-    std::string certificate;
-    std::string key;
-};
-
-std::string bio_text(BIO* bio) {
-    char* data = nullptr;
-    const long n = BIO_get_mem_data(bio, &data);
-    return std::string(data, static_cast<std::size_t>(n));
-}
-
-Pem self_signed() {
-    EVP_PKEY* key = EVP_EC_gen("P-256");
-    X509* cert = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-    X509_set_pubkey(cert, key);
-    X509_NAME* name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-    X509_set_issuer_name(cert, name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-    X509_EXTENSION* san =
-        X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
-    X509_add_ext(cert, san, -1);
-    X509_EXTENSION_free(san);
-    X509_sign(cert, key, EVP_sha256());
-    BIO* c = BIO_new(BIO_s_mem());
-    BIO* k = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(c, cert);
-    PEM_write_bio_PrivateKey(k, key, nullptr, nullptr, 0, nullptr, nullptr);
-    Pem pem{bio_text(c), bio_text(k)};
-    BIO_free(c);
-    BIO_free(k);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    return pem;
-}
-
 /// Accepts TLS on 127.0.0.1 and relays the plaintext to a backend port.
 class TlsProxy {
 public:
-    TlsProxy(const Pem& pem, std::uint16_t backend)
+    TlsProxy(const TestCert& pem, std::uint16_t backend)
         : ctx_(asio::ssl::context::tls_server),
           acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}), backend_(backend) {
         ctx_.use_certificate_chain(asio::buffer(pem.certificate));
@@ -122,7 +78,7 @@ private:
 
 class ClientTls : public ::testing::Test {
 protected:
-    ClientTls() : pem_(self_signed()) {
+    ClientTls() : pem_(make_test_cert("localhost", 1)) {
         ca_file_ = "/tmp/nexus-client-tls-" + std::to_string(::getpid()) + ".pem";
         std::ofstream(ca_file_) << pem_.certificate;
     }
@@ -161,7 +117,7 @@ protected:
 
     ClientHarness h;
     client::Session* callee_ = nullptr;
-    Pem pem_;
+    TestCert pem_;
     std::string ca_file_;
 };
 

@@ -51,10 +51,11 @@ protected:
         const long rss_end = vm_rss_kib();
         // ASan keeps freed memory in quarantine (256 MiB by default): resident
         // memory grows by design there, and LeakSanitizer checks leaks instead.
-        if (!built_with_sanitizer("address"))
+        if (!built_with_sanitizer("address")) {
             EXPECT_LT(rss_end - rss_warm, rss_growth_bound_kib)
                 << "VmRSS " << rss_warm << " KiB after " << warmup << " cycles, " << rss_end
                 << " KiB after " << cycles;
+        }
         std::cout << name << ": " << cycles << " cycles in " << seconds << " s; fds "
                   << baseline_fds_ << " before, at most " << max_fds << " during, "
                   << open_fds() << " after; VmRSS " << rss_warm << " KiB after " << warmup

@@ -78,8 +78,6 @@ public:
     std::deque<wamp::Message> parked;
     /// A call to the authorizer is in flight for parked.front().
     bool asking = false;
-    /// Decisions were recorded for the message being routed.
-    bool has_current() const { return !current_.empty(); }
 
     /// Most messages a session may have waiting; more is a protocol violation.
     static constexpr std::size_t max_parked = 4096;

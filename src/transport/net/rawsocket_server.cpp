@@ -22,6 +22,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
+#include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/rawsocket_wire.hpp"
@@ -427,6 +428,8 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     std::unique_ptr<ServerTls> tls; // null: plain TCP
     asio::ip::tcp::acceptor tcp;
     asio::local::stream_protocol::acceptor unix_acceptor;
+    AcceptRetry tcp_retry{"RawSocket " + options.tcp_address};
+    AcceptRetry unix_retry{"RawSocket unix:" + options.unix_path};
     std::mutex mutex;
     std::vector<std::weak_ptr<SessionBase>> sessions;
     bool stopped = false;
@@ -458,8 +461,9 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 s->start();
             }
             // Accept errors (e.g. out of file descriptors) must not stop the server.
-            self->accept_again(ec, self->tcp_failing, self->options.tcp_address,
-                               [self] { self->accept_tcp(); });
+            self->tcp_retry.next(
+                ec, self->router, self->executor, [self] { self->accept_tcp(); },
+                [self] { return self->stopped_under_lock(); });
         });
     }
 
@@ -474,38 +478,15 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 self->track(s);
                 s->start();
             }
-            self->accept_again(ec, self->unix_failing, "unix:" + self->options.unix_path,
-                               [self] { self->accept_unix(); });
+            self->unix_retry.next(
+                ec, self->router, self->executor, [self] { self->accept_unix(); },
+                [self] { return self->stopped_under_lock(); });
         });
     }
 
-    // After an accept error (out of descriptors: EMFILE, ENFILE; out of
-    // memory) the connection stays in the backlog and the listener readable:
-    // accepting again at once would spin. The first error of a streak is
-    // logged, and accepting resumes after a pause.
-    bool tcp_failing = false, unix_failing = false; // each touched by its own accept loop only
-
-    template <class Again>
-    void accept_again(const error_code& ec, bool& failing, const std::string& listener,
-                      Again again) {
-        if (!ec) {
-            if (std::exchange(failing, false))
-                router.log(router::RouterLogLevel::info,
-                           "RawSocket " + listener + ": accepting connections again");
-            return again();
-        }
-        if (!std::exchange(failing, true))
-            router.log(router::RouterLogLevel::error, "RawSocket " + listener +
-                                                          ": cannot accept a connection (" +
-                                                          ec.message() + "); retrying every 100 ms");
-        auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(100));
-        timer->async_wait([self = shared_from_this(), timer, again](error_code) {
-            {
-                std::lock_guard lock(self->mutex); // stop() sets `stopped` under it
-                if (self->stopped) return;
-            }
-            again();
-        });
+    bool stopped_under_lock() {
+        std::lock_guard lock(mutex); // stop() sets `stopped` under it
+        return stopped;
     }
 
     // TCP keepalive: the first probe after `interval` of silence, then one

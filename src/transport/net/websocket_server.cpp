@@ -26,6 +26,7 @@
 
 #include <nexus/wamp/id.hpp>
 
+#include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/websocket_upgrade.hpp"
@@ -467,31 +468,15 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
         });
     }
 
-    // After an accept error (out of descriptors: EMFILE, ENFILE; out of
-    // memory) the connection stays in the backlog and the listener readable:
-    // accepting again at once would spin. The first error of a streak is
-    // logged, and accepting resumes after a pause.
-    bool accept_failing = false; // touched by the accept loop only
+    AcceptRetry retry{"WebSocket " + options.address};
 
     void accept_again(const error_code& ec) {
-        if (!ec) {
-            if (std::exchange(accept_failing, false))
-                router.log(router::RouterLogLevel::info,
-                           "WebSocket " + options.address + ": accepting connections again");
-            return accept();
-        }
-        if (!std::exchange(accept_failing, true))
-            router.log(router::RouterLogLevel::error, "WebSocket " + options.address +
-                                                          ": cannot accept a connection (" +
-                                                          ec.message() + "); retrying every 100 ms");
-        auto timer = std::make_shared<asio::steady_timer>(executor, std::chrono::milliseconds(100));
-        timer->async_wait([self = shared_from_this(), timer](error_code) {
-            {
+        retry.next(
+            ec, router, executor, [self = shared_from_this()] { self->accept(); },
+            [self = shared_from_this()] {
                 std::lock_guard lock(self->mutex); // stop() sets `stopped` under it
-                if (self->stopped) return;
-            }
-            self->accept();
-        });
+                return self->stopped;
+            });
     }
 };
 
