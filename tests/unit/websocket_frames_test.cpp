@@ -840,7 +840,7 @@ TEST_F(WsServer, ManyMessagesInOneWriteAreAllAnswered) {
 
 // RFC 6455 4.1 has the client wait for the 101 before sending frames; one
 // that does not loses nothing.
-TEST_F(WsServer, DISABLED_FramesRightBehindTheUpgradeRequest) {
+TEST_F(WsServer, FramesRightBehindTheUpgradeRequest) {
     start();
     tcp::socket s = connect();
     send(s, upgrade_request() + frame(fin | op_text, hello_json));

@@ -6,7 +6,12 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
+#include <chrono>
+#include <cstring>
+#include <limits>
 #include <mutex>
+#include <span>
 #include <variant>
 #include <vector>
 
@@ -18,6 +23,7 @@
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -29,6 +35,7 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/tls_context.hpp"
+#include "transport/net/websocket_frames.hpp"
 #include "transport/net/websocket_upgrade.hpp"
 
 namespace nexus::transport {
@@ -41,15 +48,42 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-// Beast writes one WAMP message per WebSocket message, so a burst cannot go
-// out in one write as on RawSocket. Instead everything queued (up to
-// write_batch_bytes, which also caps what a peer that stops reading holds
-// here) is taken
-// at once and written back to back from each write's completion, with the
-// socket corked meanwhile so the kernel sends the burst in full segments
-// rather than one segment per message (TCP_NODELAY is on).
+// Connections without permessage-deflate (nearly all: WAMP clients seldom
+// offer it and nexusd enables it only when configured) leave Beast once the
+// upgrade is done and are framed by websocket_frames.hpp, as RawSocket
+// frames its own: one read brings as many frames as the socket holds (into a
+// buffer of read_buffer_initial bytes at first, doubled whenever a read fills
+// it, up to read_buffer_max; a longer frame is copied into the parser's own
+// buffer as it arrives) and all of them reach the router before the next
+// read; one gathered write carries everything queued, up to write_batch_bytes
+// (which also caps what a peer that stops reading holds here; the rest waits
+// in the router's bounded queue). Beast completes one read per message and
+// writes one message per call, each a strand hop and a syscall.
+//
+// On Beast's data path (deflate connections) the batch is written back to
+// back from each write's completion instead, with the socket corked meanwhile
+// so the kernel sends it in full segments rather than one segment per message
+// (TCP_NODELAY is on).
 constexpr std::size_t write_batch_bytes = 256 * 1024;
 constexpr std::size_t take_chunk = 64;
+constexpr std::size_t read_buffer_initial = 512;
+constexpr std::size_t read_buffer_max = 64 * 1024;
+
+using Clock = std::chrono::steady_clock;
+
+// Whether the client offers permessage-deflate, in any of its extension
+// headers. Beast accepts a valid offer when compression is enabled; an
+// offer it declines only leaves that connection on Beast's data path.
+bool offers_deflate(const upgrade::Request& request) {
+    const auto [begin, end] = request.equal_range(http::field::sec_websocket_extensions);
+    for (auto it = begin; it != end; ++it) {
+        std::string value(it->value());
+        for (char& c : value)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (value.find("permessage-deflate") != std::string::npos) return true;
+    }
+    return false;
+}
 
 using Strand = asio::strand<asio::any_io_executor>;
 
@@ -298,6 +332,9 @@ private:
         if (!origin.empty()) info.extra.emplace("origin", std::string(origin));
         info_ = std::move(info);
 
+        // permessage-deflate is Beast's alone: a client that offers it (and
+        // so may get it) stays on Beast's data path.
+        framed_ = !(options_.enable_compression && offers_deflate(request_));
         ws_.async_accept(request_,
                          [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
     }
@@ -307,6 +344,7 @@ private:
         auto peer = std::make_shared<WeakPeer>();
         peer->session = weak_from_this();
         connection_ = router_.attach(peer, info_);
+        if (framed_) return start_framed();
         read();
     }
 
@@ -338,6 +376,7 @@ private:
     }
 
     void write_more() {
+        if (framed_) return write_framed();
         if (writing_ || stopped_ || !connection_) return;
         if (next_ == pending_.size()) {
             pending_.clear();
@@ -373,6 +412,253 @@ private:
                         });
     }
 
+    // --- Our own data path (connections without permessage-deflate) ----------
+
+    template <class F> void with_stream(F&& f) {
+        if (auto* tls = ws_.next_layer().tls())
+            f(*tls);
+        else
+            f(ws_.next_layer().tcp().socket());
+    }
+
+    void start_framed() {
+        // A client may send frames right behind its upgrade request (RFC 6455
+        // 4.1 says it should wait, not every one does): they were read with it.
+        const std::size_t early = buffer_.size();
+        in_cap_ = std::max(read_buffer_initial, std::bit_ceil(early));
+        in_ = std::make_unique_for_overwrite<char[]>(in_cap_);
+        asio::buffer_copy(asio::buffer(in_.get(), in_cap_), buffer_.data());
+        in_end_ = early;
+        // The handshake's buffers are not needed any more; an idle
+        // connection should not keep them.
+        buffer_ = beast::flat_buffer();
+        request_ = {};
+        // Over TLS every payload is copied into the batch, so that it is
+        // encrypted as full records rather than a record (and a send) per
+        // buffer, as RawSocket does.
+        if (ws_.next_layer().tls())
+            writer_ = wsframe::Writer(std::numeric_limits<std::size_t>::max());
+        last_read_ = Clock::now();
+        if (options_.idle_timeout.count() > 0) arm_timer(options_.idle_timeout / 2);
+        if (early > 0) handle_frames();
+        if (reading_ && !stopped_) read_framed();
+    }
+
+    // Makes room behind the unconsumed bytes (moving a partial frame to the
+    // front) and reads whatever the socket has.
+    void read_framed() {
+        if (in_begin_ == in_end_) {
+            in_begin_ = in_end_ = 0;
+        } else if (in_begin_ > 0) {
+            std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
+            in_end_ -= in_begin_;
+            in_begin_ = 0;
+        }
+        if (in_want_ > in_cap_) {
+            auto bigger = std::make_unique_for_overwrite<char[]>(in_want_);
+            if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
+            in_ = std::move(bigger);
+            in_cap_ = in_want_;
+        }
+        with_stream([this](auto& stream) {
+            stream.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
+                                   [self = shared_from_this()](error_code ec, std::size_t n) {
+                                       self->on_framed_read(ec, n);
+                                   });
+        });
+    }
+
+    void on_framed_read(error_code ec, std::size_t n) {
+        if (ec || stopped_) return stop();
+        // A read that filled the buffer suggests more was waiting: read more at once next time.
+        if (in_end_ + n == in_cap_)
+            in_want_ = std::max(in_want_, std::min(2 * in_cap_, read_buffer_max));
+        in_end_ += n;
+        if (options_.idle_timeout.count() > 0) {
+            last_read_ = Clock::now();
+            pinged_ = false;
+        }
+        handle_frames();
+        if (reading_ && !stopped_) read_framed();
+    }
+
+    // Hands every complete frame in the buffer to the router (or answers it)
+    // before the next read; writes what that produced once, at the end.
+    void handle_frames() {
+        in_receive_ = true;
+        for (bool more = true; more && !stopped_;) {
+            const wsframe::Event e = parser_.next(in_.get() + in_begin_, in_end_ - in_begin_);
+            in_begin_ += e.consumed;
+            switch (e.kind) {
+            case wsframe::Event::need_more:
+                // The parser streams frames larger than read_buffer_max
+                // itself, so `need` never asks for more than that.
+                if (e.need > in_cap_) in_want_ = std::max(in_want_, std::bit_ceil(e.need));
+                more = false;
+                break;
+            case wsframe::Event::message:
+                // After our close frame, data is dropped, as Beast's async_close does.
+                if (!close_sent_ && !close_pending_) deliver(e);
+                break;
+            case wsframe::Event::ping:
+                // Only the latest ping needs its pong (RFC 6455 5.5.3), so a
+                // flood of pings costs no memory.
+                if (!close_sent_ && !close_pending_) {
+                    pong_.assign(e.data);
+                    pong_due_ = true;
+                    write_due_ = true;
+                }
+                break;
+            case wsframe::Event::pong: break;
+            case wsframe::Event::close:
+                // Echo the peer's code (RFC 6455 5.5.1), unless ours went first.
+                reading_ = false;
+                more = false;
+                queue_close(e.code, e.data, false);
+                break;
+            case wsframe::Event::error:
+                reading_ = false;
+                more = false;
+                queue_close(e.code, {}, false);
+                break;
+            }
+        }
+        in_receive_ = false;
+        if (write_due_) {
+            write_due_ = false;
+            write_framed();
+        }
+        if (!reading_) teardown_when_done();
+    }
+
+    void deliver(const wsframe::Event& e) {
+        if (!connection_) return;
+        auto frame = e.assembled ? std::make_shared<const std::string>(parser_.take_message())
+                                 : std::make_shared<const std::string>(e.data);
+        auto message = serialize::decode(format_, std::move(frame), options_.limits);
+        if (message)
+            connection_->receive(std::move(*message));
+        else
+            connection_->receive_garbage(message.error().message);
+    }
+
+    // A close frame to send: at once (the peer closed or broke the protocol:
+    // nothing queued goes out any more) or, when the router asks, after
+    // everything it queued before.
+    void queue_close(std::uint16_t code, std::string_view reason, bool after_queued) {
+        if (close_sent_ || close_pending_) {
+            if (!after_queued) close_after_queued_ = false;
+            return;
+        }
+        close_pending_ = true;
+        close_after_queued_ = after_queued;
+        close_code_ = code;
+        close_reason_.assign(reason);
+        write_due_ = true;
+    }
+
+    // Everything queued (up to write_batch_bytes), with a pong, a keepalive
+    // ping and a close frame as due, in one gathered write.
+    void write_framed() {
+        if (closing_) { // the router's close request
+            closing_ = false;
+            queue_close(wsframe::close_code::normal, {}, true);
+        }
+        if (writing_ || stopped_ || close_sent_) return;
+        if (pong_due_) {
+            writer_.add_control(wsframe::Opcode::pong, pong_);
+            pong_due_ = false;
+        }
+        if (ping_due_) {
+            writer_.add_control(wsframe::Opcode::ping, {});
+            ping_due_ = false;
+        }
+        bool drained = true;
+        if (connection_ && !(close_pending_ && !close_after_queued_)) {
+            const auto opcode =
+                format_ == wamp::Format::json ? wsframe::Opcode::text : wsframe::Opcode::binary;
+            for (;;) {
+                if (writer_.bytes() >= write_batch_bytes) {
+                    drained = false;
+                    break;
+                }
+                if (connection_->take(taken_, take_chunk) == 0) break;
+                for (router::OutgoingPtr& out : taken_) {
+                    auto bytes = out->encoded(format_);
+                    if (!bytes) continue; // unencodable (NaN in JSON): skipped
+                    writer_.add_message(opcode, std::move(*bytes));
+                }
+                taken_.clear();
+            }
+        }
+        if (close_pending_ && (drained || !close_after_queued_)) {
+            writer_.add_close(close_code_, close_reason_);
+            close_pending_ = false;
+            close_sent_ = true;
+            // The peer has as long as for the opening handshake to answer and hang up.
+            arm_timer(options_.handshake_timeout);
+        }
+        if (writer_.empty()) return;
+        writing_ = true;
+        with_stream([this](auto& stream) {
+            asio::async_write(stream, std::span<const asio::const_buffer>(writer_.buffers()),
+                              [self = shared_from_this()](error_code ec, std::size_t) {
+                                  self->on_framed_write(ec);
+                              });
+        });
+    }
+
+    void on_framed_write(error_code ec) {
+        writing_ = false;
+        writer_.clear();
+        if (ec) return stop();
+        if (close_sent_) return teardown_when_done();
+        write_framed();
+    }
+
+    // Once our close frame is out and the peer's has come (or the peer broke
+    // the protocol), the session is over; the connection ends as Beast ends
+    // it: TLS close_notify, then the TCP shutdown, waiting (bounded by the
+    // close timer) for the client to hang up first.
+    void teardown_when_done() {
+        if (!close_sent_ || writing_ || reading_ || tearing_down_ || stopped_) return;
+        tearing_down_ = true;
+        if (connection_) {
+            connection_->disconnected();
+            connection_.reset();
+        }
+        using websocket::async_teardown;
+        async_teardown(beast::role_type::server, ws_.next_layer(),
+                       [self = shared_from_this()](error_code) { self->stop(); });
+    }
+
+    // One timer per connection: the keepalive while open, the close deadline after.
+    void arm_timer(Clock::duration after) {
+        timer_.expires_after(after);
+        // A wait that already completed cannot be cancelled: its handler
+        // recognises by the generation that it was replaced.
+        timer_.async_wait(
+            [self = shared_from_this(), generation = ++timer_generation_](error_code ec) {
+                if (ec || self->stopped_ || generation != self->timer_generation_) return;
+                self->on_timer();
+            });
+    }
+
+    // As Beast's keepalive: a ping after half the idle timeout without a
+    // byte from the peer, closed (without a close frame) after all of it.
+    void on_timer() {
+        if (close_sent_) return stop();
+        const auto timeout = std::chrono::duration_cast<Clock::duration>(options_.idle_timeout);
+        const auto idle = Clock::now() - last_read_;
+        if (idle >= timeout) return stop();
+        if (idle >= timeout / 2 && !pinged_) {
+            pinged_ = true;
+            ping_due_ = true;
+            write_framed();
+        }
+        arm_timer(pinged_ ? timeout - idle : timeout / 2 - idle);
+    }
+
     // TCP_CORK holds partial segments until uncorked (or 200 ms, the
     // kernel's limit), so a failure here only costs some batching.
     void cork(bool on) {
@@ -386,6 +672,7 @@ private:
     void stop() {
         if (stopped_) return;
         stopped_ = true;
+        timer_.cancel();
         error_code ignored;
         ws_.next_layer().tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         ws_.next_layer().tcp().socket().close(ignored);
@@ -420,6 +707,31 @@ private:
     bool writing_ = false;
     bool closing_ = false;
     bool stopped_ = false;
+
+    // Our own data path (framed_). Read buffer: bytes [in_begin_, in_end_)
+    // are received and not yet handled.
+    bool framed_ = false;
+    std::unique_ptr<char[]> in_;
+    std::size_t in_cap_ = 0;
+    std::size_t in_want_ = read_buffer_initial; // capacity for the next read
+    std::size_t in_begin_ = 0;
+    std::size_t in_end_ = 0;
+    wsframe::Parser parser_{options_.max_message_size, read_buffer_max};
+    wsframe::Writer writer_;
+    std::string pong_; // payload of the latest ping, while pong_due_
+    std::string close_reason_;
+    std::uint16_t close_code_ = 0;
+    bool reading_ = true;
+    bool pong_due_ = false;
+    bool ping_due_ = false;
+    bool close_pending_ = false;      // a close frame is to be sent
+    bool close_after_queued_ = false; // ... once the router's queue is written
+    bool close_sent_ = false;
+    bool tearing_down_ = false;
+    bool pinged_ = false; // keepalive ping sent since the last read
+    Clock::time_point last_read_{};
+    asio::steady_timer timer_{strand_};
+    std::uint64_t timer_generation_ = 0;
 };
 
 } // namespace
