@@ -27,7 +27,8 @@ struct WebSocketConfig {
     // ours
     std::size_t max_message_size = 16 * 1024 * 1024;
     unsigned handshake_timeout_seconds = 10;
-    unsigned idle_timeout_seconds = 0; // 0 = off
+    unsigned idle_timeout_seconds = 0;   // 0 = off
+    unsigned write_timeout_seconds = 30; // 0 = off
 };
 
 struct RawSocketConfig {
@@ -39,6 +40,7 @@ struct RawSocketConfig {
     std::size_t out_queue_size = 0;
     // ours
     unsigned handshake_timeout_seconds = 10;
+    unsigned write_timeout_seconds = 30; // 0 = off
 };
 
 enum class LogLevel { error, warning, info, debug };

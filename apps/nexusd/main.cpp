@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
     if (config.rawsocket.max_msg_len) raw.max_message_size = config.rawsocket.max_msg_len;
     raw.handshake_timeout = std::chrono::seconds(config.rawsocket.handshake_timeout_seconds);
     raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
+    raw.write_timeout = std::chrono::seconds(config.rawsocket.write_timeout_seconds);
     if (!raw.tcp_address.empty()) {
         raw.tls.certificate_file = config.rawsocket.cert_file;
         raw.tls.private_key_file = config.rawsocket.key_file;
@@ -199,6 +200,7 @@ int main(int argc, char** argv) {
     ws.enable_tracking_cookie = config.websocket.enable_tracking_cookie;
     ws.max_message_size = config.websocket.max_message_size;
     ws.handshake_timeout = std::chrono::seconds(config.websocket.handshake_timeout_seconds);
+    ws.write_timeout = std::chrono::seconds(config.websocket.write_timeout_seconds);
     // keep_alive is the ping interval; Beast pings at half the idle timeout.
     if (config.websocket.keep_alive_seconds)
         ws.idle_timeout = std::chrono::seconds(2 * config.websocket.keep_alive_seconds);

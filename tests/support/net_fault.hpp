@@ -25,10 +25,10 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -112,8 +112,8 @@ inline bool eventually(const std::function<bool()>& condition,
 }
 
 /// TestClient::hello with these tests' defaults: no features unless asked.
-inline wamp::Hello hello_with_roles(const std::string& realm = "realm1",
-                                    wamp::Object features = {}, wamp::Object extra = {}) {
+inline wamp::Hello hello_with_roles(const std::string& realm = "realm1", wamp::Object features = {},
+                                    wamp::Object extra = {}) {
     return TestClient::hello(realm, std::move(extra), std::move(features));
 }
 
@@ -286,8 +286,7 @@ public:
     template <class M> M expect(std::chrono::milliseconds timeout = 3s) {
         auto m = receive(timeout);
         if (!m || !std::holds_alternative<M>(*m)) {
-            ADD_FAILURE() << "expected " << wamp::message_name(M::type) << ", got "
-                          << describe(m);
+            ADD_FAILURE() << "expected " << wamp::message_name(M::type) << ", got " << describe(m);
             return M{};
         }
         return std::get<M>(std::move(*m));
@@ -306,7 +305,9 @@ public:
     }
     wamp::Id next_request() { return ++request_; }
 
-    bool closed_by_peer(std::chrono::milliseconds timeout = 3s) { return peer_closed(fd_, timeout); }
+    bool closed_by_peer(std::chrono::milliseconds timeout = 3s) {
+        return peer_closed(fd_, timeout);
+    }
 
     /// RST.
     void hard_close() {
@@ -352,14 +353,20 @@ private:
 /// for at most a timeout.
 class WsClient {
 public:
-    explicit WsClient(std::uint16_t port) : ws_(io_) {
+    /// `deflate`: offer permessage-deflate in the upgrade.
+    explicit WsClient(std::uint16_t port, bool deflate = false) : ws_(io_) {
+        if (deflate) {
+            boost::beast::websocket::permessage_deflate pmd;
+            pmd.client_enable = true;
+            ws_.set_option(pmd);
+        }
         boost::system::error_code ec;
         ws_.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
         connected_ = !ec;
-        ws_.control_callback([this](boost::beast::websocket::frame_type kind,
-                                    boost::beast::string_view) {
-            if (kind == boost::beast::websocket::frame_type::ping) ++pings_;
-        });
+        ws_.control_callback(
+            [this](boost::beast::websocket::frame_type kind, boost::beast::string_view) {
+                if (kind == boost::beast::websocket::frame_type::ping) ++pings_;
+            });
     }
 
     /// PINGs the server sent that our reads answered.
@@ -397,8 +404,8 @@ public:
             return std::nullopt;
         }
         if (*result) return std::nullopt;
-        auto m = serialize::decode(wamp::Format::json,
-                                   boost::beast::buffers_to_string(buffer.data()));
+        auto m =
+            serialize::decode(wamp::Format::json, boost::beast::buffers_to_string(buffer.data()));
         if (!m.ok()) return std::nullopt;
         return std::move(*m);
     }
@@ -431,8 +438,7 @@ public:
              std::chrono::steady_clock::now() < deadline;) {
             boost::beast::flat_buffer buffer;
             std::optional<boost::system::error_code> result;
-            ws_.async_read(buffer,
-                           [&](boost::system::error_code ec, std::size_t) { result = ec; });
+            ws_.async_read(buffer, [&](boost::system::error_code ec, std::size_t) { result = ec; });
             io_.restart();
             io_.run_for(std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now()));
@@ -445,7 +451,9 @@ public:
     void hard_close() {
         if (ws_.next_layer().is_open()) reset_socket(ws_.next_layer().release());
     }
-    bool vanish() { return ws_.next_layer().is_open() && vanish_socket(ws_.next_layer().release()); }
+    bool vanish() {
+        return ws_.next_layer().is_open() && vanish_socket(ws_.next_layer().release());
+    }
 
 private:
     boost::asio::io_context io_;

@@ -190,6 +190,18 @@ TEST(NexusdConfig, HelloTimeout) {
     EXPECT_NE(e.find("hello_timeout"), std::string::npos) << e;
 }
 
+TEST(NexusdConfig, WriteTimeouts) {
+    const auto c = parse_ok(R"({"websocket": {"write_timeout": 5},
+                                "rawsocket": {"write_timeout": 0}})");
+    EXPECT_EQ(c.websocket.write_timeout_seconds, 5u);
+    EXPECT_EQ(c.rawsocket.write_timeout_seconds, 0u); // off
+    const auto d = parse_ok(R"({"websocket": {}, "rawsocket": {}})");
+    EXPECT_EQ(d.websocket.write_timeout_seconds, 30u);
+    EXPECT_EQ(d.rawsocket.write_timeout_seconds, 30u);
+    EXPECT_EQ(parse_error(R"({"rawsocket": {"write_timeout": -2}})"),
+              "test.json: rawsocket.write_timeout: expected a non-negative integer");
+}
+
 TEST(NexusdConfig, BadCredentialsNameTheKeyNotTheSecret) {
     const auto bad = [](std::string principal) {
         return parse_error(R"({"router": {"realms": [{"uri": "realm1", "principals": [)" +

@@ -31,6 +31,9 @@ struct RawSocketOptions {
     /// A client that has not completed the handshake (with TLS: the TLS
     /// handshake and the RawSocket one together) by then is closed.
     std::chrono::milliseconds handshake_timeout{10000};
+    /// A connection whose socket takes no byte of a pending write for this
+    /// long (its peer stopped reading) is closed; 0 = never.
+    std::chrono::milliseconds write_timeout{30000};
     /// TCP keepalive probes (0 = off).
     std::chrono::seconds tcp_keepalive{0};
     serialize::DecodeLimits limits;

@@ -39,6 +39,9 @@ struct WebSocketOptions {
     /// Idle connections are pinged at half this interval and closed after it
     /// without an answer; 0 = no idle timeout.
     std::chrono::milliseconds idle_timeout{0};
+    /// A connection whose socket takes no byte of a pending write for this
+    /// long (its peer stopped reading) is closed; 0 = never.
+    std::chrono::milliseconds write_timeout{30000};
     serialize::DecodeLimits limits;
     /// Certificate and key for wss://; none = plain ws://.
     TlsServerOptions tls;

@@ -25,6 +25,7 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/tls_context.hpp"
+#include "transport/net/write_deadline.hpp"
 #include "transport/rawsocket_wire.hpp"
 
 namespace nexus::transport {
@@ -82,8 +83,9 @@ public:
     RawSession(Socket socket, std::shared_ptr<asio::ssl::context> tls_context,
                router::Router& router, const RawSocketOptions& options, std::string peer_name)
         : tls_context_(std::move(tls_context)), socket_(std::move(socket)),
-          strand_(asio::make_strand(socket_.get_executor())), timer_(strand_), router_(router),
-          options_(options), peer_name_(std::move(peer_name)) {}
+          strand_(asio::make_strand(socket_.get_executor())), timer_(strand_),
+          write_deadline_(strand_, socket_.lowest_layer().native_handle(), options.write_timeout),
+          router_(router), options_(options), peer_name_(std::move(peer_name)) {}
 
     void start() override {
         // The deadline covers the TLS handshake and the RawSocket handshake
@@ -337,10 +339,18 @@ private:
         if (staging_.size() > from)
             buffers_.push_back(asio::buffer(staging_.data() + from, staging_.size() - from));
         writing_ = true;
-        asio::async_write(socket_, buffers_,
+        write_deadline_.begin(this->shared_from_this(), [this] {
+            router_.log(router::RouterLogLevel::warning,
+                        "RawSocket " + peer_name_ + ": closed, it took no data for " +
+                            std::to_string(options_.write_timeout.count()) + " ms");
+            write_deadline_.reset_on_close();
+            shutdown_now();
+        });
+        asio::async_write(socket_, buffers_, ReportProgress(write_deadline_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
                               self->writing_ = false;
+                              self->write_deadline_.end();
                               self->held_.clear();
                               // A burst may have grown the staging buffer; do not keep
                               // that much per connection once traffic is small again.
@@ -356,6 +366,7 @@ private:
         if (stopped_) return;
         stopped_ = true;
         timer_.cancel();
+        write_deadline_.cancel();
         error_code ignored;
         // Without a TLS close_notify: this is a hard close (a protocol error,
         // the router's request or server stop), nothing is waited for.
@@ -371,6 +382,7 @@ private:
     Socket socket_;
     asio::strand<asio::any_io_executor> strand_;
     asio::steady_timer timer_;
+    WriteDeadline write_deadline_;
     router::Router& router_;
     const RawSocketOptions options_;
     const std::string peer_name_;

@@ -37,6 +37,7 @@
 #include "transport/net/tls_context.hpp"
 #include "transport/net/websocket_frames.hpp"
 #include "transport/net/websocket_upgrade.hpp"
+#include "transport/net/write_deadline.hpp"
 
 namespace nexus::transport {
 
@@ -403,9 +404,13 @@ private:
             return;
         }
         writing_ = true;
+        // Beast writes the message in socket writes of its own, which the
+        // deadline does not see: the kernel's send queue shows their progress.
+        write_deadline_.begin(shared_from_this(), [this] { write_timed_out(); });
         ws_.async_write(asio::buffer(*pending_[next_]),
                         [self = shared_from_this()](error_code ec, std::size_t) {
                             self->writing_ = false;
+                            self->write_deadline_.end();
                             self->pending_[self->next_++].reset();
                             if (ec) return self->stop();
                             self->write_more();
@@ -600,8 +605,10 @@ private:
         }
         if (writer_.empty()) return;
         writing_ = true;
+        write_deadline_.begin(shared_from_this(), [this] { write_timed_out(); });
         with_stream([this](auto& stream) {
             asio::async_write(stream, std::span<const asio::const_buffer>(writer_.buffers()),
+                              ReportProgress(write_deadline_),
                               [self = shared_from_this()](error_code ec, std::size_t) {
                                   self->on_framed_write(ec);
                               });
@@ -610,6 +617,7 @@ private:
 
     void on_framed_write(error_code ec) {
         writing_ = false;
+        write_deadline_.end();
         writer_.clear();
         if (ec) return stop();
         if (close_sent_) return teardown_when_done();
@@ -669,10 +677,19 @@ private:
                      sizeof value);
     }
 
+    void write_timed_out() {
+        router_.log(router::RouterLogLevel::warning,
+                    "WebSocket " + peer_ + ": closed, it took no data for " +
+                        std::to_string(options_.write_timeout.count()) + " ms");
+        write_deadline_.reset_on_close();
+        stop();
+    }
+
     void stop() {
         if (stopped_) return;
         stopped_ = true;
         timer_.cancel();
+        write_deadline_.cancel();
         error_code ignored;
         ws_.next_layer().tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         ws_.next_layer().tcp().socket().close(ignored);
@@ -732,6 +749,8 @@ private:
     Clock::time_point last_read_{};
     asio::steady_timer timer_{strand_};
     std::uint64_t timer_generation_ = 0;
+    WriteDeadline write_deadline_{strand_, ws_.next_layer().tcp().socket().native_handle(),
+                                  options_.write_timeout};
 };
 
 } // namespace
