@@ -138,6 +138,36 @@ TEST_F(WebSocket, PlainHttpGets426) {
     EXPECT_EQ(res.result(), http::status::upgrade_required);
 }
 
+// An upgrade request with a body is refused before the body is read (the
+// limit is 0, not Beast's default 1 MiB), and the server goes on serving.
+TEST_F(WebSocket, UpgradeRequestWithABodyGets413) {
+    for (const bool chunked : {false, true}) {
+        tcp::socket s = connect();
+        http::request<http::string_body> req{http::verb::get, "/ws", 11};
+        req.set(http::field::host, "127.0.0.1");
+        req.set(http::field::upgrade, "websocket");
+        req.set(http::field::connection, "upgrade");
+        req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+        req.set(http::field::sec_websocket_version, "13");
+        req.set(http::field::sec_websocket_protocol, "wamp.2.json");
+        req.body() = std::string(4000, 'b');
+        if (chunked)
+            req.chunked(true);
+        else
+            req.prepare_payload();
+        beast::error_code ec;
+        http::write(s, req, ec); // the server may close before taking it all
+        beast::flat_buffer buffer;
+        http::response<http::string_body> res;
+        http::read(s, buffer, res, ec);
+        EXPECT_FALSE(ec) << (chunked ? "chunked: " : "") << ec.message();
+        EXPECT_EQ(res.result(), http::status::payload_too_large) << (chunked ? "chunked" : "");
+    }
+    websocket::stream<tcp::socket> ws(connect());
+    auto [ec, res] = upgrade(ws, "wamp.2.json");
+    EXPECT_FALSE(ec) << ec.message();
+}
+
 TEST_F(WebSocket, StopClosesConnectedClients) {
     websocket::stream<tcp::socket> ws(connect());
     ASSERT_FALSE(upgrade(ws, "wamp.2.json").first);

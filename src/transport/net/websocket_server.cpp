@@ -267,8 +267,13 @@ private:
     };
 
     void read_request() {
+        request_parser_ = std::make_unique<http::request_parser<http::string_body>>();
+        // An upgrade request has no body: Beast's default limit (1 MiB) would
+        // let every connection that has not even authenticated make us
+        // buffer that much. The headers stay within Beast's 8 KiB.
+        request_parser_->body_limit(0);
         http::async_read(
-            ws_.next_layer(), buffer_, request_,
+            ws_.next_layer(), buffer_, *request_parser_,
             [self = shared_from_this()](error_code ec, std::size_t) { self->on_request(ec); });
     }
 
@@ -288,7 +293,15 @@ private:
     }
 
     void on_request(error_code ec) {
+        if (ec == http::error::body_limit) {
+            request_ = request_parser_->release();
+            request_parser_.reset();
+            return refuse(http::status::payload_too_large,
+                          "a WebSocket upgrade request carries no body");
+        }
         if (ec) return stop();
+        request_ = request_parser_->release();
+        request_parser_.reset();
         auto decision = upgrade::decide(request_, options_);
         if (auto* refusal = std::get_if<upgrade::Refuse>(&decision))
             return refuse(refusal->status, std::move(refusal->reason));
@@ -709,6 +722,8 @@ private:
     const std::string peer_;
     beast::flat_buffer buffer_;
     beast::flat_buffer read_buffer_;
+    std::unique_ptr<http::request_parser<http::string_body>>
+        request_parser_; // until the request is in
     http::request<http::string_body> request_;
     wamp::Format format_ = wamp::Format::json;
     router::TransportInfo info_;
