@@ -332,6 +332,7 @@ Config parse(const json::value& root) {
         s.read("key_file", r.key_file);
         s.read_unsigned("out_queue_size", r.out_queue_size, 10'000'000);
         s.read_unsigned("handshake_timeout", r.handshake_timeout_seconds, 3600);
+        s.read_unsigned("idle_timeout", r.idle_timeout_seconds, 86400);
         s.read_unsigned("write_timeout", r.write_timeout_seconds, 86400);
         if (r.cert_file.empty() != r.key_file.empty())
             s.fail(r.cert_file.empty() ? "cert_file" : "key_file",

@@ -40,6 +40,7 @@ struct RawSocketConfig {
     std::size_t out_queue_size = 0;
     // ours
     unsigned handshake_timeout_seconds = 10;
+    unsigned idle_timeout_seconds = 0;   // 0 = off
     unsigned write_timeout_seconds = 30; // 0 = off
 };
 

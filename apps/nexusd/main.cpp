@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
     raw.handshake_timeout = std::chrono::seconds(config.rawsocket.handshake_timeout_seconds);
     raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
     raw.write_timeout = std::chrono::seconds(config.rawsocket.write_timeout_seconds);
+    raw.idle_timeout = std::chrono::seconds(config.rawsocket.idle_timeout_seconds);
     if (!raw.tcp_address.empty()) {
         raw.tls.certificate_file = config.rawsocket.cert_file;
         raw.tls.private_key_file = config.rawsocket.key_file;

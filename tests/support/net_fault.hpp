@@ -237,6 +237,8 @@ public:
 
     bool connected() const { return fd_ >= 0; }
     int fd() const { return fd_; }
+    /// PINGs from the server that receive() answered.
+    int pings() const { return pings_; }
 
     /// The opening handshake; true if the router accepted our serializer.
     bool handshake() {
@@ -269,13 +271,20 @@ public:
         return write_all(frame.data(), frame.size());
     }
 
-    /// The next WAMP message (PONGs skipped), or nullopt on timeout, close or garbage.
+    /// The next WAMP message, or nullopt on timeout, close or garbage. PINGs
+    /// on the way are answered (and counted), PONGs skipped.
     std::optional<wamp::Message> receive(std::chrono::milliseconds timeout = 3s) {
         for (;;) {
             std::array<std::uint8_t, 4> h{};
             if (!read_exact(h.data(), 4, timeout)) return std::nullopt;
             std::string body((std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3], '\0');
             if (!read_exact(body.data(), body.size(), timeout)) return std::nullopt;
+            if ((h[0] & 0x07) == 1) { // PING: the PONG echoes its payload
+                ++pings_;
+                std::string pong{char(2), char(h[1]), char(h[2]), char(h[3])};
+                write_all((pong + body).data(), 4 + body.size());
+                continue;
+            }
             if ((h[0] & 0x07) != 0) continue; // PONG
             auto m = serialize::decode(format_, body);
             if (!m.ok()) return std::nullopt;
@@ -346,6 +355,7 @@ private:
 
     int fd_ = -1;
     wamp::Format format_ = wamp::Format::json;
+    int pings_ = 0;
     wamp::Id request_ = 0;
 };
 

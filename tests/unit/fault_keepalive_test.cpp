@@ -3,10 +3,11 @@
 //
 // - WebSocket: idle_timeout with keepalive PINGs (Beast pings at half the
 //   timeout and closes after a whole one without any frame from the peer).
-// - RawSocket: the server sends no PINGs of its own (it only answers the
-//   client's); liveness comes from TCP keepalive (RawSocketOptions::
-//   tcp_keepalive: probes after that much idle time, then at that interval,
-//   3 unanswered ones end the connection).
+// - RawSocket: TCP keepalive (RawSocketOptions::tcp_keepalive: probes after
+//   that much idle time, then at that interval, 3 unanswered ones end the
+//   connection) finds vanished hosts; idle_timeout PINGs (at half the timeout,
+//   closed after a whole one without a byte from the peer) also find peers
+//   whose application hangs.
 //
 // A half-open connection is made with TCP_REPAIR (needs CAP_NET_ADMIN, the
 // test is skipped without it): the client's socket disappears without FIN or
@@ -28,7 +29,8 @@ NetRouter::Options liveness_options() {
 
 class FaultLiveness : public ::testing::Test {
 protected:
-    FaultLiveness() : net_(liveness_options()), baseline_fds_(open_fds()) {}
+    explicit FaultLiveness(NetRouter::Options options = liveness_options())
+        : net_(std::move(options)), baseline_fds_(open_fds()) {}
 
     void expect_clean_router() {
         EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }));
@@ -137,6 +139,79 @@ TEST_F(FaultLiveness, RawSocketHalfOpenPeerIsFoundByTcpKeepalive) {
     EXPECT_GT(took, 0.5); // the first probe goes out after 1 s of idleness
     EXPECT_LT(took, 4.0);
     RecordProperty("keepalive_close_seconds", std::to_string(took));
+    expect_clean_router();
+}
+
+// RawSocket PINGs of its own (idle_timeout), TCP keepalive off so that only
+// they can find the peers below.
+NetRouter::Options rawsocket_idle_options() {
+    NetRouter::Options o = NetRouter::defaults();
+    o.rawsocket.idle_timeout = std::chrono::milliseconds(1000);
+    o.rawsocket.tcp_keepalive = std::chrono::seconds(0);
+    return o;
+}
+
+class FaultRawSocketIdle : public FaultLiveness {
+protected:
+    FaultRawSocketIdle() : FaultLiveness(rawsocket_idle_options()) {}
+};
+
+// A client that stops reading (its TCP stack still acknowledges everything,
+// so TCP keepalive would never notice) is closed after the idle timeout.
+TEST_F(FaultRawSocketIdle, SilentPeerIsClosedAfterTheIdleTimeout) {
+    {
+        RawClient c(net_.raw_port());
+        ASSERT_NE(c.join(), 0u);
+        const auto start = std::chrono::steady_clock::now();
+        ASSERT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
+        const double took = seconds_since(start);
+        EXPECT_GT(took, 0.8);
+        EXPECT_LT(took, 3.0);
+        RecordProperty("idle_close_seconds", std::to_string(took));
+        // The PING it never read, then the end of the connection.
+        auto m = c.receive(1s);
+        EXPECT_FALSE(m) << describe(m);
+        EXPECT_EQ(c.pings(), 1);
+        EXPECT_TRUE(c.closed_by_peer());
+    }
+    expect_clean_router();
+}
+
+// A client that answers the PINGs stays, well past the idle timeout.
+TEST_F(FaultRawSocketIdle, ResponsivePeerStaysConnected) {
+    RawClient c(net_.raw_port());
+    ASSERT_NE(c.join(), 0u);
+    c.send(wamp::Subscribe{c.next_request(), {}, "com.later"});
+    c.expect<wamp::Subscribed>();
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+        RawClient p(net_.raw_port());
+        p.join();
+        p.send(wamp::Publish{p.next_request(), {}, "com.later", {}});
+        p.send(wamp::Goodbye{{}, std::string(wamp::close::close_realm)});
+        p.expect<wamp::Goodbye>();
+    });
+    auto event = c.receive(std::chrono::seconds(5)); // answers PINGs while it waits
+    publisher.join();
+    ASSERT_TRUE(event && std::holds_alternative<wamp::Event>(*event)) << describe(event);
+    EXPECT_GE(c.pings(), 3);
+    EXPECT_EQ(net_.router().session_count(), 1u);
+}
+
+TEST_F(FaultRawSocketIdle, HalfOpenPeerIsFoundByThePing) {
+    if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
+    {
+        RawClient c(net_.raw_port());
+        ASSERT_NE(c.join(), 0u);
+        ASSERT_TRUE(all_acknowledged(c.fd()));
+        ASSERT_TRUE(c.vanish());
+        const auto start = std::chrono::steady_clock::now();
+        EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
+        const double took = seconds_since(start);
+        EXPECT_GT(took, 0.2); // found by the PING (at half the idle timeout) meeting a RST
+        EXPECT_LT(took, 3.0);
+        RecordProperty("half_open_close_seconds", std::to_string(took));
+    }
     expect_clean_router();
 }
 

@@ -190,6 +190,14 @@ TEST(NexusdConfig, HelloTimeout) {
     EXPECT_NE(e.find("hello_timeout"), std::string::npos) << e;
 }
 
+TEST(NexusdConfig, RawSocketIdleTimeout) {
+    EXPECT_EQ(parse_ok(R"({"rawsocket": {"idle_timeout": 60}})").rawsocket.idle_timeout_seconds,
+              60u);
+    EXPECT_EQ(parse_ok(R"({"rawsocket": {}})").rawsocket.idle_timeout_seconds, 0u); // off
+    EXPECT_EQ(parse_error(R"({"rawsocket": {"idle_timeout": "1m"}})"),
+              "test.json: rawsocket.idle_timeout: expected a non-negative integer");
+}
+
 TEST(NexusdConfig, WriteTimeouts) {
     const auto c = parse_ok(R"({"websocket": {"write_timeout": 5},
                                 "rawsocket": {"write_timeout": 0}})");

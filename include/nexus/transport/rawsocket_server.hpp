@@ -34,6 +34,11 @@ struct RawSocketOptions {
     /// A connection whose socket takes no byte of a pending write for this
     /// long (its peer stopped reading) is closed; 0 = never.
     std::chrono::milliseconds write_timeout{30000};
+    /// A connection without a byte from its peer for half this long gets a
+    /// PING, and is closed after all of it without an answer (or any other
+    /// byte); 0 = no idle timeout. Unlike TCP keepalive it finds peers whose
+    /// host still answers while their application hangs.
+    std::chrono::milliseconds idle_timeout{0};
     /// TCP keepalive probes (0 = off).
     std::chrono::seconds tcp_keepalive{0};
     serialize::DecodeLimits limits;

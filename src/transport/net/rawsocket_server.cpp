@@ -68,6 +68,7 @@ public:
 };
 
 using TlsSocket = asio::ssl::stream<asio::ip::tcp::socket>;
+using Clock = std::chrono::steady_clock;
 
 template <class Socket>
 class RawSession final : public SessionBase,
@@ -180,8 +181,47 @@ private:
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
                               if (ec) return self->shutdown_now();
+                              if (self->options_.idle_timeout.count() > 0) {
+                                  self->last_read_ = Clock::now();
+                                  self->arm_idle_timer(self->options_.idle_timeout / 2);
+                              }
                               self->read_more();
                           }));
+    }
+
+    // Liveness (idle_timeout): a PING after half the timeout without a byte
+    // from the peer, closed after all of it, as WebSocket's keepalive does.
+    // TCP keepalive cannot find a peer whose host answers while its
+    // application hangs; a PING must be answered by the application.
+    void arm_idle_timer(Clock::duration after) {
+        timer_.expires_after(after);
+        // A wait that already completed cannot be cancelled: its handler
+        // recognises by the generation that it was replaced.
+        timer_.async_wait(
+            asio::bind_executor(strand_, [self = this->shared_from_this(),
+                                          generation = ++timer_generation_](error_code ec) {
+                if (ec || self->stopped_ || generation != self->timer_generation_) return;
+                self->on_idle_timer();
+            }));
+    }
+
+    void on_idle_timer() {
+        const auto timeout = std::chrono::duration_cast<Clock::duration>(options_.idle_timeout);
+        const auto idle = Clock::now() - last_read_;
+        if (idle >= timeout) return shutdown_now();
+        if (idle >= timeout / 2 && !pinged_) {
+            pinged_ = true;
+            ping_due_ = true;
+            write_more();
+        }
+        arm_idle_timer(pinged_ ? timeout - idle : timeout / 2 - idle);
+    }
+
+    // Any bytes from the peer prove it alive.
+    void note_read() {
+        if (options_.idle_timeout.count() == 0) return;
+        last_read_ = Clock::now();
+        pinged_ = false;
     }
 
     // Makes room behind the unconsumed bytes (moving a partial frame to the
@@ -209,6 +249,7 @@ private:
 
     void on_read(error_code ec, std::size_t n) {
         if (ec || stopped_) return shutdown_now();
+        note_read();
         // A read that filled the buffer suggests more was waiting: read more at once next time.
         if (in_end_ + n == in_cap_) in_want_ = std::min(2 * in_cap_, read_buffer_max);
         in_end_ += n;
@@ -247,7 +288,13 @@ private:
         std::memcpy(body->data(), in_.get() + in_begin_ + 4, have);
         in_begin_ = in_end_ = 0;
         end_of_frames(); // what came before this frame may have woken us
-        asio::async_read(socket_, asio::buffer(body->data() + have, length - have),
+        // Each part of a long frame proves the peer alive, not only its end.
+        auto progress = [this](const error_code& ec, std::size_t n) -> std::size_t {
+            if (ec) return 0;
+            if (n > 0) note_read();
+            return 65536; // what transfer_all() asks of each read_some
+        };
+        asio::async_read(socket_, asio::buffer(body->data() + have, length - have), progress,
                          asio::bind_executor(strand_, [self = this->shared_from_this(), body,
                                                        type](error_code ec, std::size_t) mutable {
                              if (ec || self->stopped_) return self->shutdown_now();
@@ -311,6 +358,11 @@ private:
         for (auto& p : pongs_)
             stage(pong, p);
         pongs_.clear();
+        if (ping_due_) {
+            static const auto empty = std::make_shared<const std::string>();
+            stage(ping, empty);
+            ping_due_ = false;
+        }
         while (batch_bytes_ < write_batch_bytes && connection_->take(taken_, take_chunk) > 0) {
             for (router::OutgoingPtr& out : taken_) {
                 auto bytes = out->encoded(format_);
@@ -403,6 +455,10 @@ private:
 
     std::atomic<bool> drain_scheduled_{false};
     bool handshaken_ = false;
+    bool ping_due_ = false; // a keepalive PING goes out with the next write
+    bool pinged_ = false;   // keepalive PING sent since the last read
+    Clock::time_point last_read_{};
+    std::uint64_t timer_generation_ = 0;
     bool in_frames_ = false; // handing a read batch to the router
     bool write_due_ = false; // something to write once that batch is done
     bool writing_ = false;
