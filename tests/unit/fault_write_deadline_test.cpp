@@ -45,6 +45,17 @@ void set_receive_buffer(int fd, int size = 16 * 1024) {
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
+// A client that will stop reading: its receive buffer and the router's send
+// buffer for it small, so that a few hundred KiB stall the router's writes
+// (permessage-deflate under TSan compresses too slowly to fill megabytes).
+void make_stuck(int client_fd) {
+    set_receive_buffer(client_fd);
+    const int server_fd = server_end(client_fd);
+    ASSERT_GE(server_fd, 0);
+    const int size = 64 * 1024;
+    ::setsockopt(server_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+}
+
 class FaultWriteDeadline : public ::testing::Test {
 protected:
     explicit FaultWriteDeadline(std::chrono::milliseconds timeout = write_timeout)
@@ -107,8 +118,8 @@ template <class Client> void subscribe_to_flood(Client& c) {
 TEST_F(FaultWriteDeadline, RawSocketPeerThatStopsReadingIsClosed) {
     {
         RawClient stuck(net_.raw_port());
-        set_receive_buffer(stuck.fd());
-        subscribe_to_flood(stuck);
+        subscribe_to_flood(stuck); // the server has accepted it then
+        make_stuck(stuck.fd());
         const auto start = std::chrono::steady_clock::now();
         ASSERT_TRUE(flood_until([&] { return net_.router().session_count() == 1; }, 20s))
             << "the peer that stopped reading is still connected";
@@ -125,8 +136,8 @@ TEST_F(FaultWriteDeadline, RawSocketPeerThatStopsReadingIsClosed) {
 TEST_F(FaultWriteDeadline, WebSocketPeerThatStopsReadingIsClosed) {
     {
         WsClient stuck(net_.ws_port());
-        set_receive_buffer(stuck.fd());
-        subscribe_to_flood(stuck);
+        subscribe_to_flood(stuck); // the server has accepted it then
+        make_stuck(stuck.fd());
         ASSERT_TRUE(flood_until([&] { return net_.router().session_count() == 1; }, 20s))
             << "the peer that stopped reading is still connected";
         EXPECT_TRUE(stuck.closed_by_peer(10s));
@@ -140,8 +151,8 @@ TEST_F(FaultWriteDeadline, WebSocketPeerThatStopsReadingIsClosed) {
 TEST_F(FaultWriteDeadline, WebSocketDeflatePeerThatStopsReadingIsClosed) {
     {
         WsClient stuck(net_.ws_port(), true);
-        set_receive_buffer(stuck.fd());
-        subscribe_to_flood(stuck);
+        subscribe_to_flood(stuck); // the server has accepted it then
+        make_stuck(stuck.fd());
         ASSERT_TRUE(flood_until([&] { return net_.router().session_count() == 1; }, 20s))
             << "the peer that stopped reading is still connected";
         EXPECT_TRUE(stuck.closed_by_peer(10s));
@@ -184,8 +195,8 @@ TEST_F(FaultWriteDeadline, SlowReaderThatKeepsReadingStays) {
 // behaviour the tests above rely on the deadline to change.
 TEST_F(FaultWriteDeadlineOff, StuckPeerStaysWithoutTheDeadline) {
     RawClient stuck(net_.raw_port());
-    set_receive_buffer(stuck.fd());
-    subscribe_to_flood(stuck);
+    subscribe_to_flood(stuck); // the server has accepted it then
+    make_stuck(stuck.fd());
     EXPECT_FALSE(
         flood_until([&] { return net_.router().session_count() == 1; }, 4 * write_timeout));
     EXPECT_EQ(net_.router().session_count(), 1u);
