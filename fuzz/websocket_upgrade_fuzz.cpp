@@ -1,7 +1,7 @@
 // The WebSocket server's handling of an HTTP upgrade request: the input is
 // what a client sends on a fresh connection. It is read as the server reads it
-// (http::read into an http::request<string_body>: Beast's request parser with
-// its default limits, 8 KiB of header and 1 MiB of body), then decided on by
+// (Beast's request parser with its 8 KiB header limit and a body limit of 0:
+// a request with a body is refused), then decided on by
 // upgrade::decide() (src/transport/net/websocket_upgrade.hpp) under two option
 // sets, and an accepted request goes through Beast's WebSocket accept with the
 // server's settings (permessage-deflate on, our response decorator) over an
@@ -121,10 +121,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     beast::test::stream stream(io, std::string_view(reinterpret_cast<const char*>(data), size));
     stream.close_remote();
     beast::flat_buffer buffer;
-    upgrade::Request request;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(0);
     beast::error_code ec;
-    http::read(stream, buffer, request, ec);
-    if (ec) return 0; // the server closes the connection
+    http::read(stream, buffer, parser, ec);
+    if (ec) return 0; // the server refuses (a body: 413) or closes the connection
+    const upgrade::Request request = parser.release();
+    // What request capture hands the dynamic authenticator.
+    if (!upgrade::received_headers(request).if_object()) std::abort();
     decide(io, request, plain);
     decide(io, request, strict);
     return 0;

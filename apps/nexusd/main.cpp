@@ -188,6 +188,7 @@ int main(int argc, char** argv) {
     raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
     raw.write_timeout = std::chrono::seconds(config.rawsocket.write_timeout_seconds);
     raw.idle_timeout = std::chrono::seconds(config.rawsocket.idle_timeout_seconds);
+    raw.out_queue_size = config.rawsocket.out_queue_size;
     if (!raw.tcp_address.empty()) {
         raw.tls.certificate_file = config.rawsocket.cert_file;
         raw.tls.private_key_file = config.rawsocket.key_file;
@@ -202,6 +203,8 @@ int main(int argc, char** argv) {
     ws.max_message_size = config.websocket.max_message_size;
     ws.handshake_timeout = std::chrono::seconds(config.websocket.handshake_timeout_seconds);
     ws.write_timeout = std::chrono::seconds(config.websocket.write_timeout_seconds);
+    ws.out_queue_size = config.websocket.out_queue_size;
+    ws.capture_request = config.websocket.enable_request_capture;
     // keep_alive is the ping interval; Beast pings at half the idle timeout.
     if (config.websocket.keep_alive_seconds)
         ws.idle_timeout = std::chrono::seconds(2 * config.websocket.keep_alive_seconds);

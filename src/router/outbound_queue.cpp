@@ -30,7 +30,7 @@ OutboundQueue::Push OutboundQueue::push(OutgoingPtr message, bool droppable) {
         }
     }
     // Outside our lock: the peer may take() from inside wake()/close().
-    if (close_peer) peer_->close();
+    if (close_peer) peer_->abort();
     if (wake) peer_->wake();
     return result;
 }

@@ -251,10 +251,12 @@ Router::Router(boost::asio::any_io_executor executor, RouterConfig config)
 
 Router::~Router() { impl_->shutdown(); }
 
-std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, TransportInfo transport) {
-    auto conn =
-        std::make_shared<ConnectionImpl>(impl_, std::move(peer), std::move(transport),
-                                         impl_->config().out_queue_size, impl_->config().overflow);
+std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, TransportInfo transport,
+                                           std::size_t out_queue_size) {
+    auto conn = std::make_shared<ConnectionImpl>(
+        impl_, std::move(peer), std::move(transport),
+        out_queue_size != 0 ? out_queue_size : impl_->config().out_queue_size,
+        impl_->config().overflow);
     conn->await_hello();
     return std::make_unique<Connection>(std::move(conn));
 }

@@ -382,11 +382,15 @@ public:
     /// PINGs the server sent that our reads answered.
     int pings() const { return pings_; }
 
-    bool upgrade(const std::string& subprotocol = "wamp.2.json") {
+    /// `headers`: more request headers, name and value.
+    bool upgrade(const std::string& subprotocol = "wamp.2.json",
+                 std::vector<std::pair<std::string, std::string>> headers = {}) {
         if (!connected_) return false;
         ws_.set_option(boost::beast::websocket::stream_base::decorator(
-            [subprotocol](boost::beast::websocket::request_type& req) {
+            [subprotocol, headers](boost::beast::websocket::request_type& req) {
                 req.set(boost::beast::http::field::sec_websocket_protocol, subprotocol);
+                for (const auto& [name, value] : headers)
+                    req.insert(name, value);
             }));
         boost::system::error_code ec;
         ws_.handshake("127.0.0.1", "/ws", ec);

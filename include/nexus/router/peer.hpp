@@ -35,6 +35,12 @@ public:
     /// protocol violation, overflow or shutdown). Write what is still queued
     /// (best effort, bounded), then close the transport. Same rules as wake().
     virtual void close() = 0;
+
+    /// The peer overflowed its outbound queue under OverflowPolicy::disconnect:
+    /// close the transport at once, dropping what is queued (a peer that
+    /// cannot keep up would otherwise hold the connection while the queue
+    /// drains to it). Same rules as wake(). By default close().
+    virtual void abort() { close(); }
 };
 
 /// Facts about the transport, for meta API `transport` details and authentication.

@@ -34,7 +34,10 @@ public:
 
     /// A new transport connection. Keep the returned Connection as long as
     /// the transport lives; call Connection::disconnected() when it goes away.
-    std::unique_ptr<Connection> attach(std::shared_ptr<Peer> peer, TransportInfo transport);
+    /// `out_queue_size`: this connection's outbound queue bound (messages)
+    /// instead of RouterConfig::out_queue_size; 0 = that one.
+    std::unique_ptr<Connection> attach(std::shared_ptr<Peer> peer, TransportInfo transport,
+                                       std::size_t out_queue_size = 0);
 
     /// Adds a realm; false if one with that uri exists.
     bool add_realm(RealmConfig realm);

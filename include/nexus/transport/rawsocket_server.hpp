@@ -42,6 +42,9 @@ struct RawSocketOptions {
     /// TCP keepalive probes (0 = off).
     std::chrono::seconds tcp_keepalive{0};
     serialize::DecodeLimits limits;
+    /// Messages each connection may have queued towards its peer before the
+    /// router's overflow policy applies; 0 = RouterConfig::out_queue_size.
+    std::size_t out_queue_size = 0;
     /// Certificate and key for TLS on the TCP listener (tcps://); none =
     /// plain TCP. The Unix socket listener is always plain.
     TlsServerOptions tls;

@@ -43,6 +43,15 @@ struct WebSocketOptions {
     /// long (its peer stopped reading) is closed; 0 = never.
     std::chrono::milliseconds write_timeout{30000};
     serialize::DecodeLimits limits;
+    /// Messages each connection may have queued towards its peer before the
+    /// router's overflow policy applies; 0 = RouterConfig::out_queue_size.
+    std::size_t out_queue_size = 0;
+    /// Hand the upgrade request to the dynamic authenticator: its
+    /// `details.transport` then carries `http_headers_received` (header
+    /// names in lower case; repeated headers joined by ", ") and
+    /// `http_path`, so that a backend can authenticate by headers (an API
+    /// key, a proxy's identity). Other sessions never see them.
+    bool capture_request = false;
     /// Certificate and key for wss://; none = plain ws://.
     TlsServerOptions tls;
 };

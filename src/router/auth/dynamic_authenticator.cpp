@@ -59,8 +59,13 @@ Answer read_answer(const wamp::Message& m, const std::string& procedure,
     return {std::move(p), {}};
 }
 
+// What the backend learns of the transport; the HTTP request only when the
+// WebSocket server was told to capture it (WebSocketOptions::capture_request).
 Value transport_value(const TransportInfo& t) {
-    return Value{{"type", t.type}, {"protocol", t.protocol}, {"peer", t.peer}};
+    wamp::Object v{{"type", t.type}, {"protocol", t.protocol}, {"peer", t.peer}};
+    for (const char* key : {"http_headers_received", "http_path"})
+        if (auto it = t.extra.find(key); it != t.extra.end()) v.insert_or_assign(key, it->second);
+    return Value(std::move(v));
 }
 
 class DynamicAttempt final : public AuthAttempt {

@@ -133,6 +133,12 @@ public:
             self->write_more();
         });
     }
+    void abort_requested() {
+        asio::post(strand_, [self = this->shared_from_this()] {
+            reset_on_close(self->socket_.lowest_layer().native_handle());
+            self->shutdown_now();
+        });
+    }
 
 private:
     struct WeakPeer final : router::Peer {
@@ -142,6 +148,9 @@ private:
         }
         void close() override {
             if (auto s = session.lock()) s->close_requested();
+        }
+        void abort() override {
+            if (auto s = session.lock()) s->abort_requested();
         }
     };
 
@@ -176,7 +185,8 @@ private:
         connection_ = router_.attach(
             peer,
             router::TransportInfo{
-                "rawsocket", std::string(wamp::websocket_subprotocol(format_)), peer_name_, {}});
+                "rawsocket", std::string(wamp::websocket_subprotocol(format_)), peer_name_, {}},
+            options_.out_queue_size);
         asio::async_write(socket_, asio::buffer(reply_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
@@ -395,7 +405,7 @@ private:
             router_.log(router::RouterLogLevel::warning,
                         "RawSocket " + peer_name_ + ": closed, it took no data for " +
                             std::to_string(options_.write_timeout.count()) + " ms");
-            write_deadline_.reset_on_close();
+            reset_on_close(socket_.lowest_layer().native_handle());
             shutdown_now();
         });
         asio::async_write(socket_, buffers_, ReportProgress(write_deadline_),

@@ -254,6 +254,12 @@ public:
             self->write_more();
         });
     }
+    void abort_requested() {
+        asio::post(strand_, [self = shared_from_this()] {
+            reset_on_close(self->ws_.next_layer().tcp().socket().native_handle());
+            self->stop();
+        });
+    }
 
 private:
     struct WeakPeer final : router::Peer {
@@ -263,6 +269,9 @@ private:
         }
         void close() override {
             if (auto s = session.lock()) s->close_requested();
+        }
+        void abort() override {
+            if (auto s = session.lock()) s->abort_requested();
         }
     };
 
@@ -344,6 +353,10 @@ private:
         if (!agent.empty()) info.extra.emplace("user_agent", std::string(agent));
         const std::string_view origin = request_[http::field::origin];
         if (!origin.empty()) info.extra.emplace("origin", std::string(origin));
+        if (options_.capture_request) {
+            info.extra.emplace("http_headers_received", upgrade::received_headers(request_));
+            info.extra.emplace("http_path", std::string(request_.target()));
+        }
         info_ = std::move(info);
 
         // permessage-deflate is Beast's alone: a client that offers it (and
@@ -357,7 +370,7 @@ private:
         if (ec) return stop();
         auto peer = std::make_shared<WeakPeer>();
         peer->session = weak_from_this();
-        connection_ = router_.attach(peer, info_);
+        connection_ = router_.attach(peer, info_, options_.out_queue_size);
         if (framed_) return start_framed();
         read();
     }
@@ -694,7 +707,7 @@ private:
         router_.log(router::RouterLogLevel::warning,
                     "WebSocket " + peer_ + ": closed, it took no data for " +
                         std::to_string(options_.write_timeout.count()) + " ms");
-        write_deadline_.reset_on_close();
+        reset_on_close(ws_.next_layer().tcp().socket().native_handle());
         stop();
     }
 

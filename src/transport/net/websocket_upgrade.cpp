@@ -111,4 +111,18 @@ Decision decide(const Request& request, const WebSocketOptions& options) {
     return accept;
 }
 
+wamp::Value received_headers(const Request& request) {
+    wamp::Object headers;
+    for (const auto& field : request) {
+        std::string name(field.name_string());
+        for (char& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const std::string_view value = field.value();
+        auto [it, inserted] = headers.try_emplace(std::move(name), std::string(value));
+        if (!inserted)
+            it->second = wamp::Value(*it->second.if_string() + ", " + std::string(value));
+    }
+    return wamp::Value(std::move(headers));
+}
+
 } // namespace nexus::transport::upgrade

@@ -3,9 +3,9 @@
 // preference and the tracking cookie. Pure (apart from drawing a new cookie),
 // so that tests and fuzz/websocket_upgrade_fuzz.cpp can drive it without a socket.
 //
-// The server reads the request with http::async_read into an
-// http::request<http::string_body>, i.e. with Beast's default request parser
-// limits (8 KiB of header, 1 MiB of body); the fuzzer parses with the same.
+// The server reads the request with Beast's request parser, its header limit
+// of 8 KiB and a body limit of 0 (a request with a body gets 413); the fuzzer
+// parses with the same.
 #pragma once
 
 #include <optional>
@@ -17,6 +17,8 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include <nexus/wamp/value.hpp>
 
 #include <nexus/transport/websocket_server.hpp>
 #include <nexus/wamp/format.hpp>
@@ -50,6 +52,10 @@ using Decision = std::variant<Accept, Refuse>;
 /// Decides on `request` under `options` (paths, formats, allow_origins,
 /// enable_tracking_cookie). Never throws for any request Beast parsed.
 Decision decide(const Request& request, const WebSocketOptions& options);
+
+/// The request's headers as an object: names in lower case, the values of a
+/// repeated header joined by ", " (RFC 9110 5.3).
+wamp::Value received_headers(const Request& request);
 
 // The pieces of decide(), for tests.
 

@@ -14,9 +14,9 @@ long WriteDeadline::unsent_bytes(int socket) {
     return queued;
 }
 
-void WriteDeadline::reset_on_close() {
+void reset_on_close(int socket) {
     const ::linger abort_at_close{1, 0};
-    ::setsockopt(socket_, SOL_SOCKET, SO_LINGER, &abort_at_close, sizeof abort_at_close);
+    ::setsockopt(socket, SOL_SOCKET, SO_LINGER, &abort_at_close, sizeof abort_at_close);
 }
 
 } // namespace nexus::transport

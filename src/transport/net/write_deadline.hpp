@@ -48,10 +48,6 @@ public:
     }
     /// The write completed (or failed).
     void end() { in_flight_ = false; }
-    /// Makes the socket's close reset the connection: what is still queued
-    /// for a peer that stopped reading would otherwise hold kernel memory
-    /// (and the peer would see no end) until TCP gave up on it.
-    void reset_on_close();
     /// The connection is closing: no more expiry.
     void cancel() {
         in_flight_ = false;
@@ -107,6 +103,11 @@ private:
     bool in_flight_ = false;
     bool armed_ = false;
 };
+
+/// Makes closing `socket` reset the connection (SO_LINGER 0): what is still
+/// queued for a peer that stopped reading would otherwise hold kernel memory
+/// (and the peer would see no end) until TCP gave up on it.
+void reset_on_close(int socket);
 
 /// A completion condition for asio::async_write that reports each partial
 /// write to `deadline` and otherwise transfers everything, as transfer_all().

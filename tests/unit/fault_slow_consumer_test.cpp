@@ -1,9 +1,13 @@
-// Fault tests (issues #4, #8), write deadlines: a subscriber that stops
-// reading while events keep coming. The router's default overflow policy
-// drops events for it rather than disconnecting it, so only the write
-// deadline (write_timeout on both servers) notices that its socket takes no
-// more bytes. A reader that is slow but keeps reading is never cut off: the
-// deadline is on progress, not on how long a whole batch takes.
+// Fault tests (issues #4, #8), slow consumers: a subscriber that stops
+// reading while events keep coming.
+//
+// - Write deadlines: the router's default overflow policy drops events for
+//   it rather than disconnecting it, so only the write deadline
+//   (write_timeout on both servers) notices that its socket takes no more
+//   bytes. A reader that is slow but keeps reading is never cut off: the
+//   deadline is on progress, not on how long a whole batch takes.
+// - Per-transport queue bounds (out_queue_size on either server) apply
+//   instead of the router-wide one.
 #include "support/net_fault.hpp"
 
 #include <atomic>
@@ -26,10 +30,18 @@ struct LogLines {
     }
 };
 
-NetRouter::Options deadline_options(std::chrono::milliseconds timeout, LogLines& log) {
+// `rawsocket_queue` (when not 0): the RawSocket server's own queue bound,
+// with the disconnect policy and a router-wide bound too large to matter.
+NetRouter::Options deadline_options(std::chrono::milliseconds timeout, std::size_t rawsocket_queue,
+                                    LogLines& log) {
     NetRouter::Options o = NetRouter::defaults();
     o.rawsocket.write_timeout = timeout;
     o.websocket.write_timeout = timeout;
+    if (rawsocket_queue != 0) {
+        o.router.out_queue_size = 1'000'000;
+        o.router.overflow = router::OverflowPolicy::disconnect;
+        o.rawsocket.out_queue_size = rawsocket_queue;
+    }
     // Clients that offer permessage-deflate stay on Beast's data path; the
     // others use the server's own framing.
     o.websocket.enable_compression = true;
@@ -58,8 +70,9 @@ void make_stuck(int client_fd) {
 
 class FaultWriteDeadline : public ::testing::Test {
 protected:
-    explicit FaultWriteDeadline(std::chrono::milliseconds timeout = write_timeout)
-        : net_(deadline_options(timeout, log_)), baseline_fds_(open_fds()) {}
+    explicit FaultWriteDeadline(std::chrono::milliseconds timeout = write_timeout,
+                                std::size_t rawsocket_queue = 0)
+        : net_(deadline_options(timeout, rawsocket_queue, log_)), baseline_fds_(open_fds()) {}
 
     // Publishes event_bytes-sized events to com.flood from its own session
     // until `done()` or `limit`; true if `done()` came first.
@@ -107,6 +120,11 @@ protected:
 class FaultWriteDeadlineOff : public FaultWriteDeadline {
 protected:
     FaultWriteDeadlineOff() : FaultWriteDeadline(std::chrono::milliseconds(0)) {}
+};
+
+class FaultTransportQueue : public FaultWriteDeadline {
+protected:
+    FaultTransportQueue() : FaultWriteDeadline(std::chrono::milliseconds(0), 16) {}
 };
 
 template <class Client> void subscribe_to_flood(Client& c) {
@@ -200,6 +218,22 @@ TEST_F(FaultWriteDeadlineOff, StuckPeerStaysWithoutTheDeadline) {
     EXPECT_FALSE(
         flood_until([&] { return net_.router().session_count() == 1; }, 4 * write_timeout));
     EXPECT_EQ(net_.router().session_count(), 1u);
+}
+
+// The RawSocket server's bound (16 messages) disconnects its stuck
+// subscriber; a stuck WebSocket subscriber, under the router-wide bound of a
+// million, stays (no write deadline here).
+TEST_F(FaultTransportQueue, EachServersOwnBoundApplies) {
+    RawClient raw(net_.raw_port());
+    subscribe_to_flood(raw);
+    make_stuck(raw.fd());
+    WsClient ws(net_.ws_port());
+    subscribe_to_flood(ws);
+    make_stuck(ws.fd());
+    ASSERT_TRUE(flood_until([&] { return net_.router().session_count() == 2; }, 10s))
+        << "the RawSocket subscriber over its queue bound is still connected";
+    EXPECT_TRUE(raw.closed_by_peer(10s));
+    EXPECT_EQ(net_.router().session_count(), 1u); // the WebSocket one
 }
 
 } // namespace
