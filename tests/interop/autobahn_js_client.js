@@ -17,6 +17,48 @@ const failures = [];
 const check = (name, ok, detail) => { if (!ok) failures.push(`${name}: ${detail}`); };
 const timeout = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout: ${what}`)), ms));
 const within = (p, what) => Promise.race([Promise.resolve(p), timeout(5000, what)]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A callee that sends progressive results. autobahn-js callees announce
+// progressive_call_results without call_canceling, which the spec tells the
+// dealer to disregard (rpc_progressive_call_results.md), so this one speaks
+// WAMP (JSON) over npm ws itself; the autobahn-js caller gets the results in
+// its own serializer.
+function progressiveCallee() {
+  return new Promise((resolve, reject) => {
+    const WebSocketClient = require('ws');
+    const ws = new WebSocketClient(url, ['wamp.2.json']);
+    const send = (m) => ws.send(JSON.stringify(m));
+    ws.on('open', () => send([1, 'realm1', { roles: { callee: { features:
+      { call_canceling: true, progressive_call_results: true } } } }]));
+    ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      if (m[0] === 2) send([64, 1, {}, 'com.interop.progressive']); // WELCOME: REGISTER
+      else if (m[0] === 65) resolve(ws); // REGISTERED
+      else if (m[0] === 68) { // INVOCATION
+        const [, request, , details] = m;
+        if (details.receive_progress) {
+          send([70, request, { progress: true }, [1]]);
+          send([70, request, { progress: true }, [2]]);
+        }
+        send([70, request, {}, ['done']]);
+      }
+    });
+    ws.on('error', reject);
+  });
+}
+
+// A second session of the same realm (for exclude_me and the black/white lists).
+function openSession() {
+  return new Promise((resolve, reject) => {
+    const connection = new autobahn.Connection({
+      url, realm: 'realm1', serializers: [serializers[serializerName]()], max_retries: 0,
+    });
+    connection.onopen = (session) => resolve({ connection, session });
+    connection.onclose = (reason) => { reject(new Error(`second session: ${reason}`)); return true; };
+    connection.open();
+  });
+}
 
 function finish(completed) {
   if (!completed) failures.push('the checks did not run to the end');
@@ -61,6 +103,41 @@ async function checks(session) {
   await within(session.register('com.interop.shared', () => 'rr', { invoke: 'roundrobin' }), 'shared');
   check('shared call', (await session.call('com.interop.shared')) === 'rr', 'bad result');
 
+  // Progressive call results, then the final one
+  const callee = await within(progressiveCallee(), 'progressive callee');
+  const chunks = [];
+  const final = await within(session.call('com.interop.progressive', [], {}, { receive_progress: true })
+    .then((r) => r, null, (p) => chunks.push(p)), 'progressive call');
+  check('progressive results', JSON.stringify(chunks) === '[1,2]', JSON.stringify(chunks));
+  check('final result', final === 'done', JSON.stringify(final));
+  callee.close();
+
+  // Cancel: a callee that never answers (autobahn-js callees do not take INTERRUPT, so the
+  // dealer answers the caller at once); mode kill keeps the call pending until that ERROR.
+  await session.register('com.interop.hang', () => new Promise(() => {}));
+  const hanging = session.call('com.interop.hang');
+  setTimeout(() => hanging.cancel({ mode: 'kill' }), 100);
+  try {
+    await within(hanging, 'cancel');
+    check('cancel', false, 'no error');
+  } catch (e) {
+    check('cancel', e.error === 'wamp.error.canceled', e.error || e.message);
+  }
+
+  // Call timeout: the dealer ends the call after 200 ms
+  try {
+    await within(session.call('com.interop.hang', [], {}, { timeout: 200 }), 'call timeout');
+    check('timeout', false, 'no error');
+  } catch (e) {
+    check('timeout', e.error === 'wamp.error.timeout', e.error || e.message);
+  }
+
+  // Caller disclosure asked for by the registration
+  await session.register('com.interop.who', (args, kwargs, details) => details.caller,
+    { disclose_caller: true });
+  const who = await within(session.call('com.interop.who'), 'caller disclosure');
+  check('caller disclosure', who === session.id, JSON.stringify(who));
+
   // Binary payloads (JSON carries them as "\u0000" + base64)
   if (serializerName !== 'json') {
     const blob = new Uint8Array([0, 1, 2, 250, 255]);
@@ -87,9 +164,24 @@ async function checks(session) {
   const wd = await within(wild, 'wildcard event');
   check('wildcard topic', wd.topic === 'com.interop.topic', JSON.stringify(wd));
 
+  // exclude_me (on by default), exclude and eligible lists, with a second session
+  const other = await within(openSession(), 'second session');
+  const seen = [];
+  await within(other.session.subscribe('com.interop.lists', (args) => seen.push(`other:${args[0]}`)), 'subscribe');
+  await within(session.subscribe('com.interop.lists', (args) => seen.push(`me:${args[0]}`)), 'subscribe');
+  await within(session.publish('com.interop.lists', ['default'], {}, { acknowledge: true }), 'publish');
+  await within(session.publish('com.interop.lists', ['excluded'], {},
+    { acknowledge: true, exclude_me: false, exclude: [other.session.id] }), 'publish');
+  await within(session.publish('com.interop.lists', ['eligible'], {},
+    { acknowledge: true, exclude_me: false, eligible: [other.session.id] }), 'publish');
+  await sleep(300);
+  check('exclude_me, exclude, eligible', JSON.stringify(seen.sort()) ===
+    JSON.stringify(['me:excluded', 'other:default', 'other:eligible']), JSON.stringify(seen));
+
   // Meta API
   const count = await within(session.call('wamp.session.count'), 'meta');
-  check('wamp.session.count', count >= 1, String(count));
+  check('wamp.session.count', count >= 2, String(count));
+  other.connection.close();
 }
 
 const connection = new autobahn.Connection({
