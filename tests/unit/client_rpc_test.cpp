@@ -155,25 +155,34 @@ protected:
                                        }));
     }
 
+    // The call's outcome: "result" or the error's URI. The error is caught on
+    // the I/O thread and only its URI crosses to the test's: an exception_ptr
+    // handed across threads is released inside libstdc++, whose atomics TSan
+    // does not see (a false data race). Parameters, not lambda captures, so
+    // the coroutine frame owns them.
+    static asio::awaitable<std::string>
+    uri_of_call(client::Session& caller, CallOptions options,
+                std::shared_ptr<asio::cancellation_signal> signal) {
+        try {
+            co_await caller.call("com.example.slow", {}, {}, options,
+                                 asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable));
+            co_return "result";
+        } catch (const WampError& e) {
+            co_return e.uri();
+        }
+    }
+
     // Calls com.example.slow and cancels the operation after 30 ms.
     std::string cancelled_call(client::Session& caller, client::CancelMode mode) {
         auto signal = std::make_shared<asio::cancellation_signal>();
         CallOptions options;
         options.cancel_mode = mode;
-        auto call = asio::co_spawn(
-            h.executor(),
-            caller.call("com.example.slow", {}, {}, options,
-                        asio::bind_cancellation_slot(signal->slot(), asio::use_awaitable)),
-            asio::use_future);
+        auto call =
+            asio::co_spawn(h.executor(), uri_of_call(caller, options, signal), asio::use_future);
         std::this_thread::sleep_for(30ms);
         asio::post(h.executor(), [signal] { signal->emit(asio::cancellation_type::terminal); });
         if (call.wait_for(5s) != std::future_status::ready) return "no answer";
-        try {
-            call.get();
-            return "result";
-        } catch (const WampError& e) {
-            return e.uri();
-        }
+        return call.get();
     }
 };
 
