@@ -51,60 +51,76 @@ protected:
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     }
 
-    NetRouter net_;
-    const int baseline_fds_;
-};
-
-// A client that stops reading (so never answers a PING) is closed after the idle timeout.
-TEST_F(FaultLiveness, WebSocketSilentPeerIsClosedAfterTheIdleTimeout) {
-    {
-        WsClient c(net_.ws_port());
+    // A client that stops reading (so never answers a PING) is closed after
+    // the idle timeout (1 s).
+    template <class Client> void expect_silent_peer_closed(Client& c) {
         ASSERT_NE(c.join(), 0u);
         const auto start = std::chrono::steady_clock::now();
         ASSERT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
         const double took = seconds_since(start);
         EXPECT_GT(took, 0.8);
         EXPECT_LT(took, 3.0);
-        EXPECT_TRUE(peer_closed(c.fd())); // the server closed its end
         RecordProperty("idle_close_seconds", std::to_string(took));
     }
-    expect_clean_router();
-}
 
-// A client that keeps reading answers the PINGs and stays, well past the idle timeout.
-TEST_F(FaultLiveness, WebSocketResponsivePeerStaysConnected) {
-    WsClient c(net_.ws_port());
-    ASSERT_NE(c.join(), 0u);
-    c.send(wamp::Subscribe{c.next_request(), {}, "com.later"});
-    c.expect<wamp::Subscribed>();
-    std::thread publisher([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        RawClient p(net_.raw_port());
-        p.join();
-        p.send(wamp::Publish{p.next_request(), {}, "com.later", {}});
-        p.send(wamp::Goodbye{{}, std::string(wamp::close::close_realm)});
-        p.expect<wamp::Goodbye>();
-    });
-    auto event = c.receive(std::chrono::seconds(5)); // answers PINGs while it waits
-    publisher.join();
-    ASSERT_TRUE(event && std::holds_alternative<wamp::Event>(*event)) << describe(event);
-    EXPECT_GE(c.pings(), 3);
-    EXPECT_EQ(net_.router().session_count(), 1u);
-}
+    // A client that keeps reading answers the PINGs and stays, well past the
+    // idle timeout, until an event comes 2.5 s later.
+    template <class Client> void expect_responsive_peer_stays(Client& c) {
+        ASSERT_NE(c.join(), 0u);
+        c.send(wamp::Subscribe{c.next_request(), {}, "com.later"});
+        c.template expect<wamp::Subscribed>();
+        std::thread publisher([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+            RawClient p(net_.raw_port());
+            p.join();
+            p.send(wamp::Publish{p.next_request(), {}, "com.later", {}});
+            p.send(wamp::Goodbye{{}, std::string(wamp::close::close_realm)});
+            p.template expect<wamp::Goodbye>();
+        });
+        auto event = c.receive(std::chrono::seconds(5)); // answers PINGs while it waits
+        publisher.join();
+        ASSERT_TRUE(event && std::holds_alternative<wamp::Event>(*event)) << describe(event);
+        EXPECT_GE(c.pings(), 3);
+        EXPECT_EQ(net_.router().session_count(), 1u);
+    }
 
-TEST_F(FaultLiveness, WebSocketHalfOpenPeerIsFoundByThePing) {
-    if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
-    {
-        WsClient c(net_.ws_port());
+    // A half-open peer (vanished without FIN or RST, all data acknowledged
+    // first) is found when the server's PING meets a RST.
+    template <class Client> void expect_half_open_peer_found_by_ping(Client& c) {
+        if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
         ASSERT_NE(c.join(), 0u);
         ASSERT_TRUE(all_acknowledged(c.fd()));
         ASSERT_TRUE(c.vanish());
         const auto start = std::chrono::steady_clock::now();
         EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
         const double took = seconds_since(start);
-        EXPECT_GT(took, 0.2); // found by the PING (at half the idle timeout) meeting a RST
+        EXPECT_GT(took, 0.2); // the PING goes out at half the idle timeout
         EXPECT_LT(took, 3.0);
         RecordProperty("half_open_close_seconds", std::to_string(took));
+    }
+
+    NetRouter net_;
+    const int baseline_fds_;
+};
+
+TEST_F(FaultLiveness, WebSocketSilentPeerIsClosedAfterTheIdleTimeout) {
+    {
+        WsClient c(net_.ws_port());
+        expect_silent_peer_closed(c);
+        EXPECT_TRUE(peer_closed(c.fd())); // the server closed its end
+    }
+    expect_clean_router();
+}
+
+TEST_F(FaultLiveness, WebSocketResponsivePeerStaysConnected) {
+    WsClient c(net_.ws_port());
+    expect_responsive_peer_stays(c);
+}
+
+TEST_F(FaultLiveness, WebSocketHalfOpenPeerIsFoundByThePing) {
+    {
+        WsClient c(net_.ws_port());
+        expect_half_open_peer_found_by_ping(c);
     }
     expect_clean_router();
 }
@@ -161,13 +177,7 @@ protected:
 TEST_F(FaultRawSocketIdle, SilentPeerIsClosedAfterTheIdleTimeout) {
     {
         RawClient c(net_.raw_port());
-        ASSERT_NE(c.join(), 0u);
-        const auto start = std::chrono::steady_clock::now();
-        ASSERT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
-        const double took = seconds_since(start);
-        EXPECT_GT(took, 0.8);
-        EXPECT_LT(took, 3.0);
-        RecordProperty("idle_close_seconds", std::to_string(took));
+        expect_silent_peer_closed(c);
         // The PING it never read, then the end of the connection.
         auto m = c.receive(1s);
         EXPECT_FALSE(m) << describe(m);
@@ -177,40 +187,15 @@ TEST_F(FaultRawSocketIdle, SilentPeerIsClosedAfterTheIdleTimeout) {
     expect_clean_router();
 }
 
-// A client that answers the PINGs stays, well past the idle timeout.
 TEST_F(FaultRawSocketIdle, ResponsivePeerStaysConnected) {
     RawClient c(net_.raw_port());
-    ASSERT_NE(c.join(), 0u);
-    c.send(wamp::Subscribe{c.next_request(), {}, "com.later"});
-    c.expect<wamp::Subscribed>();
-    std::thread publisher([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        RawClient p(net_.raw_port());
-        p.join();
-        p.send(wamp::Publish{p.next_request(), {}, "com.later", {}});
-        p.send(wamp::Goodbye{{}, std::string(wamp::close::close_realm)});
-        p.expect<wamp::Goodbye>();
-    });
-    auto event = c.receive(std::chrono::seconds(5)); // answers PINGs while it waits
-    publisher.join();
-    ASSERT_TRUE(event && std::holds_alternative<wamp::Event>(*event)) << describe(event);
-    EXPECT_GE(c.pings(), 3);
-    EXPECT_EQ(net_.router().session_count(), 1u);
+    expect_responsive_peer_stays(c);
 }
 
 TEST_F(FaultRawSocketIdle, HalfOpenPeerIsFoundByThePing) {
-    if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
     {
         RawClient c(net_.raw_port());
-        ASSERT_NE(c.join(), 0u);
-        ASSERT_TRUE(all_acknowledged(c.fd()));
-        ASSERT_TRUE(c.vanish());
-        const auto start = std::chrono::steady_clock::now();
-        EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
-        const double took = seconds_since(start);
-        EXPECT_GT(took, 0.2); // found by the PING (at half the idle timeout) meeting a RST
-        EXPECT_LT(took, 3.0);
-        RecordProperty("half_open_close_seconds", std::to_string(took));
+        expect_half_open_peer_found_by_ping(c);
     }
     expect_clean_router();
 }
