@@ -24,6 +24,7 @@
 
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
+#include "transport/net/connection_list.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/write_deadline.hpp"
 #include "transport/rawsocket_wire.hpp"
@@ -509,13 +510,12 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     AcceptRetry tcp_retry{"RawSocket " + options.tcp_address};
     AcceptRetry unix_retry{"RawSocket unix:" + options.unix_path};
     std::mutex mutex;
-    std::vector<std::weak_ptr<SessionBase>> sessions;
+    ConnectionList<SessionBase> sessions;
     bool stopped = false;
 
     void track(const std::shared_ptr<SessionBase>& s) {
         std::lock_guard lock(mutex);
-        std::erase_if(sessions, [](const auto& w) { return w.expired(); });
-        sessions.push_back(s);
+        sessions.add(s);
     }
 
     void accept_tcp() {
@@ -527,14 +527,14 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 if (self->options.tcp_keepalive.count() > 0)
                     keepalive(socket, self->options.tcp_keepalive);
                 const auto remote = socket.remote_endpoint(ignored);
-                std::shared_ptr<SessionBase> s;
+                std::shared_ptr<SessionBase> s; // not make_shared: see connection_list.hpp
                 if (auto context = self->tls ? self->tls->current() : nullptr)
-                    s = std::make_shared<RawSession<TlsSocket>>(
-                        TlsSocket(std::move(socket), *context), context, self->router,
-                        self->options, describe(remote));
+                    s.reset(new RawSession<TlsSocket>(TlsSocket(std::move(socket), *context),
+                                                      context, self->router, self->options,
+                                                      describe(remote)));
                 else
-                    s = std::make_shared<RawSession<asio::ip::tcp::socket>>(
-                        std::move(socket), nullptr, self->router, self->options, describe(remote));
+                    s.reset(new RawSession<asio::ip::tcp::socket>(
+                        std::move(socket), nullptr, self->router, self->options, describe(remote)));
                 self->track(s);
                 s->start();
             }
@@ -550,9 +550,10 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                                        error_code ec, asio::local::stream_protocol::socket socket) {
             if (ec == asio::error::operation_aborted || self->stopped) return;
             if (!ec) {
-                auto s = std::make_shared<RawSession<asio::local::stream_protocol::socket>>(
+                // Not make_shared: see connection_list.hpp.
+                std::shared_ptr<SessionBase> s(new RawSession<asio::local::stream_protocol::socket>(
                     std::move(socket), nullptr, self->router, self->options,
-                    "unix:" + self->options.unix_path);
+                    "unix:" + self->options.unix_path));
                 self->track(s);
                 s->start();
             }
@@ -607,9 +608,7 @@ void RawSocketServer::stop() {
         std::lock_guard lock(impl_->mutex);
         if (impl_->stopped) return;
         impl_->stopped = true;
-        for (auto& w : impl_->sessions)
-            if (auto s = w.lock()) live.push_back(std::move(s));
-        impl_->sessions.clear();
+        live = impl_->sessions.take_open();
     }
     if (!impl_->options.unix_path.empty()) ::unlink(impl_->options.unix_path.c_str());
     // Acceptors are not thread-safe: close them on the executor that runs them.

@@ -34,6 +34,7 @@
 
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
+#include "transport/net/connection_list.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/websocket_frames.hpp"
 #include "transport/net/websocket_upgrade.hpp"
@@ -795,19 +796,19 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     std::unique_ptr<ServerTls> tls; // null: plain ws://
     asio::ip::tcp::acceptor acceptor;
     std::mutex mutex;
-    std::vector<std::weak_ptr<WsSession>> sessions;
+    ConnectionList<WsSession> sessions;
     bool stopped = false;
 
     void serve(Strand strand, asio::ip::tcp::socket socket) {
         error_code ignored;
         const auto remote = socket.remote_endpoint(ignored);
-        auto s = std::make_shared<WsSession>(std::move(strand), std::move(socket),
-                                             tls ? tls->current() : nullptr, router, options,
-                                             describe(remote));
+        // Not make_shared: see connection_list.hpp.
+        std::shared_ptr<WsSession> s(new WsSession(std::move(strand), std::move(socket),
+                                                   tls ? tls->current() : nullptr, router, options,
+                                                   describe(remote)));
         {
             std::lock_guard lock(mutex);
-            std::erase_if(sessions, [](const auto& w) { return w.expired(); });
-            sessions.push_back(s);
+            sessions.add(s);
         }
         s->start();
     }
@@ -856,9 +857,7 @@ void WebSocketServer::stop() {
         std::lock_guard lock(impl_->mutex);
         if (impl_->stopped) return;
         impl_->stopped = true;
-        for (auto& w : impl_->sessions)
-            if (auto s = w.lock()) live.push_back(std::move(s));
-        impl_->sessions.clear();
+        live = impl_->sessions.take_open();
     }
     asio::post(impl_->executor, [impl = impl_] {
         error_code ignored;
