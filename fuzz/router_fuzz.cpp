@@ -98,21 +98,21 @@ router::RouterConfig make_config(unsigned variant) {
         alice.authrole = "user";
         alice.cryptosign_keys = {std::string(64, 'a')};
         realm.principals = {joe, peter, alice};
+        // Every action on the URIs starting with `prefix`.
+        const auto all_under = [](std::string prefix) {
+            router::Permission p;
+            p.uri = std::move(prefix);
+            p.match = wamp::MatchPolicy::prefix;
+            p.call = p.subscribe = p.publish = p.register_ = true;
+            return p;
+        };
         router::RolePermissions user;
         user.role = "user";
-        router::Permission com;
-        com.uri = "com.";
-        com.match = wamp::MatchPolicy::prefix;
-        com.call = com.subscribe = com.publish = com.register_ = true;
-        com.disclose_caller = true;
-        user.permissions.push_back(com);
+        user.permissions.push_back(all_under("com."));
+        user.permissions.back().disclose_caller = true;
         router::RolePermissions admin;
         admin.role = "admin";
-        router::Permission all;
-        all.uri = "";
-        all.match = wamp::MatchPolicy::prefix;
-        all.call = all.subscribe = all.publish = all.register_ = true;
-        admin.permissions.push_back(all);
+        admin.permissions.push_back(all_under(""));
         realm.roles = {user, admin};
         realm.cookie_auth = true;
         router::RealmConfig dynamic;

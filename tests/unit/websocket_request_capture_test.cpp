@@ -10,7 +10,7 @@ using wamp::Value;
 
 NetRouter::Options capture_options(bool capture) {
     NetRouter::Options o = NetRouter::defaults();
-    o.websocket.capture_request = capture;
+    if (capture) o.websocket.capture_request = true; // else the default, which must be off
     o.router.realms[0].dynamic_authenticator = router::DynamicAuthenticatorConfig{
         "com.auth.authenticate", {"ticket"}, std::chrono::milliseconds(2000)};
     return o;

@@ -6,7 +6,6 @@
 
 #include <array>
 #include <atomic>
-#include <bit>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -25,6 +24,8 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/connection_list.hpp"
+#include "transport/net/idle_watch.hpp"
+#include "transport/net/read_buffer.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/write_deadline.hpp"
 #include "transport/rawsocket_wire.hpp"
@@ -38,20 +39,14 @@ namespace {
 
 using namespace rawsocket;
 
-// Read side: one read brings as many bytes as the socket holds (up to the
-// buffer), and every complete frame in them is handled before the next read;
-// a partial frame stays at the front of the buffer. The buffer starts small
-// (an idle session costs little: 512 B rather than 2 KiB is 1.5 KiB less per
-// idle session, i.e. a third of it) and doubles whenever a read fills it, up
-// to read_buffer_max. A frame too large for that is read straight into its own
-// string instead of growing the buffer to max_message_size.
-constexpr std::size_t read_buffer_initial = 512;
-constexpr std::size_t read_buffer_max = 64 * 1024;
+// Read side: a ReadBuffer (read_buffer.hpp); a frame too large for its
+// maximum is read straight into its own string instead of growing the buffer
+// to max_message_size.
 
 // Write side: one gathered write carries everything queued, up to
 // write_batch_bytes (so a peer that stops reading holds at most one batch
 // here; the rest waits in the router's bounded queue). The bound is well above
-// what one read batch can route to a peer (read_buffer_max), so a subscriber
+// what one read batch can route to a peer (ReadBuffer::max_capacity), so a subscriber
 // keeps up with a publisher sending as fast as it can. Headers and bodies up to
 // copy_threshold are copied into one contiguous staging buffer, because an
 // iovec entry per 100-byte message would cost more than the copy and Asio
@@ -192,18 +187,15 @@ private:
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
                               if (ec) return self->shutdown_now();
-                              if (self->options_.idle_timeout.count() > 0) {
-                                  self->last_read_ = Clock::now();
-                                  self->arm_idle_timer(self->options_.idle_timeout / 2);
+                              if (self->idle_.enabled()) {
+                                  self->idle_.heard();
+                                  self->arm_idle_timer(self->idle_.first_check());
                               }
                               self->read_more();
                           }));
     }
 
-    // Liveness (idle_timeout): a PING after half the timeout without a byte
-    // from the peer, closed after all of it, as WebSocket's keepalive does.
-    // TCP keepalive cannot find a peer whose host answers while its
-    // application hangs; a PING must be answered by the application.
+    // Liveness (idle_timeout): see idle_watch.hpp.
     void arm_idle_timer(Clock::duration after) {
         timer_.expires_after(after);
         // A wait that already completed cannot be cancelled: its handler
@@ -217,41 +209,22 @@ private:
     }
 
     void on_idle_timer() {
-        const auto timeout = std::chrono::duration_cast<Clock::duration>(options_.idle_timeout);
-        const auto idle = Clock::now() - last_read_;
-        if (idle >= timeout) return shutdown_now();
-        if (idle >= timeout / 2 && !pinged_) {
-            pinged_ = true;
+        const IdleWatch::Step step = idle_.check();
+        if (step.close) return shutdown_now();
+        if (step.ping) {
             ping_due_ = true;
             write_more();
         }
-        arm_idle_timer(pinged_ ? timeout - idle : timeout / 2 - idle);
+        arm_idle_timer(step.next);
     }
 
     // Any bytes from the peer prove it alive.
-    void note_read() {
-        if (options_.idle_timeout.count() == 0) return;
-        last_read_ = Clock::now();
-        pinged_ = false;
-    }
+    void note_read() { idle_.heard(); }
 
     // Makes room behind the unconsumed bytes (moving a partial frame to the
     // front) and reads whatever the socket has.
     void read_more() {
-        if (in_begin_ == in_end_) {
-            in_begin_ = in_end_ = 0;
-        } else if (in_begin_ > 0) {
-            std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
-            in_end_ -= in_begin_;
-            in_begin_ = 0;
-        }
-        if (in_want_ > in_cap_) {
-            auto bigger = std::make_unique_for_overwrite<char[]>(in_want_);
-            if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
-            in_ = std::move(bigger);
-            in_cap_ = in_want_;
-        }
-        socket_.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
+        socket_.async_read_some(in_.prepare(),
                                 asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                                  error_code ec, std::size_t n) {
                                     self->on_read(ec, n);
@@ -261,12 +234,10 @@ private:
     void on_read(error_code ec, std::size_t n) {
         if (ec || stopped_) return shutdown_now();
         note_read();
-        // A read that filled the buffer suggests more was waiting: read more at once next time.
-        if (in_end_ + n == in_cap_) in_want_ = std::min(2 * in_cap_, read_buffer_max);
-        in_end_ += n;
+        in_.commit(n);
         in_frames_ = true;
-        while (!stopped_ && in_end_ - in_begin_ >= 4) {
-            const auto* h = reinterpret_cast<const std::uint8_t*>(in_.get() + in_begin_);
+        while (!stopped_ && in_.size() >= 4) {
+            const auto* h = reinterpret_cast<const std::uint8_t*>(in_.data());
             const FrameHeader header = parse_frame_header(h, our_max_);
             const FrameType type = header.type;
             const std::size_t length = header.length;
@@ -275,17 +246,17 @@ private:
                 in_frames_ = false;
                 return shutdown_now();
             }
-            const std::size_t have = in_end_ - in_begin_ - 4;
+            const std::size_t have = in_.size() - 4;
             if (have < length) {
-                if (4 + length > read_buffer_max) {
+                if (4 + length > ReadBuffer::max_capacity) {
                     in_frames_ = false;
                     return read_large(static_cast<FrameType>(type), length, have);
                 }
-                in_want_ = std::max(in_want_, std::bit_ceil(4 + length));
+                in_.reserve(4 + length);
                 break;
             }
-            const char* body = in_.get() + in_begin_ + 4;
-            in_begin_ += 4 + length;
+            const char* body = in_.data() + 4;
+            in_.consume(4 + length);
             on_frame(static_cast<FrameType>(type), std::string_view(body, length));
         }
         end_of_frames();
@@ -296,8 +267,8 @@ private:
     // the bytes already buffered first, the rest read straight into it.
     void read_large(FrameType type, std::size_t length, std::size_t have) {
         auto body = std::make_shared<std::string>(length, '\0');
-        std::memcpy(body->data(), in_.get() + in_begin_ + 4, have);
-        in_begin_ = in_end_ = 0;
+        std::memcpy(body->data(), in_.data() + 4, have);
+        in_.clear();
         end_of_frames(); // what came before this frame may have woken us
         // Each part of a long frame proves the peer alive, not only its end.
         auto progress = [this](const error_code& ec, std::size_t n) -> std::size_t {
@@ -457,18 +428,12 @@ private:
     std::size_t our_max_ = 0;
     std::size_t peer_max_ = 0;
 
-    // Read buffer: bytes [in_begin_, in_end_) are received and not yet handled.
-    std::unique_ptr<char[]> in_;
-    std::size_t in_cap_ = 0;
-    std::size_t in_want_ = read_buffer_initial; // capacity for the next read
-    std::size_t in_begin_ = 0;
-    std::size_t in_end_ = 0;
+    ReadBuffer in_;
 
     std::atomic<bool> drain_scheduled_{false};
     bool handshaken_ = false;
     bool ping_due_ = false; // a keepalive PING goes out with the next write
-    bool pinged_ = false;   // keepalive PING sent since the last read
-    Clock::time_point last_read_{};
+    IdleWatch idle_{options_.idle_timeout};
     std::uint64_t timer_generation_ = 0;
     bool in_frames_ = false; // handing a read batch to the router
     bool write_due_ = false; // something to write once that batch is done

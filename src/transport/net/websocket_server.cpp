@@ -6,9 +6,7 @@
 
 #include <array>
 #include <atomic>
-#include <bit>
 #include <chrono>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <span>
@@ -35,6 +33,8 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/connection_list.hpp"
+#include "transport/net/idle_watch.hpp"
+#include "transport/net/read_buffer.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/websocket_frames.hpp"
 #include "transport/net/websocket_upgrade.hpp"
@@ -54,9 +54,8 @@ namespace {
 // offer it and nexusd enables it only when configured) leave Beast once the
 // upgrade is done and are framed by websocket_frames.hpp, as RawSocket
 // frames its own: one read brings as many frames as the socket holds (into a
-// buffer of read_buffer_initial bytes at first, doubled whenever a read fills
-// it, up to read_buffer_max; a longer frame is copied into the parser's own
-// buffer as it arrives) and all of them reach the router before the next
+// ReadBuffer, read_buffer.hpp; a frame longer than its maximum is copied into
+// the parser's own buffer as it arrives) and all of them reach the router before the next
 // read; one gathered write carries everything queued, up to write_batch_bytes
 // (which also caps what a peer that stops reading holds here; the rest waits
 // in the router's bounded queue). Beast completes one read per message and
@@ -68,8 +67,6 @@ namespace {
 // (TCP_NODELAY is on).
 constexpr std::size_t write_batch_bytes = 256 * 1024;
 constexpr std::size_t take_chunk = 64;
-constexpr std::size_t read_buffer_initial = 512;
-constexpr std::size_t read_buffer_max = 64 * 1024;
 
 using Clock = std::chrono::steady_clock;
 
@@ -457,10 +454,8 @@ private:
         // A client may send frames right behind its upgrade request (RFC 6455
         // 4.1 says it should wait, not every one does): they were read with it.
         const std::size_t early = buffer_.size();
-        in_cap_ = std::max(read_buffer_initial, std::bit_ceil(early));
-        in_ = std::make_unique_for_overwrite<char[]>(in_cap_);
-        asio::buffer_copy(asio::buffer(in_.get(), in_cap_), buffer_.data());
-        in_end_ = early;
+        in_.reserve(early);
+        in_.commit(asio::buffer_copy(in_.prepare(), buffer_.data()));
         // The handshake's buffers are not needed any more; an idle
         // connection should not keep them.
         buffer_ = beast::flat_buffer();
@@ -470,8 +465,8 @@ private:
         // buffer, as RawSocket does.
         if (ws_.next_layer().tls())
             writer_ = wsframe::Writer(std::numeric_limits<std::size_t>::max());
-        last_read_ = Clock::now();
-        if (options_.idle_timeout.count() > 0) arm_timer(options_.idle_timeout / 2);
+        idle_.heard();
+        if (idle_.enabled()) arm_timer(idle_.first_check());
         if (early > 0) handle_frames();
         if (reading_ && !stopped_) read_framed();
     }
@@ -479,21 +474,8 @@ private:
     // Makes room behind the unconsumed bytes (moving a partial frame to the
     // front) and reads whatever the socket has.
     void read_framed() {
-        if (in_begin_ == in_end_) {
-            in_begin_ = in_end_ = 0;
-        } else if (in_begin_ > 0) {
-            std::memmove(in_.get(), in_.get() + in_begin_, in_end_ - in_begin_);
-            in_end_ -= in_begin_;
-            in_begin_ = 0;
-        }
-        if (in_want_ > in_cap_) {
-            auto bigger = std::make_unique_for_overwrite<char[]>(in_want_);
-            if (in_end_ > 0) std::memcpy(bigger.get(), in_.get(), in_end_);
-            in_ = std::move(bigger);
-            in_cap_ = in_want_;
-        }
         with_stream([this](auto& stream) {
-            stream.async_read_some(asio::buffer(in_.get() + in_end_, in_cap_ - in_end_),
+            stream.async_read_some(in_.prepare(),
                                    [self = shared_from_this()](error_code ec, std::size_t n) {
                                        self->on_framed_read(ec, n);
                                    });
@@ -502,14 +484,8 @@ private:
 
     void on_framed_read(error_code ec, std::size_t n) {
         if (ec || stopped_) return stop();
-        // A read that filled the buffer suggests more was waiting: read more at once next time.
-        if (in_end_ + n == in_cap_)
-            in_want_ = std::max(in_want_, std::min(2 * in_cap_, read_buffer_max));
-        in_end_ += n;
-        if (options_.idle_timeout.count() > 0) {
-            last_read_ = Clock::now();
-            pinged_ = false;
-        }
+        in_.commit(n);
+        idle_.heard();
         handle_frames();
         if (reading_ && !stopped_) read_framed();
     }
@@ -519,13 +495,13 @@ private:
     void handle_frames() {
         in_receive_ = true;
         for (bool more = true; more && !stopped_;) {
-            const wsframe::Event e = parser_.next(in_.get() + in_begin_, in_end_ - in_begin_);
-            in_begin_ += e.consumed;
+            const wsframe::Event e = parser_.next(in_.data(), in_.size());
+            in_.consume(e.consumed);
             switch (e.kind) {
             case wsframe::Event::need_more:
-                // The parser streams frames larger than read_buffer_max
+                // The parser streams frames larger than the buffer's maximum
                 // itself, so `need` never asks for more than that.
-                if (e.need > in_cap_) in_want_ = std::max(in_want_, std::bit_ceil(e.need));
+                in_.reserve(e.need);
                 more = false;
                 break;
             case wsframe::Event::message:
@@ -679,19 +655,17 @@ private:
             });
     }
 
-    // As Beast's keepalive: a ping after half the idle timeout without a
-    // byte from the peer, closed (without a close frame) after all of it.
+    // The close deadline, or the keepalive as Beast's (idle_watch.hpp); an
+    // idle peer is closed without a close frame, as Beast does.
     void on_timer() {
         if (close_sent_) return stop();
-        const auto timeout = std::chrono::duration_cast<Clock::duration>(options_.idle_timeout);
-        const auto idle = Clock::now() - last_read_;
-        if (idle >= timeout) return stop();
-        if (idle >= timeout / 2 && !pinged_) {
-            pinged_ = true;
+        const IdleWatch::Step step = idle_.check();
+        if (step.close) return stop();
+        if (step.ping) {
             ping_due_ = true;
             write_framed();
         }
-        arm_timer(pinged_ ? timeout - idle : timeout / 2 - idle);
+        arm_timer(step.next);
     }
 
     // TCP_CORK holds partial segments until uncorked (or 200 ms, the
@@ -754,15 +728,10 @@ private:
     bool closing_ = false;
     bool stopped_ = false;
 
-    // Our own data path (framed_). Read buffer: bytes [in_begin_, in_end_)
-    // are received and not yet handled.
+    // Our own data path (framed_).
     bool framed_ = false;
-    std::unique_ptr<char[]> in_;
-    std::size_t in_cap_ = 0;
-    std::size_t in_want_ = read_buffer_initial; // capacity for the next read
-    std::size_t in_begin_ = 0;
-    std::size_t in_end_ = 0;
-    wsframe::Parser parser_{options_.max_message_size, read_buffer_max};
+    ReadBuffer in_;
+    wsframe::Parser parser_{options_.max_message_size, ReadBuffer::max_capacity};
     wsframe::Writer writer_;
     std::string pong_; // payload of the latest ping, while pong_due_
     std::string close_reason_;
@@ -774,8 +743,7 @@ private:
     bool close_after_queued_ = false; // ... once the router's queue is written
     bool close_sent_ = false;
     bool tearing_down_ = false;
-    bool pinged_ = false; // keepalive ping sent since the last read
-    Clock::time_point last_read_{};
+    IdleWatch idle_{options_.idle_timeout};
     asio::steady_timer timer_{strand_};
     std::uint64_t timer_generation_ = 0;
     WriteDeadline write_deadline_{strand_, ws_.next_layer().tcp().socket().native_handle(),
