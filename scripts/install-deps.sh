@@ -15,6 +15,7 @@ packages=(
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-autobahn python3-msgpack python3-cbor2  # interop peer (tests/interop; cbor2: its CBOR)
+  python3-nacl openssl              # its cryptosign keys; the TLS interop's test certificate
 )
 
 # The JavaScript interop peers need Node.js and npm; take Debian's only when

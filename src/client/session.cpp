@@ -252,7 +252,7 @@ void SessionImpl::on_challenge(wamp::Challenge& m) {
     for (const auto& a : join_options_.authenticators) {
         if (a->method() != m.authmethod) continue;
         try {
-            send(a->respond(m));
+            send(a->respond_on(m, *transport_));
             return;
         } catch (const std::exception& e) {
             failure = e.what();

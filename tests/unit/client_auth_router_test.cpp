@@ -95,6 +95,15 @@ TEST_P(ClientAuthRouter, Cryptosign) {
               wamp::errors::authentication_failed);
 }
 
+TEST_P(ClientAuthRouter, CryptosignChannelBindingNeedsTls) {
+    // No TLS here, so no channel to bind to: the router refuses rather than
+    // authenticate unbound what the client asked to bind.
+    for (const char* binding : {"tls-unique", "tls-exporter"})
+        EXPECT_EQ(refusal("alice", client::cryptosign_authenticator(alice_key(), binding)),
+                  wamp::errors::authentication_failed)
+            << binding;
+}
+
 TEST_P(ClientAuthRouter, AnonymousIsRefused) {
     client::Session& s = h.session(GetParam());
     EXPECT_THROW(h.run(s.join("realm1")), client::WampError);

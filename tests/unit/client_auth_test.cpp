@@ -107,8 +107,12 @@ public:
     bool is_open() const override { return open_; }
     std::string_view kind() const override { return "scripted"; }
     std::optional<wamp::Format> format() const override { return std::nullopt; }
+    std::vector<std::uint8_t> channel_id(std::string_view type) const override {
+        return type == "tls-unique" ? tls_unique : std::vector<std::uint8_t>{};
+    }
 
     std::vector<wamp::Message> sent;
+    std::vector<std::uint8_t> tls_unique; // as if over TLS, when set
 
 private:
     std::string method_;
@@ -208,6 +212,59 @@ TEST(ClientAuthFlow, CryptosignAnnouncesThePublicKeyAndSignsTheChallenge) {
     JoinOutcome out = join_with(router, options);
     ASSERT_TRUE(out.info) << out.error;
     EXPECT_EQ(text(out.hello.details.at("authextra").as_object(), "pubkey"), key.public_key_hex());
+}
+
+TEST(ClientAuthFlow, CryptosignChannelBindingIsRequestedAndMustBeConfirmed) {
+    EXPECT_THROW(cryptosign_authenticator(CryptosignKey::generate(), "tls-server-end-point"),
+                 std::invalid_argument);
+    JoinOptions options;
+    options.authid = "joe";
+    options.authenticators = {cryptosign_authenticator(CryptosignKey::generate(), "tls-unique")};
+    // A router that answers unbound: the client must not go on (it could be a
+    // man in the middle relaying the challenge from another connection).
+    auto unbound = std::make_shared<ScriptedRouter>(
+        "cryptosign",
+        wamp::Object{{"challenge", std::string(64, 'c')}, {"channel_binding", nullptr}},
+        [](const wamp::Authenticate&) { return true; });
+    JoinOutcome out = join_with(unbound, options);
+    EXPECT_EQ(out.error, wamp::errors::authentication_failed);
+    EXPECT_EQ(out.hello.details.at("authextra").as_object().at("channel_binding"),
+              wamp::Value("tls-unique"));
+    // Confirmed, but this transport has no TLS channel id.
+    const std::string challenge(64, 'c');
+    const auto key = CryptosignKey::generate();
+    options.authenticators = {cryptosign_authenticator(key, "tls-unique")};
+    const std::vector<std::uint8_t> id(32, 0x5a);
+    const auto bound = [&] {
+        return std::make_shared<ScriptedRouter>(
+            "cryptosign", wamp::Object{{"challenge", challenge}, {"channel_binding", "tls-unique"}},
+            [&](const wamp::Authenticate& a) {
+                return a.signature == auth::cryptosign_sign(key, challenge, id);
+            });
+    };
+    EXPECT_EQ(join_with(bound(), options).error, wamp::errors::authentication_failed);
+    // Confirmed, over a transport with a channel id: challenge XOR id is signed.
+    auto tls = bound();
+    tls->tls_unique = id;
+    JoinOutcome joined = join_with(tls, options);
+    EXPECT_TRUE(joined.info) << joined.error;
+}
+
+TEST(ClientAuthVectors, CryptosignSignsTheChallengeXorTheChannelId) {
+    auto key = CryptosignKey::generate();
+    const std::string challenge(64, 'f');
+    std::vector<std::uint8_t> id(32, 0x0f);
+    // ff ^ 0f = f0: the signed message is the XOR, and it travels in the signature.
+    const std::string signature = auth::cryptosign_sign(key, challenge, id);
+    std::string xored;
+    for (int i = 0; i < 32; ++i)
+        xored += "f0";
+    EXPECT_EQ(signature.substr(128), xored);
+    const std::vector<std::uint8_t> message(32, 0xf0);
+    EXPECT_EQ(signature.substr(0, 128), auth::to_hex(key.sign(message)));
+    EXPECT_EQ(auth::cryptosign_sign(key, auth::to_hex(message)), signature);
+    EXPECT_THROW(auth::cryptosign_sign(key, challenge, std::vector<std::uint8_t>(31)),
+                 std::invalid_argument);
 }
 
 TEST(ClientAuthFlow, AChallengeWeCannotAnswerAbortsTheJoin) {

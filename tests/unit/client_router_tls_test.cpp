@@ -6,8 +6,26 @@
 
 #include <mutex>
 
+#include <nexus/router/auth.hpp>
+
 namespace nexus::test {
 namespace {
+
+const client::CryptosignKey& alice_key() {
+    static const auto key = client::CryptosignKey::generate();
+    return key;
+}
+
+// realm1, open to anonymous clients, with a cryptosign principal.
+router::RouterConfig with_alice() {
+    router::RouterConfig config = ClientHarness::default_config();
+    router::Principal alice;
+    alice.authid = "alice";
+    alice.authrole = "user";
+    alice.cryptosign_keys = {alice_key().public_key_hex()};
+    config.realms[0].principals = {alice};
+    return config;
+}
 
 class ClientRouterTls : public ::testing::TestWithParam<wamp::Format> {
 protected:
@@ -83,7 +101,7 @@ protected:
         h.run(remote.leave());
     }
 
-    ClientHarness h;
+    ClientHarness h{with_alice()};
     TempDir dir_;
     std::string ca_file_;
     asio::io_context io_;
@@ -99,6 +117,29 @@ TEST_P(ClientRouterTls, Wss) {
 
 TEST_P(ClientRouterTls, Tcps) {
     round_trip("tcps://localhost:" + std::to_string(raw_->tcp_port()));
+}
+
+// Cryptosign bound to the TLS channel: both ends compute the same channel id
+// from their own end of the connection (the router from the client's
+// Finished message, or the exporter), so the signature over
+// challenge XOR channel id checks out.
+TEST_P(ClientRouterTls, CryptosignBoundToTheTlsChannel) {
+    for (const std::string& url : {"wss://localhost:" + std::to_string(ws_->port()) + "/ws",
+                                   "tcps://localhost:" + std::to_string(raw_->tcp_port())}) {
+        for (const char* binding : {"tls-unique", "tls-exporter"}) {
+            SCOPED_TRACE(url + " " + binding);
+            auto transport = h.run(client::async_connect(h.executor(), url, options()));
+            EXPECT_EQ(transport->channel_id(binding).size(), 32u);
+            client::Session session(h.executor(), transport);
+            client::JoinOptions join;
+            join.authid = "alice";
+            join.authenticators = {client::cryptosign_authenticator(alice_key(), binding)};
+            const client::SessionInfo info = h.run(session.join("realm1", join));
+            EXPECT_EQ(info.authid, "alice");
+            EXPECT_EQ(info.authmethod, "cryptosign");
+            h.run(session.leave());
+        }
+    }
 }
 
 TEST_P(ClientRouterTls, AClientThatDoesNotTrustTheCertificateIsRefused) {

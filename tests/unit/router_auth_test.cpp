@@ -435,13 +435,11 @@ TEST_F(AuthRoles, AnAuthroleTheRealmDoesNotDefineCannotJoin) {
 namespace nexus::test {
 namespace {
 
-// A transport end with a tracking cookie, driven by hand (the cookie is what
-// the WebSocket server puts into TransportInfo::extra).
-class CookieClient {
+// A transport end driven by hand, with TransportInfo that a network server
+// would fill in: a tracking cookie, TLS channel ids.
+class HandClient {
 public:
-    CookieClient(router::Router& router, const std::string& cookie) {
-        router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}};
-        info.extra.emplace("cookie", cookie);
+    HandClient(router::Router& router, router::TransportInfo info) {
         connection_ = router.attach(peer_, std::move(info));
     }
     void send(wamp::Message m) { connection_->receive(std::move(m)); }
@@ -464,6 +462,17 @@ private:
     std::unique_ptr<router::Connection> connection_;
 };
 
+router::TransportInfo websocket_info() {
+    return router::TransportInfo{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
+}
+
+// The cookie is what the WebSocket server puts into TransportInfo::extra.
+router::TransportInfo cookie_info(const std::string& cookie) {
+    router::TransportInfo info = websocket_info();
+    info.extra.emplace("cookie", cookie);
+    return info;
+}
+
 router::RouterConfig cookie_config() {
     router::RouterConfig config = auth_config(std::make_shared<Logged>());
     config.realms[0].cookie_auth = true;
@@ -477,13 +486,13 @@ protected:
 
 TEST_F(CookieAuth, ABrowserThatAuthenticatedOnceIsRecognised) {
     {
-        CookieClient first(router(), "cookie-1");
+        HandClient first(router(), cookie_info("cookie-1"));
         first.send(Auth::hello({"cookie", "ticket"}, "joe")); // cookie unknown yet: ticket
         ASSERT_TRUE(std::holds_alternative<wamp::Challenge>(first.next()));
         first.send(wamp::Authenticate{"secret-ticket-123", {}});
         ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(first.next()));
     }
-    CookieClient again(router(), "cookie-1");
+    HandClient again(router(), cookie_info("cookie-1"));
     again.send(Auth::hello({"cookie", "ticket"}, ""));
     auto m = again.next();
     ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(m));
@@ -492,11 +501,114 @@ TEST_F(CookieAuth, ABrowserThatAuthenticatedOnceIsRecognised) {
     EXPECT_EQ(w.details.at("authrole"), Value("user"));
     EXPECT_EQ(w.details.at("authmethod"), Value("cookie"));
 
-    CookieClient stranger(router(), "cookie-2");
+    HandClient stranger(router(), cookie_info("cookie-2"));
     stranger.send(Auth::hello({"cookie"}, "joe"));
     auto a = stranger.next();
     ASSERT_TRUE(std::holds_alternative<wamp::Abort>(a));
     EXPECT_EQ(std::get<wamp::Abort>(a).reason, wamp::errors::no_auth_method);
+}
+
+// --- cryptosign channel binding ------------------------------------------------
+
+// A TLS connection as the servers describe it: both channel ids known.
+std::vector<std::uint8_t> channel_id(std::uint8_t seed) {
+    std::vector<std::uint8_t> id(32);
+    for (std::size_t i = 0; i < id.size(); ++i)
+        id[i] = static_cast<std::uint8_t>(seed + 7 * i);
+    return id;
+}
+
+router::TransportInfo tls_info() {
+    router::TransportInfo info = websocket_info();
+    info.channel_ids = {{"tls-unique", channel_id(1)}, {"tls-exporter", channel_id(2)}};
+    return info;
+}
+
+std::string xor_hex(const std::string& challenge_hex, const std::vector<std::uint8_t>& id) {
+    auto bytes = unhex(challenge_hex);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] ^= id.at(i);
+    return hex(bytes);
+}
+
+// HELLO for alice asking for `binding`; returns the CHALLENGE's challenge.
+std::string bound_challenge(HandClient& c, const Value& binding) {
+    c.send(Auth::hello(
+        {"cryptosign"}, "alice",
+        {{"pubkey", Ed25519Key(vector_private).public_hex()}, {"channel_binding", binding}}));
+    auto m = c.next();
+    if (!std::holds_alternative<wamp::Challenge>(m)) {
+        ADD_FAILURE() << "no CHALLENGE";
+        return {};
+    }
+    const auto& ch = std::get<wamp::Challenge>(m);
+    EXPECT_EQ(ch.extra.at("channel_binding"), binding); // the router confirms the binding
+    return ch.extra.at("challenge").as_string();
+}
+
+void expect_abort(HandClient& c) {
+    auto m = c.next();
+    ASSERT_TRUE(std::holds_alternative<wamp::Abort>(m));
+    EXPECT_EQ(std::get<wamp::Abort>(m).reason, wamp::errors::authentication_failed);
+}
+
+TEST_F(Auth, CryptosignBoundToTheTlsChannelIsAccepted) {
+    for (const char* type : {"tls-unique", "tls-exporter"}) {
+        SCOPED_TRACE(type);
+        HandClient c(router(), tls_info());
+        const std::string challenge = bound_challenge(c, Value(type));
+        const auto id = tls_info().channel_ids.at(type);
+        c.send(wamp::Authenticate{Ed25519Key(vector_private).sign_challenge(xor_hex(challenge, id)),
+                                  {}});
+        auto m = c.next();
+        ASSERT_TRUE(std::holds_alternative<wamp::Welcome>(m));
+        EXPECT_EQ(std::get<wamp::Welcome>(m).details.at("authid"), Value("alice"));
+    }
+}
+
+TEST_F(Auth, CryptosignSignatureFromAnotherChannelIsRefused) {
+    Ed25519Key key(vector_private);
+    {
+        // Unbound: what a relaying man in the middle gets from an honest
+        // client on its own (plain) connection.
+        HandClient c(router(), tls_info());
+        c.send(wamp::Authenticate{key.sign_challenge(bound_challenge(c, Value("tls-unique"))), {}});
+        expect_abort(c);
+    }
+    {
+        // Bound to another channel's id.
+        HandClient c(router(), tls_info());
+        const std::string challenge = bound_challenge(c, Value("tls-unique"));
+        c.send(wamp::Authenticate{key.sign_challenge(xor_hex(challenge, channel_id(3))), {}});
+        expect_abort(c);
+    }
+    {
+        // Bound with the other binding type's id.
+        HandClient c(router(), tls_info());
+        const std::string challenge = bound_challenge(c, Value("tls-exporter"));
+        c.send(wamp::Authenticate{key.sign_challenge(xor_hex(challenge, channel_id(1))), {}});
+        expect_abort(c);
+    }
+}
+
+TEST_F(Auth, CryptosignUnknownOrUnavailableChannelBindingIsRefused) {
+    const std::string pubkey = Ed25519Key(vector_private).public_hex();
+    for (const Value& binding : {Value("tls-server-end-point"), Value(42), Value("")}) {
+        HandClient c(router(), tls_info());
+        c.send(Auth::hello({"cryptosign"}, "alice",
+                           {{"pubkey", pubkey}, {"channel_binding", binding}}));
+        expect_abort(c);
+    }
+    // TLS 1.2 without the extended master secret: the server gives no ids.
+    router::TransportInfo only_unique = websocket_info();
+    only_unique.channel_ids = {{"tls-unique", channel_id(1)}};
+    HandClient c(router(), only_unique);
+    c.send(Auth::hello({"cryptosign"}, "alice",
+                       {{"pubkey", pubkey}, {"channel_binding", "tls-exporter"}}));
+    expect_abort(c);
+    const std::string log = logged_->all();
+    EXPECT_NE(log.find("channel binding tls-exporter requested, not available"), std::string::npos)
+        << log;
 }
 
 TEST_F(Auth, CookieIsNotAMethodWhenTheRealmDoesNotEnableIt) {

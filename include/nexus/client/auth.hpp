@@ -17,6 +17,8 @@
 
 namespace nexus::client {
 
+class Transport;
+
 class Authenticator {
 public:
     virtual ~Authenticator() = default;
@@ -27,6 +29,13 @@ public:
     /// The AUTHENTICATE answering `challenge` (whose authmethod is ours).
     /// Throws (any std::exception) to give up: the session then sends ABORT.
     virtual wamp::Authenticate respond(const wamp::Challenge& challenge) = 0;
+    /// What the session calls: respond(challenge) unless a method needs the
+    /// transport it runs on (cryptosign's channel binding does).
+    virtual wamp::Authenticate respond_on(const wamp::Challenge& challenge,
+                                          const Transport& transport) {
+        (void)transport;
+        return respond(challenge);
+    }
 };
 
 /// "ticket": sends the ticket (a shared secret in clear; use it over TLS or
@@ -63,6 +72,15 @@ private:
 /// binding is not requested, and a challenge that asks for it is refused.
 std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key);
 
+/// "cryptosign" with TLS channel binding: `channel_binding` is "tls-unique"
+/// or "tls-exporter" (RFC 9266), requested in HELLO; the signed message is
+/// the challenge XOR the transport's 32-byte channel id, so the signature is
+/// worthless on any other connection. Authentication is abandoned (ABORT) when
+/// the router does not confirm the binding or the transport has no TLS
+/// channel id. Throws std::invalid_argument for another binding type.
+std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key,
+                                                        std::string channel_binding);
+
 namespace auth {
 /// Base64(HMAC-SHA256(key, challenge)): the WAMP-CRA signature.
 std::string wampcra_sign(std::string_view key, std::string_view challenge);
@@ -73,6 +91,10 @@ std::string wampcra_derive_key(std::string_view secret, std::string_view salt,
 /// hex(Ed25519(key, challenge) || challenge): the cryptosign signature for a
 /// hex challenge of 32 bytes; throws std::invalid_argument for a bad challenge.
 std::string cryptosign_sign(const CryptosignKey& key, std::string_view challenge_hex);
+/// The same for a channel-bound challenge: signs challenge XOR `channel_id`
+/// (32 bytes; throws std::invalid_argument otherwise).
+std::string cryptosign_sign(const CryptosignKey& key, std::string_view challenge_hex,
+                            std::span<const std::uint8_t> channel_id);
 
 std::string to_hex(std::span<const std::uint8_t> bytes);
 /// Throws std::invalid_argument for odd lengths or non-hex characters.

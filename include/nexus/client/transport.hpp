@@ -11,11 +11,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -56,6 +58,14 @@ public:
     virtual std::string_view kind() const = 0;
     /// The serializer in use; none for the in-process transport.
     virtual std::optional<wamp::Format> format() const = 0;
+    /// The TLS channel binding of `type` ("tls-unique" or "tls-exporter"):
+    /// 32 bytes that this connection's two ends compute alike, for
+    /// cryptosign's channel binding. Empty without TLS, and on TLS 1.2
+    /// without the extended master secret.
+    virtual std::vector<std::uint8_t> channel_id(std::string_view type) const {
+        (void)type;
+        return {};
+    }
 };
 
 /// TLS for wss:// and tcps://.

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,10 @@ struct TransportInfo {
     std::string protocol; // e.g. "wamp.2.json"
     std::string peer;     // e.g. "tcp4:127.0.0.1:53172"
     wamp::Object extra;   // e.g. HTTP headers, cookie id
+    /// TLS channel bindings by type ("tls-unique", "tls-exporter"), 32 bytes
+    /// each, for cryptosign's channel binding; empty without TLS. Never shown
+    /// by the meta API.
+    std::map<std::string, std::vector<std::uint8_t>> channel_ids;
 };
 
 class ConnectionImpl;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <nexus/client/auth.hpp>
+#include <nexus/client/transport.hpp>
 
 namespace nexus::client {
 
@@ -71,11 +72,22 @@ std::array<std::uint8_t, 64> CryptosignKey::sign(std::span<const std::uint8_t> m
 namespace auth {
 
 std::string cryptosign_sign(const CryptosignKey& key, std::string_view challenge_hex) {
-    const auto challenge = from_hex(challenge_hex);
-    if (challenge.size() != 32)
+    return cryptosign_sign(key, challenge_hex, {});
+}
+
+std::string cryptosign_sign(const CryptosignKey& key, std::string_view challenge_hex,
+                            std::span<const std::uint8_t> channel_id) {
+    auto message = from_hex(challenge_hex);
+    if (message.size() != 32)
         throw std::invalid_argument("cryptosign: the challenge must be 32 bytes");
-    const auto signature = key.sign(challenge);
-    return to_hex(signature) + to_hex(challenge);
+    if (!channel_id.empty()) {
+        if (channel_id.size() != 32)
+            throw std::invalid_argument("cryptosign: a channel id must be 32 bytes");
+        for (std::size_t i = 0; i < message.size(); ++i)
+            message[i] ^= channel_id[i];
+    }
+    const auto signature = key.sign(message);
+    return to_hex(signature) + to_hex(message);
 }
 
 } // namespace auth
@@ -84,29 +96,71 @@ namespace {
 
 class Cryptosign final : public Authenticator {
 public:
-    explicit Cryptosign(CryptosignKey key) : key_(std::move(key)) {}
+    /// `channel_binding` empty: none requested.
+    Cryptosign(CryptosignKey key, std::string channel_binding)
+        : key_(std::move(key)), channel_binding_(std::move(channel_binding)) {}
     std::string method() const override { return "cryptosign"; }
-    wamp::Object authextra() const override { return {{"pubkey", key_.public_key_hex()}}; }
+    wamp::Object authextra() const override {
+        wamp::Object extra{{"pubkey", key_.public_key_hex()}};
+        if (!channel_binding_.empty()) extra.emplace("channel_binding", channel_binding_);
+        return extra;
+    }
 
     wamp::Authenticate respond(const wamp::Challenge& challenge) override {
-        if (auto cb = challenge.extra.find("channel_binding");
-            cb != challenge.extra.end() && !cb->second.is_null())
-            throw std::invalid_argument(
-                "cryptosign: the router asks for channel binding, which we did not request");
-        auto it = challenge.extra.find("challenge");
-        if (it == challenge.extra.end() || !it->second.is_string())
-            throw std::invalid_argument("cryptosign: the CHALLENGE has no challenge");
-        return wamp::Authenticate{auth::cryptosign_sign(key_, it->second.as_string()), {}};
+        if (!channel_binding_.empty())
+            throw std::invalid_argument("cryptosign: channel binding needs the transport");
+        return answer(challenge, {});
+    }
+
+    wamp::Authenticate respond_on(const wamp::Challenge& challenge,
+                                  const Transport& transport) override {
+        if (channel_binding_.empty()) return answer(challenge, {});
+        // The spec makes the client check that the router binds as asked: a
+        // router that answers unbound may be a man in the middle relaying.
+        const std::string* echoed = nullptr;
+        if (auto cb = challenge.extra.find("channel_binding"); cb != challenge.extra.end())
+            echoed = cb->second.if_string();
+        if (!echoed || *echoed != channel_binding_)
+            throw std::invalid_argument("cryptosign: the router did not confirm channel binding " +
+                                        channel_binding_);
+        const auto id = transport.channel_id(channel_binding_);
+        if (id.size() != 32)
+            throw std::invalid_argument("cryptosign: channel binding " + channel_binding_ +
+                                        " needs TLS (1.3, or 1.2 with the extended master secret)");
+        return answer(challenge, id);
     }
 
 private:
+    wamp::Authenticate answer(const wamp::Challenge& challenge,
+                              std::span<const std::uint8_t> channel_id) const {
+        if (channel_id.empty())
+            if (auto cb = challenge.extra.find("channel_binding");
+                cb != challenge.extra.end() && !cb->second.is_null())
+                throw std::invalid_argument(
+                    "cryptosign: the router asks for channel binding, which we did not request");
+        auto it = challenge.extra.find("challenge");
+        if (it == challenge.extra.end() || !it->second.is_string())
+            throw std::invalid_argument("cryptosign: the CHALLENGE has no challenge");
+        return wamp::Authenticate{auth::cryptosign_sign(key_, it->second.as_string(), channel_id),
+                                  {}};
+    }
+
     CryptosignKey key_;
+    std::string channel_binding_;
 };
 
 } // namespace
 
 std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key) {
-    return std::make_shared<Cryptosign>(std::move(key));
+    return std::make_shared<Cryptosign>(std::move(key), std::string());
+}
+
+std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key,
+                                                        std::string channel_binding) {
+    if (channel_binding != "tls-unique" && channel_binding != "tls-exporter")
+        throw std::invalid_argument("cryptosign: unknown channel binding \"" + channel_binding +
+                                    "\" (tls-unique or tls-exporter)");
+    return std::make_shared<Cryptosign>(std::move(key), std::move(channel_binding));
 }
 
 } // namespace nexus::client

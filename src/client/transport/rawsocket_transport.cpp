@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <map>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -19,6 +20,7 @@
 
 #include "client/transport/connectors.hpp"
 #include "client/transport/tls.hpp"
+#include "transport/net/tls_channel_binding.hpp"
 #include "transport/rawsocket_wire.hpp"
 
 namespace nexus::client::detail {
@@ -46,7 +48,11 @@ public:
     RawSocketTransport(std::shared_ptr<asio::ssl::context> tls, Socket socket, wamp::Format format,
                        std::size_t our_max, std::size_t peer_max, serialize::DecodeLimits limits)
         : tls_(std::move(tls)), socket_(std::move(socket)), format_(format), our_max_(our_max),
-          peer_max_(peer_max), limits_(limits) {}
+          peer_max_(peer_max), limits_(limits) {
+        // The handshake is done: the channel ids are fixed from here on.
+        if constexpr (std::is_same_v<Socket, asio::ssl::stream<asio::ip::tcp::socket>>)
+            channel_ids_ = nexus::transport::tls_channel_ids(socket_.native_handle(), false);
+    }
 
     void start(MessageHandler on_message, CloseHandler on_close) override {
         asio::post(socket_.get_executor(),
@@ -77,6 +83,10 @@ public:
     bool is_open() const override { return !closed_; }
     std::string_view kind() const override { return "rawsocket"; }
     std::optional<wamp::Format> format() const override { return format_; }
+    std::vector<std::uint8_t> channel_id(std::string_view type) const override {
+        auto it = channel_ids_.find(std::string(type));
+        return it == channel_ids_.end() ? std::vector<std::uint8_t>{} : it->second;
+    }
 
 private:
     void post_frame(std::shared_ptr<std::string> frame) {
@@ -150,6 +160,7 @@ private:
     const std::size_t our_max_;
     const std::size_t peer_max_;
     const serialize::DecodeLimits limits_;
+    std::map<std::string, std::vector<std::uint8_t>> channel_ids_; // TLS only
     std::atomic<bool> closed_{false};
     // Strand only.
     MessageHandler on_message_;

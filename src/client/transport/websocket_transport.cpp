@@ -4,6 +4,7 @@
 // text frames for JSON and binary frames for MessagePack and CBOR.
 #include <atomic>
 #include <deque>
+#include <map>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -19,6 +20,7 @@
 
 #include "client/transport/connectors.hpp"
 #include "client/transport/tls.hpp"
+#include "transport/net/tls_channel_binding.hpp"
 
 namespace nexus::client::detail {
 
@@ -40,6 +42,10 @@ public:
                        serialize::DecodeLimits limits)
         : tls_(std::move(tls)), ws_(std::move(stream)), format_(format), limits_(limits) {
         ws_.binary(format_ != wamp::Format::json);
+        // The handshake is done: the channel ids are fixed from here on.
+        if constexpr (!std::is_same_v<Stream, PlainStream>)
+            channel_ids_ =
+                nexus::transport::tls_channel_ids(ws_.next_layer().native_handle(), false);
     }
 
     void start(MessageHandler on_message, CloseHandler on_close) override {
@@ -77,6 +83,10 @@ public:
     bool is_open() const override { return !closed_; }
     std::string_view kind() const override { return "websocket"; }
     std::optional<wamp::Format> format() const override { return format_; }
+    std::vector<std::uint8_t> channel_id(std::string_view type) const override {
+        auto it = channel_ids_.find(std::string(type));
+        return it == channel_ids_.end() ? std::vector<std::uint8_t>{} : it->second;
+    }
 
 private:
     void read() {
@@ -121,6 +131,7 @@ private:
     Stream ws_;
     const wamp::Format format_;
     const serialize::DecodeLimits limits_;
+    std::map<std::string, std::vector<std::uint8_t>> channel_ids_; // TLS only
     std::atomic<bool> closed_{false};
     // Strand only.
     MessageHandler on_message_;

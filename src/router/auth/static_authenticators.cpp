@@ -123,13 +123,22 @@ public:
         : principals_(&principals), request_(request) {}
 
     void start(AuthReply reply) override {
-        const wamp::Value* binding = nullptr;
+        wamp::Value binding; // null: not asked for
         if (auto it = request_.authextra.find("channel_binding"); it != request_.authextra.end())
-            binding = &it->second;
-        if (binding && !binding->is_null())
-            // We cannot compute a channel id without TLS; accepting the
-            // request unbound would silently weaken what the client asked for.
-            return reply(Rejection{"cryptosign: channel binding requested, not available"});
+            binding = it->second;
+        if (!binding.is_null()) {
+            const std::string* type = binding.if_string();
+            if (!type || (*type != "tls-unique" && *type != "tls-exporter"))
+                return reply(Rejection{"cryptosign: unsupported channel binding requested"});
+            auto id = request_.transport.channel_ids.find(*type);
+            // Without TLS (or with TLS 1.2 lacking the extended master secret)
+            // there is no channel to bind to; going on unbound would silently
+            // weaken what the client asked for.
+            if (id == request_.transport.channel_ids.end() || id->second.size() != 32)
+                return reply(Rejection{"cryptosign: channel binding " + *type +
+                                       " requested, not available on this transport"});
+            channel_id_ = id->second;
+        }
         const std::string* pubkey = nullptr;
         if (auto it = request_.authextra.find("pubkey"); it != request_.authextra.end())
             pubkey = it->second.if_string();
@@ -138,8 +147,13 @@ public:
         principal_ = copy_of(owner_of_key());
         principals_ = nullptr; // not used past start(): the attempt may outlive them
         challenge_ = auth::random_bytes(32);
+        // What the client signs: the challenge, XORed with the channel id
+        // when bound (so the signature is worthless on any other connection).
+        signed_ = challenge_;
+        for (std::size_t i = 0; i < channel_id_.size(); ++i)
+            signed_[i] ^= channel_id_[i];
         reply(Challenge{wamp::Object{{"challenge", auth::to_hex(challenge_)},
-                                     {"channel_binding", wamp::Value()}}});
+                                     {"channel_binding", std::move(binding)}}});
     }
 
     void respond(const std::string& signature, const wamp::Object&, AuthReply reply) override {
@@ -154,10 +168,13 @@ public:
             return reply(Rejection{"cryptosign: signature is not 96 bytes of hex"});
         const Bytes sig(bytes->begin(), bytes->begin() + 64);
         const Bytes signed_message(bytes->begin() + 64, bytes->end());
-        if (signed_message != challenge_)
-            return reply(Rejection{"cryptosign: signed message is not the challenge sent"});
+        if (signed_message != signed_)
+            return reply(Rejection{channel_id_.empty()
+                                       ? "cryptosign: signed message is not the challenge sent"
+                                       : "cryptosign: signed message is not the challenge sent "
+                                         "bound to this TLS channel"});
         auto key = auth::from_hex(pubkey_);
-        if (!key || !auth::ed25519_verify(*key, sig, challenge_))
+        if (!key || !auth::ed25519_verify(*key, sig, signed_))
             return reply(Rejection{"cryptosign: bad signature for \"" + principal->authid + "\""});
         Identity id = identity_of(*principal, "cryptosign");
         id.authextra = wamp::Object{{"pubkey", pubkey_}};
@@ -187,6 +204,8 @@ private:
     std::string pubkey_;
     std::optional<Principal> principal_;
     Bytes challenge_;
+    Bytes channel_id_; // empty: no channel binding
+    Bytes signed_;     // the 32 bytes the client must sign
 };
 
 // --- the authenticators --------------------------------------------------------

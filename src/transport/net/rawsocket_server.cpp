@@ -26,6 +26,7 @@
 #include "transport/net/connection_list.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
+#include "transport/net/tls_channel_binding.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/write_deadline.hpp"
 #include "transport/rawsocket_wire.hpp"
@@ -178,11 +179,10 @@ private:
 
         auto peer = std::make_shared<WeakPeer>();
         peer->session = this->weak_from_this();
-        connection_ = router_.attach(
-            peer,
-            router::TransportInfo{
-                "rawsocket", std::string(wamp::websocket_subprotocol(format_)), peer_name_, {}},
-            options_.out_queue_size);
+        router::TransportInfo info{
+            "rawsocket", std::string(wamp::websocket_subprotocol(format_)), peer_name_, {}, {}};
+        if constexpr (tls) info.channel_ids = tls_channel_ids(socket_.native_handle(), true);
+        connection_ = router_.attach(peer, std::move(info), options_.out_queue_size);
         asio::async_write(socket_, asio::buffer(reply_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Interop check: Debian's autobahn-python (asyncio) authenticates with cryptosign bound to the TLS
+channel ("tls-unique": SHA-256 of the client's TLS Finished, XORed into the signed challenge) over
+secure WebSocket and secure RawSocket against a running nexusd.
+
+usage: autobahn_python_cryptosign_tls.py URL CA_FILE SEED_HEX
+  URL       wss://127.0.0.1:PORT/ws or rss://127.0.0.1:PORT
+  CA_FILE   the router's (self-signed) certificate
+  SEED_HEX  alice's Ed25519 private key, 64 hex characters
+Checks: a bound signature joins as alice; a signature of the bare challenge (what a relaying man in
+the middle would get from its own unbound connection) is refused with
+wamp.error.authentication_failed. Exits 0 when both hold.
+"""
+import asyncio
+import ssl
+import sys
+
+from autobahn.asyncio import rawsocket as _rawsocket
+from autobahn.asyncio.component import Component
+from autobahn.wamp import auth
+
+# Debian's autobahn 22.7.1 asyncio RawSocket protocol lacks `transport_details` (see
+# autobahn_python_client.py).
+for _cls in (_rawsocket.WampRawSocketClientProtocol, _rawsocket.WampRawSocketServerProtocol):
+    if not hasattr(_cls, "transport_details"):
+        _cls.transport_details = property(lambda self: self._transport_details)
+
+URL, CA_FILE, SEED = sys.argv[1], sys.argv[2], sys.argv[3]
+SCHEME = URL.split("://")[0]
+LABEL = f"autobahn-python cryptosign tls-unique over {SCHEME}"
+TIMEOUT = 10.0
+
+
+def attempt(bound):
+    """Joins realm1 as alice; returns ("joined", authmethod) or ("left", reason)."""
+    host, rest = URL.split("://")[1].split(":", 1)
+    port = int(rest.split("/")[0])
+    context = ssl.create_default_context(cafile=CA_FILE)
+    endpoint = {"type": "tcp", "host": host, "port": port, "tls": context}
+    if SCHEME == "wss":
+        transport = {"type": "websocket", "url": URL, "endpoint": endpoint, "max_retries": 0}
+    else:
+        transport = {"type": "rawsocket", "endpoint": endpoint, "serializer": "json", "max_retries": 0}
+    component = Component(
+        transports=[transport], realm="realm1",
+        authentication={"cryptosign": {"authid": "alice", "privkey": SEED,
+                                       "authextra": {"channel_binding": "tls-unique"}}})
+    outcome = []
+
+    @component.on_join
+    async def joined(session, details):
+        outcome.append(("joined", details.authmethod, details.authid))
+        await session.leave()
+
+    @component.on_leave
+    def left(session, details):
+        if not outcome:
+            outcome.append(("left", details.reason))
+
+    original = auth.AuthCryptoSign.on_challenge
+    if not bound:
+        # Signs the bare challenge although the binding was requested.
+        auth.AuthCryptoSign.on_challenge = lambda self, session, challenge: \
+            self._privkey.sign_challenge(challenge)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(asyncio.wait_for(component.start(loop=loop), TIMEOUT))
+    except Exception as e:
+        if not outcome:
+            outcome.append(("error", f"{type(e).__name__}: {e}"))
+    finally:
+        auth.AuthCryptoSign.on_challenge = original
+        loop.close()
+    return outcome[0] if outcome else ("error", "no outcome")
+
+
+def main():
+    failures = []
+    good = attempt(bound=True)
+    if good != ("joined", "cryptosign", "alice"):
+        failures.append(f"bound signature: expected to join as alice by cryptosign, got {good}")
+    bad = attempt(bound=False)
+    if bad != ("left", "wamp.error.authentication_failed"):
+        failures.append(f"unbound signature: expected wamp.error.authentication_failed, got {bad}")
+    for f in failures:
+        print(f"{LABEL}: FAILED {f}")
+    if not failures:
+        print(f"{LABEL}: all checks passed")
+    return 1 if failures else 0
+
+
+sys.exit(main())
