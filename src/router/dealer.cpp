@@ -265,7 +265,7 @@ public:
 
         // A continuation of a progressive call in flight?
         if (auto it = by_caller_.find({&caller, m.request}); it != by_caller_.end())
-            return continue_call(*it->second, std::move(m), progress);
+            return continue_call(it->second, std::move(m), progress);
         if (completed_progressive(caller, m.request)) return {}; // late chunk: drop
 
         const auto refuse = [&](std::string_view uri, std::string message) {
@@ -307,8 +307,8 @@ public:
             return refuse(wamp::errors::feature_not_supported,
                           "the callee does not support payload passthru mode");
 
-        auto pending = std::make_unique<PendingCall>();
-        PendingCall& call = *pending;
+        // The call lives in its by_caller_ entry: one allocation per call.
+        PendingCall& call = by_caller_[SessionRequest{&caller, m.request}];
         call.caller = &caller;
         call.call_request = m.request;
         call.callee = &callee;
@@ -335,11 +335,9 @@ public:
         copy_ppt(m.options, inv.details);
         inv.payload = std::move(m.payload);
 
-        by_caller_.emplace(SessionRequest{&caller, call.call_request}, &call);
         by_callee_request_.emplace(SessionRequest{&callee, call.invocation_request}, &call);
         link_call(calls_of_caller_[&caller], call, &PendingCall::as_caller);
         link_call(calls_of_callee_[&callee], call, &PendingCall::as_callee);
-        calls_.emplace(&call, std::move(pending));
         ++caller.pending_calls;
         arm_timer(call);
         callee.send(std::move(inv));
@@ -429,7 +427,7 @@ public:
     wamp::Status cancel(Session& caller, const wamp::Cancel& m) {
         auto it = by_caller_.find({&caller, m.request});
         if (it == by_caller_.end()) return {}; // finished or unknown: nothing to cancel
-        PendingCall& call = *it->second;
+        PendingCall& call = it->second;
         CancelMode mode = CancelMode::killnowait; // CHECKLIST ⚠A13: the Go nexus's default
         if (auto o = m.options.find("mode"); o != m.options.end()) {
             const std::string* s = o->second.if_string();
@@ -521,8 +519,8 @@ public:
 
     void cancel_all() {
         std::vector<PendingCall*> all;
-        for (auto& [call, owned] : calls_)
-            all.push_back(call);
+        for (auto& [key, call] : by_caller_)
+            all.push_back(&call);
         for (PendingCall* call : all) {
             if (call->callee->features.callee_call_canceling) interrupt(*call, "killnowait");
             send_error(*call->caller, wamp::MessageType::call, call->call_request,
@@ -673,9 +671,9 @@ private:
 
     void arm_timer(PendingCall& call) {
         if (call.timeout.count() == 0) return;
-        PendingCall* target = &call;
-        call.timer = realm_.run_locked_after(call.timeout, [this, target] {
-            if (calls_.contains(target)) on_timeout(*target);
+        const SessionRequest key{call.caller, call.call_request};
+        call.timer = realm_.run_locked_after(call.timeout, [this, key] {
+            if (auto it = by_caller_.find(key); it != by_caller_.end()) on_timeout(it->second);
         });
     }
 
@@ -683,11 +681,11 @@ private:
     void finish(PendingCall& call) {
         --call.caller->pending_calls;
         if (call.caller_streaming) remember_completed_progressive(*call.caller, call.call_request);
-        by_caller_.erase({call.caller, call.call_request});
         by_callee_request_.erase({call.callee, call.invocation_request});
         unlink_call(calls_of_caller_[call.caller], call, &PendingCall::as_caller);
         unlink_call(calls_of_callee_[call.callee], call, &PendingCall::as_callee);
-        calls_.erase(&call); // destroys the timer, which cancels it
+        // Last: this destroys the call (and its timer, which cancels it).
+        by_caller_.erase({call.caller, call.call_request});
     }
 
     void remember_completed_progressive(const Session& caller, wamp::Id request) {
@@ -712,8 +710,9 @@ private:
     std::vector<Registration*> wildcard_;
     std::unordered_map<const Session*, std::vector<wamp::Id>> by_callee_;
 
-    std::unordered_map<PendingCall*, std::unique_ptr<PendingCall>> calls_;
-    std::unordered_map<SessionRequest, PendingCall*, SessionRequestHash> by_caller_;
+    // The calls in flight, by their caller's request (node-based: a call
+    // stays put while the map changes, so the indexes below point into it).
+    std::unordered_map<SessionRequest, PendingCall, SessionRequestHash> by_caller_;
     std::unordered_map<SessionRequest, PendingCall*, SessionRequestHash> by_callee_request_;
     // Heads of each session's calls (CallLinks); an entry lives until its session leaves.
     std::unordered_map<const Session*, PendingCall*> calls_of_caller_;

@@ -113,7 +113,7 @@ Expected<std::uint64_t> read_type_code(CborReader& in, std::size_t depth) {
 
 } // namespace
 
-Expected<SplitFrame> cbor_split(std::string_view frame, const DecodeLimits& limits) {
+Status cbor_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& split) {
     if (frame.empty()) return Failure{"empty CBOR frame"};
     if (limits.max_depth == 0) return Failure{"CBOR: nesting too deep (max_depth is 0)"};
     CborReader in(frame);
@@ -131,7 +131,6 @@ Expected<SplitFrame> cbor_split(std::string_view frame, const DecodeLimits& limi
     if (!wamp::is_known_message_type(*code))
         return Failure{"unknown message type " + std::to_string(*code)};
 
-    SplitFrame split;
     split.type = static_cast<wamp::MessageType>(*code);
     const auto payload_at = wamp::payload_position(split.type);
     const std::size_t head_end = payload_at ? *payload_at : max_message_elements;
@@ -169,7 +168,7 @@ Expected<SplitFrame> cbor_split(std::string_view frame, const DecodeLimits& limi
         }
     }
     if (!in.at_end()) return cbor_failure(in.failure("trailing bytes after the message"));
-    return split;
+    return {};
 }
 
 Expected<wamp::Value> cbor_decode_value(std::string_view bytes, const DecodeLimits& limits) {

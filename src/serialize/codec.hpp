@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include <nexus/serialize/serializer.hpp>
 
 namespace nexus::serialize::detail {
@@ -14,14 +16,17 @@ namespace nexus::serialize::detail {
 /// type code and the payload, and the payload as raw, validated slices.
 struct SplitFrame {
     wamp::MessageType type = wamp::MessageType::hello;
-    std::vector<wamp::Value> head;
+    // At most 6 elements precede the payload (PUBLISHED, ERROR, ...): inline,
+    // so that taking a frame apart costs no allocation.
+    boost::container::small_vector<wamp::Value, 6> head;
     /// One complete encoded array (args) and map (kwargs) each, as views into
     /// the frame; empty when absent.
     std::string_view args;
     std::string_view kwargs;
 };
 
-// Each format provides the same four functions. Contract for split():
+// Each format provides the same four functions. Contract for split() (which
+// fills a default-constructed SplitFrame in place: it is moved nowhere):
 // - the frame must be exactly one list (nothing but insignificant whitespace
 //   after it for JSON) whose first element is a known message type code;
 // - the elements before wamp::payload_position(type) are decoded into `head`
@@ -34,17 +39,17 @@ struct SplitFrame {
 // rejected everywhere. JSON strings starting with U+0000 decode to Bytes
 // (base64 after the NUL); Bytes encode that way in JSON.
 
-Expected<SplitFrame> json_split(std::string_view frame, const DecodeLimits& limits);
+Status json_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& out);
 Expected<wamp::Value> json_decode_value(std::string_view bytes, const DecodeLimits& limits);
 Status json_encode_message(const wamp::Message& message, std::string& out);
 Status json_encode_value(const wamp::Value& value, std::string& out);
 
-Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& limits);
+Status msgpack_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& out);
 Expected<wamp::Value> msgpack_decode_value(std::string_view bytes, const DecodeLimits& limits);
 Status msgpack_encode_message(const wamp::Message& message, std::string& out);
 Status msgpack_encode_value(const wamp::Value& value, std::string& out);
 
-Expected<SplitFrame> cbor_split(std::string_view frame, const DecodeLimits& limits);
+Status cbor_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& out);
 Expected<wamp::Value> cbor_decode_value(std::string_view bytes, const DecodeLimits& limits);
 Status cbor_encode_message(const wamp::Message& message, std::string& out);
 Status cbor_encode_value(const wamp::Value& value, std::string& out);

@@ -49,7 +49,7 @@ Failure payload_failure(wamp::MessageType type, std::size_t index, const char* w
 
 } // namespace
 
-Expected<SplitFrame> json_split(std::string_view frame, const DecodeLimits& limits) {
+Status json_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& split) {
     JsonListScanner scanner(frame, limits.max_depth);
     if (!scanner.open()) return Failure{scanner.error()};
     // Elements are nested inside the message list.
@@ -66,7 +66,6 @@ Expected<SplitFrame> json_split(std::string_view frame, const DecodeLimits& limi
     if (!wamp::is_known_message_type(*code))
         return Failure{"unknown message type " + std::to_string(*code)};
 
-    SplitFrame split;
     split.type = static_cast<wamp::MessageType>(*code);
     const auto payload_at = wamp::payload_position(split.type);
     const std::size_t head_end = payload_at ? *payload_at : max_message_elements;
@@ -76,7 +75,7 @@ Expected<SplitFrame> json_split(std::string_view frame, const DecodeLimits& limi
     for (std::size_t index = 1;; ++index) {
         switch (scanner.next(element)) {
         case JsonListScanner::Step::failed: return Failure{scanner.error()};
-        case JsonListScanner::Step::end: return split;
+        case JsonListScanner::Step::end: return {};
         case JsonListScanner::Step::element: break;
         }
         if (index >= element_limit)

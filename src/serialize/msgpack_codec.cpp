@@ -254,7 +254,7 @@ private:
 
 } // namespace
 
-Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& limits) {
+Status msgpack_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& out) {
     if (frame.empty()) return Failure{"empty MessagePack frame"};
     if (!structurally_valid(frame))
         return Failure{"malformed or truncated MessagePack (or bytes after the message)"};
@@ -278,7 +278,6 @@ Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& l
     if (!wamp::is_known_message_type(code))
         return Failure{"unknown message type " + std::to_string(code)};
 
-    SplitFrame out;
     out.type = static_cast<wamp::MessageType>(code);
     const auto payload_at = wamp::payload_position(out.type);
     const std::size_t max_elements = payload_at ? *payload_at + 2 : max_elements_without_payload;
@@ -302,7 +301,7 @@ Expected<SplitFrame> msgpack_split(std::string_view frame, const DecodeLimits& l
             if (!walker.element<true>(p, 2, &out.head.back())) return Failure{walker.error()};
         }
     }
-    return out;
+    return {};
 }
 
 Expected<wamp::Value> msgpack_decode_value(std::string_view bytes, const DecodeLimits& limits) {

@@ -8,12 +8,12 @@ namespace nexus::serialize {
 
 namespace {
 
-Expected<detail::SplitFrame> split(Format format, std::string_view frame,
-                                   const DecodeLimits& limits) {
+Status split(Format format, std::string_view frame, const DecodeLimits& limits,
+             detail::SplitFrame& out) {
     switch (format) {
-    case Format::json: return detail::json_split(frame, limits);
-    case Format::msgpack: return detail::msgpack_split(frame, limits);
-    case Format::cbor: return detail::cbor_split(frame, limits);
+    case Format::json: return detail::json_split(frame, limits, out);
+    case Format::msgpack: return detail::msgpack_split(frame, limits, out);
+    case Format::cbor: return detail::cbor_split(frame, limits, out);
     }
     return Failure{"unknown serializer"};
 }
@@ -22,9 +22,8 @@ Expected<detail::SplitFrame> split(Format format, std::string_view frame,
 
 Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame, const DecodeLimits& limits) {
     if (!frame) return Failure{"no frame"};
-    auto parts = split(format, *frame, limits);
-    if (!parts) return parts.error();
-    detail::SplitFrame& p = *parts;
+    detail::SplitFrame p;
+    if (auto status = split(format, *frame, limits, p); !status) return status.error();
     wamp::Payload payload;
     if (!p.args.empty() || !p.kwargs.empty())
         payload = wamp::Payload::raw(format, std::move(frame), p.args, p.kwargs);

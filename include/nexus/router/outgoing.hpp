@@ -16,7 +16,7 @@
 
 namespace nexus::router {
 
-class Outgoing {
+class Outgoing : public std::enable_shared_from_this<Outgoing> {
 public:
     explicit Outgoing(wamp::Message message) : message_(std::move(message)) {}
 
@@ -24,13 +24,19 @@ public:
 
     /// The message encoded in `format`, computed at most once per format.
     /// Fails only for values the format cannot carry (e.g. NaN in JSON).
+    /// The bytes live inside this Outgoing (the pointer shares its
+    /// ownership) when it is owned by a shared_ptr, as the router's are:
+    /// no allocation besides the encoding itself.
     wamp::Expected<std::shared_ptr<const std::string>> encoded(wamp::Format format) const;
 
 private:
+    enum class State : unsigned char { not_yet, encoded, failed };
+
     wamp::Message message_;
     mutable std::mutex mutex_;
-    mutable std::array<std::shared_ptr<const std::string>, 3> bytes_;
-    mutable std::array<std::string, 3> failures_;
+    mutable std::array<State, 3> state_{};
+    // The encoding, or the reason it failed.
+    mutable std::array<std::string, 3> text_;
 };
 
 using OutgoingPtr = std::shared_ptr<const Outgoing>;
