@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
@@ -13,29 +12,13 @@ using asio::ip::tcp;
 
 namespace {
 constexpr std::size_t header_size = 4;
-// Small at first (idle and connect runs hold thousands of links), doubled
-// whenever a read fills it, up to where a larger read stops paying.
-constexpr std::size_t initial_buffer = 4 * 1024;
-constexpr std::size_t adaptive_limit = 256 * 1024;
 enum FrameType : unsigned char { regular = 0, ping = 1, pong = 2 };
 } // namespace
 
-RawSocketLink::RawSocketLink(asio::io_context& io, const Target& target)
-    : socket_(io), target_(target), in_(initial_buffer) {}
+RawSocketLink::RawSocketLink(asio::io_context& io, const Target& target) : StreamLink(io, target) {}
 
 void RawSocketLink::connect(Connected done) {
-    // Numeric addresses only: a resolver per connection would dominate the
-    // connect benchmark, and the bench targets a known host.
-    boost::system::error_code ec;
-    const auto address = asio::ip::make_address(target_.host, ec);
-    if (ec) return done(ec, "host must be a numeric IP address");
-    socket_.async_connect(
-        tcp::endpoint(address, target_.port),
-        [this, done = std::move(done)](const boost::system::error_code& e) mutable {
-            if (e) return done(e, "connect");
-            socket_.set_option(tcp::no_delay(true));
-            handshake(std::move(done));
-        });
+    connect_tcp(std::move(done), [this](Connected d) { handshake(std::move(d)); });
 }
 
 void RawSocketLink::handshake(Connected done) {
@@ -78,46 +61,17 @@ void RawSocketLink::end_frame() {
     pending_[frame_start_ + 3] = static_cast<char>(length);
 }
 
-void RawSocketLink::flush() {
-    if (writing_now_ || pending_.empty() || closed_) return;
-    writing_.swap(pending_);
-    pending_.clear();
-    writing_now_ = true;
-    asio::async_write(socket_, asio::buffer(writing_), [this](auto ec, std::size_t) {
-        writing_now_ = false;
-        writing_.clear();
-        if (ec) return fail("write: " + ec.message());
-        flush();
-    });
-}
-
-void RawSocketLink::read() {
-    if (closed_ || reading_stopped_) return;
-    if (filled_ == in_.size()) in_.resize(in_.size() * 2);
-    socket_.async_read_some(
-        asio::buffer(in_.data() + filled_, in_.size() - filled_), [this](auto ec, std::size_t n) {
-            if (ec) return fail(ec == asio::error::eof ? "closed by peer" : ec.message());
-            const bool full = filled_ + n == in_.size();
-            filled_ += n;
-            consume();
-            if (full && in_.size() < adaptive_limit) in_.resize(in_.size() * 2);
-            if (handler_) handler_->on_batch_end();
-            flush();
-            read();
-        });
-}
-
-// Hands every complete frame to the handler, keeps the partial rest.
-void RawSocketLink::consume() {
+// Hands every complete frame to the handler; the partial rest stays.
+std::size_t RawSocketLink::consume(char* data, std::size_t size, std::size_t& need) {
     std::size_t pos = 0;
-    while (!closed_ && filled_ - pos >= header_size) {
-        const auto* h = reinterpret_cast<const unsigned char*>(in_.data() + pos);
+    while (!closed_ && size - pos >= header_size) {
+        const auto* h = reinterpret_cast<const unsigned char*>(data + pos);
         const std::size_t length = (std::size_t{h[1]} << 16) | (std::size_t{h[2]} << 8) | h[3];
-        if (filled_ - pos < header_size + length) {
-            if (header_size + length > in_.size()) in_.resize(header_size + length);
+        if (size - pos < header_size + length) {
+            need = header_size + length;
             break;
         }
-        const std::string_view body(in_.data() + pos + header_size, length);
+        const std::string_view body(data + pos + header_size, length);
         if (h[0] == regular) {
             if (handler_) handler_->on_frame(body);
         } else if (h[0] == ping) { // answer with the same payload
@@ -128,24 +82,7 @@ void RawSocketLink::consume() {
         }
         pos += header_size + length;
     }
-    if (pos > 0) {
-        std::memmove(in_.data(), in_.data() + pos, filled_ - pos);
-        filled_ -= pos;
-    }
-}
-
-void RawSocketLink::fail(std::string_view why) {
-    if (closed_) return;
-    closed_ = true;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    if (handler_) handler_->on_closed(why);
-}
-
-void RawSocketLink::close() {
-    closed_ = true;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    return pos;
 }
 
 } // namespace wampbench

@@ -1,102 +1,202 @@
 #include "websocket_link.hpp"
 
-#include <boost/beast/core/buffers_to_string.hpp>
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
 
 namespace wampbench {
 
 namespace asio = boost::asio;
+namespace http = boost::beast::http;
 namespace websocket = boost::beast::websocket;
-using asio::ip::tcp;
+
+namespace {
+// 2 bytes, a 64-bit length and the masking key: room left in front of each
+// frame's payload while it is built.
+constexpr std::size_t max_header = 14;
+enum Opcode : std::uint8_t {
+    continuation = 0,
+    text = 1,
+    binary = 2,
+    close_frame = 8,
+    ping = 9,
+    pong = 10
+};
+
+// XORs `data` with the 4-byte key, 8 bytes at a time.
+void mask(char* data, std::size_t size, std::uint32_t key) {
+    unsigned char k[4];
+    std::memcpy(k, &key, 4);
+    std::uint64_t wide;
+    unsigned char w[8] = {k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]};
+    std::memcpy(&wide, w, 8);
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t v;
+        std::memcpy(&v, data + i, 8);
+        v ^= wide;
+        std::memcpy(data + i, &v, 8);
+    }
+    for (; i < size; ++i)
+        data[i] = static_cast<char>(data[i] ^ k[i % 4]);
+}
+} // namespace
 
 WebSocketLink::WebSocketLink(asio::io_context& io, const Target& target)
-    : ws_(io), target_(target) {}
+    : StreamLink(io, target),
+      mask_state_(
+          (static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           reinterpret_cast<std::uintptr_t>(this)) |
+          1) {}
 
 void WebSocketLink::connect(Connected done) {
-    boost::system::error_code ec;
-    const auto address = asio::ip::make_address(target_.host, ec);
-    if (ec) return done(ec, "host must be a numeric IP address");
-    ws_.next_layer().async_connect(
-        tcp::endpoint(address, target_.port),
-        [this, done = std::move(done)](const boost::system::error_code& e) mutable {
-            if (e) return done(e, "connect");
-            ws_.next_layer().set_option(tcp::no_delay(true));
-            const std::string protocol(nexus::wamp::websocket_subprotocol(target_.format));
-            ws_.set_option(
-                websocket::stream_base::decorator([protocol](websocket::request_type& req) {
-                    req.set(boost::beast::http::field::sec_websocket_protocol, protocol);
-                }));
-            ws_.binary(target_.format != nexus::wamp::Format::json);
-            ws_.auto_fragment(false);
-            ws_.read_message_max(std::size_t{1} << 24);
-            const std::string host = target_.host + ":" + std::to_string(target_.port);
-            ws_.async_handshake(
-                response_, host, target_.path,
-                [this, done = std::move(done), protocol](const boost::system::error_code& e2) {
-                    if (e2) return done(e2, "WebSocket handshake");
-                    if (response_[boost::beast::http::field::sec_websocket_protocol] != protocol)
-                        return done(asio::error::connection_refused,
-                                    "the server did not accept subprotocol " + protocol);
-                    done({}, {});
-                    read();
-                });
+    connect_tcp(std::move(done), [this](Connected d) { upgrade(std::move(d)); });
+}
+
+void WebSocketLink::upgrade(Connected done) {
+    // Beast on a reference to our socket, for the handshake only.
+    struct Upgrade {
+        explicit Upgrade(asio::ip::tcp::socket& s) : ws(s) {}
+        websocket::stream<asio::ip::tcp::socket&> ws;
+        websocket::response_type response;
+    };
+    auto up = std::make_shared<Upgrade>(socket_);
+    const std::string protocol(nexus::wamp::websocket_subprotocol(target_.format));
+    up->ws.set_option(websocket::stream_base::decorator([protocol](websocket::request_type& req) {
+        req.set(http::field::sec_websocket_protocol, protocol);
+    }));
+    const std::string host = target_.host + ":" + std::to_string(target_.port);
+    up->ws.async_handshake(
+        up->response, host, target_.path,
+        [this, up, done = std::move(done), protocol](const boost::system::error_code& e) {
+            if (e) return done(e, "WebSocket handshake");
+            if (up->response[http::field::sec_websocket_protocol] != protocol)
+                return done(asio::error::connection_refused,
+                            "the server did not accept subprotocol " + protocol);
+            done({}, {});
+            read();
         });
 }
 
+std::uint32_t WebSocketLink::next_mask() {
+    // xorshift64: unpredictable enough for a masking key, and cheap.
+    mask_state_ ^= mask_state_ << 13;
+    mask_state_ ^= mask_state_ >> 7;
+    mask_state_ ^= mask_state_ << 17;
+    return static_cast<std::uint32_t>(mask_state_ >> 16);
+}
+
 std::string& WebSocketLink::begin_frame() {
-    building_.clear();
-    if (!spare_.empty()) {
-        building_.swap(spare_.back());
-        spare_.pop_back();
-        building_.clear();
+    frame_start_ = pending_.size();
+    pending_.append(max_header, '\0');
+    return pending_;
+}
+
+void WebSocketLink::end_frame() {
+    finish_frame(target_.format == nexus::wamp::Format::json ? text : binary);
+}
+
+void WebSocketLink::finish_frame(std::uint8_t opcode) {
+    const std::size_t length = pending_.size() - frame_start_ - max_header;
+    unsigned char header[max_header];
+    std::size_t h = 0;
+    header[h++] = static_cast<unsigned char>(0x80 | opcode);
+    if (length < 126) {
+        header[h++] = static_cast<unsigned char>(0x80 | length);
+    } else if (length <= 0xffff) {
+        header[h++] = 0x80 | 126;
+        header[h++] = static_cast<unsigned char>(length >> 8);
+        header[h++] = static_cast<unsigned char>(length);
+    } else {
+        header[h++] = 0x80 | 127;
+        for (int shift = 56; shift >= 0; shift -= 8)
+            header[h++] = static_cast<unsigned char>(std::uint64_t{length} >> shift);
     }
-    return building_;
+    const std::uint32_t key = next_mask();
+    std::memcpy(header + h, &key, 4);
+    h += 4;
+    mask(pending_.data() + frame_start_ + max_header, length, key);
+    // The header goes right in front of the payload; the unused room goes.
+    std::memcpy(pending_.data() + frame_start_ + max_header - h, header, h);
+    pending_.erase(frame_start_, max_header - h);
 }
 
-void WebSocketLink::end_frame() { queue_.push_back(std::move(building_)); }
-
-// Beast writes one message per operation; the queue keeps the order.
-void WebSocketLink::flush() {
-    if (writing_now_ || queue_.empty() || closed_) return;
-    writing_now_ = true;
-    ws_.async_write(asio::buffer(queue_.front()), [this](auto ec, std::size_t) {
-        writing_now_ = false;
-        if (ec) return fail("write: " + ec.message());
-        spare_.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-        flush();
-    });
-}
-
-void WebSocketLink::read() {
-    if (closed_ || reading_stopped_) return;
-    ws_.async_read(in_, [this](auto ec, std::size_t) {
-        if (ec) return fail(ec == websocket::error::closed ? "closed by peer" : ec.message());
-        const auto data = in_.cdata();
-        if (handler_)
-            handler_->on_frame(
-                std::string_view(static_cast<const char*>(data.data()), data.size()));
-        in_.consume(in_.size());
-        if (handler_) handler_->on_batch_end();
-        flush();
-        read();
-    });
-}
-
-void WebSocketLink::fail(std::string_view why) {
-    if (closed_) return;
-    closed_ = true;
-    boost::system::error_code ignored;
-    ws_.next_layer().close(ignored);
-    if (handler_) handler_->on_closed(why);
-}
-
-// A bench ends by dropping its connections; a closing handshake per
-// connection would only measure teardown.
-void WebSocketLink::close() {
-    closed_ = true;
-    boost::system::error_code ignored;
-    ws_.next_layer().close(ignored);
+// Hands every complete message to the handler; the partial rest stays.
+std::size_t WebSocketLink::consume(char* data, std::size_t size, std::size_t& need) {
+    std::size_t pos = 0;
+    while (!closed_ && size - pos >= 2) {
+        const auto* b = reinterpret_cast<const unsigned char*>(data + pos);
+        const bool fin = b[0] & 0x80;
+        const std::uint8_t opcode = b[0] & 0x0f;
+        const bool masked = b[1] & 0x80;
+        std::size_t h = 2;
+        std::uint64_t length = b[1] & 0x7f;
+        if (length == 126) {
+            if (size - pos < 4) break;
+            length = (std::uint64_t{b[2]} << 8) | b[3];
+            h = 4;
+        } else if (length == 127) {
+            if (size - pos < 10) break;
+            length = 0;
+            for (int i = 2; i < 10; ++i)
+                length = (length << 8) | b[i];
+            h = 10;
+        }
+        if (length > (std::uint64_t{1} << 30)) {
+            fail("frame of " + std::to_string(length) + " bytes from the server");
+            break;
+        }
+        const std::size_t key_at = h;
+        if (masked) h += 4; // servers must not mask, but it costs nothing to allow
+        if (size - pos < h + length) {
+            need = h + static_cast<std::size_t>(length);
+            break;
+        }
+        char* payload = data + pos + h;
+        if (masked) {
+            std::uint32_t key;
+            std::memcpy(&key, b + key_at, 4);
+            mask(payload, length, key);
+        }
+        const std::string_view body(payload, length);
+        pos += h + static_cast<std::size_t>(length);
+        switch (opcode) {
+        case text:
+        case binary:
+            if (fin) {
+                if (handler_) handler_->on_frame(body);
+            } else {
+                fragments_.assign(body);
+                in_fragments_ = true;
+            }
+            break;
+        case continuation:
+            if (!in_fragments_) {
+                fail("continuation frame outside a message");
+                return pos;
+            }
+            fragments_.append(body);
+            if (fin) {
+                in_fragments_ = false;
+                if (handler_) handler_->on_frame(fragments_);
+            }
+            break;
+        case ping: {
+            std::string& out = begin_frame();
+            out.append(body);
+            finish_frame(pong);
+            break;
+        }
+        case pong: break;
+        case close_frame: fail("closed by peer"); return pos;
+        default: fail("unknown WebSocket opcode " + std::to_string(opcode)); return pos;
+        }
+    }
+    return pos;
 }
 
 } // namespace wampbench
