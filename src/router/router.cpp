@@ -180,21 +180,21 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
     session->authmethod = std::move(identity.authmethod);
     session->authprovider = std::move(identity.authprovider);
     session->authextra = std::move(identity.authextra);
-    session->transport = conn->transport();
+    session->transport = std::move(request.transport);
     session->features = parse_peer_features(request.hello_details);
     session->hello_details = std::move(request.hello_details);
 
     wamp::Welcome welcome;
     welcome.session = id;
-    welcome.details = {
-        {"roles", wamp::Value(router_roles())},
-        {"agent", config_.agent},
-        {"realm", request.realm},
-        {"authid", session->authid},
-        {"authrole", session->authrole},
-        {"authmethod", session->authmethod},
-        {"authprovider", session->authprovider},
-    };
+    // emplace, not an initializer list: its elements would be copied once
+    // more, and the roles object is the largest part of a session's setup.
+    welcome.details.emplace("roles", router_roles());
+    welcome.details.emplace("agent", config_.agent);
+    welcome.details.emplace("realm", request.realm);
+    welcome.details.emplace("authid", session->authid);
+    welcome.details.emplace("authrole", session->authrole);
+    welcome.details.emplace("authmethod", session->authmethod);
+    welcome.details.emplace("authprovider", session->authprovider);
     if (!session->authextra.empty())
         welcome.details.emplace("authextra", wamp::Value(session->authextra));
     return Opened{std::move(realm), std::move(session), std::move(welcome)};
