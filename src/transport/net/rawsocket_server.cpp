@@ -471,6 +471,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     RawSocketOptions options;
     std::unique_ptr<ServerTls> tls; // null: plain TCP
     asio::ip::tcp::acceptor tcp;
+    asio::ip::tcp::endpoint peer; // of the accept under way
     asio::local::stream_protocol::acceptor unix_acceptor;
     AcceptRetry tcp_retry{"RawSocket " + options.tcp_address};
     AcceptRetry unix_retry{"RawSocket unix:" + options.unix_path};
@@ -483,15 +484,22 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
         sessions.add(s);
     }
 
+    // Accepted sockets inherit TCP_NODELAY and the keepalive settings from
+    // the listening socket (Linux copies them at accept), so they are set
+    // once here rather than with five system calls per connection.
+    void configure_listener() {
+        error_code ignored;
+        tcp.set_option(asio::ip::tcp::no_delay(true), ignored);
+        if (options.tcp_keepalive.count() > 0) keepalive(tcp, options.tcp_keepalive);
+    }
+
     void accept_tcp() {
-        tcp.async_accept([self = shared_from_this()](error_code ec, asio::ip::tcp::socket socket) {
+        // The peer's address comes with the accept (no getpeername per connection).
+        tcp.async_accept(peer, [self = shared_from_this()](error_code ec,
+                                                           asio::ip::tcp::socket socket) {
             if (ec == asio::error::operation_aborted || self->stopped) return;
             if (!ec) {
-                error_code ignored;
-                socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                if (self->options.tcp_keepalive.count() > 0)
-                    keepalive(socket, self->options.tcp_keepalive);
-                const auto remote = socket.remote_endpoint(ignored);
+                const auto remote = self->peer;
                 std::shared_ptr<SessionBase> s; // not make_shared: see connection_list.hpp
                 if (auto context = self->tls ? self->tls->current() : nullptr)
                     s.reset(new RawSession<TlsSocket>(TlsSocket(std::move(socket), *context),
@@ -536,7 +544,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     // TCP keepalive: the first probe after `interval` of silence, then one
     // every `interval`, and 3 unanswered ones end the connection (instead of
     // the kernel's defaults: 2 hours, 75 s, 9).
-    static void keepalive(asio::ip::tcp::socket& socket, std::chrono::seconds interval) {
+    template <class Socket> static void keepalive(Socket& socket, std::chrono::seconds interval) {
         error_code ignored;
         socket.set_option(asio::socket_base::keep_alive(true), ignored);
         const int seconds = static_cast<int>(std::min<std::int64_t>(interval.count(), 32767));
@@ -557,6 +565,7 @@ void RawSocketServer::start() {
     if (!impl_->options.tcp_address.empty()) {
         const auto endpoint = parse_endpoint(impl_->options.tcp_address);
         listen(impl_->tcp, endpoint, impl_->options.tcp_address);
+        impl_->configure_listener();
         impl_->accept_tcp();
     }
     if (!impl_->options.unix_path.empty()) {

@@ -766,13 +766,12 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     WebSocketOptions options;
     std::unique_ptr<ServerTls> tls; // null: plain ws://
     asio::ip::tcp::acceptor acceptor;
+    asio::ip::tcp::endpoint peer; // of the accept under way
     std::mutex mutex;
     ConnectionList<WsSession> sessions;
     bool stopped = false;
 
-    void serve(Strand strand, asio::ip::tcp::socket socket) {
-        error_code ignored;
-        const auto remote = socket.remote_endpoint(ignored);
+    void serve(Strand strand, asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote) {
         // Not make_shared: see connection_list.hpp.
         std::shared_ptr<WsSession> s(new WsSession(std::move(strand), std::move(socket),
                                                    tls ? tls->current() : nullptr, router, options,
@@ -787,16 +786,15 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     void accept() {
         // Each connection gets its own strand.
         auto strand = asio::make_strand(executor);
-        acceptor.async_accept(strand, [self = shared_from_this(),
-                                       strand](error_code ec, asio::ip::tcp::socket socket) {
-            if (ec == asio::error::operation_aborted || self->stopped) return;
-            if (!ec) {
-                error_code ignored;
-                socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-                self->serve(strand, std::move(socket));
-            }
-            self->accept_again(ec);
-        });
+        // The peer's address comes with the accept (no getpeername), and
+        // TCP_NODELAY from the listening socket (Linux copies it at accept).
+        acceptor.async_accept(
+            strand, peer,
+            [self = shared_from_this(), strand](error_code ec, asio::ip::tcp::socket socket) {
+                if (ec == asio::error::operation_aborted || self->stopped) return;
+                if (!ec) self->serve(strand, std::move(socket), self->peer);
+                self->accept_again(ec);
+            });
     }
 
     AcceptRetry retry{"WebSocket " + options.address};
@@ -819,6 +817,8 @@ WebSocketServer::~WebSocketServer() { stop(); }
 
 void WebSocketServer::start() {
     listen(impl_->acceptor, parse_endpoint(impl_->options.address), impl_->options.address);
+    error_code ignored;
+    impl_->acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
     impl_->accept();
 }
 
