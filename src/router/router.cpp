@@ -181,6 +181,7 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
     session->authprovider = std::move(identity.authprovider);
     session->authextra = std::move(identity.authextra);
     session->transport = std::move(request.transport);
+    session->transport.channel_ids.clear(); // for authentication only, which is over
     session->features = parse_peer_features(request.hello_details);
     session->hello_details = std::move(request.hello_details);
 
