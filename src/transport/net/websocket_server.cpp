@@ -32,6 +32,7 @@
 
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
+#include "transport/net/any_stream.hpp"
 #include "transport/net/connection_list.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
@@ -86,123 +87,6 @@ bool offers_deflate(const upgrade::Request& request) {
 }
 
 using Strand = asio::strand<asio::any_io_executor>;
-
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-// Up to N buffers of a buffer sequence, by value: the type-erased form in
-// which AnyStream passes buffers on. A read or write may take fewer bytes
-// than offered, so dropping buffers past N only makes it shorter.
-template <class Buffer, std::size_t N = 8> class BufferArray {
-public:
-    template <class Sequence> explicit BufferArray(const Sequence& sequence) {
-        for (auto it = asio::buffer_sequence_begin(sequence),
-                  end = asio::buffer_sequence_end(sequence);
-             it != end && count_ < N; ++it) {
-            const Buffer b(*it);
-            if (b.size() > 0) items_[count_++] = b;
-        }
-    }
-    const Buffer* begin() const { return items_.data(); }
-    const Buffer* end() const { return items_.data() + count_; }
-
-private:
-    std::array<Buffer, N> items_{};
-    std::size_t count_ = 0;
-};
-using MutableBuffers = BufferArray<asio::mutable_buffer>;
-using ConstBuffers = BufferArray<asio::const_buffer>;
-
-using IoHandler = asio::any_completion_handler<void(error_code, std::size_t)>;
-using TeardownHandler = asio::any_completion_handler<void(error_code)>;
-
-// The stream under the WebSocket: plain TCP or TLS over TCP, chosen per
-// connection. Beast's WebSocket and HTTP code is instantiated once, for this
-// type, instead of once per stream type (which doubled this file's compile
-// time); the price is a type-erased handler per read and write, allocated
-// from Asio's per-thread recycling allocator.
-class AnyStream {
-public:
-    using executor_type = asio::any_io_executor;
-
-    explicit AnyStream(asio::ip::tcp::socket socket)
-        : stream_(std::in_place_type<PlainStream>, std::move(socket)) {}
-    AnyStream(asio::ip::tcp::socket socket, asio::ssl::context& context)
-        : stream_(std::in_place_type<TlsStream>, std::move(socket), context) {}
-
-    executor_type get_executor() noexcept { return tcp().get_executor(); }
-    beast::tcp_stream& tcp() {
-        if (auto* t = tls()) return t->next_layer();
-        return std::get<PlainStream>(stream_);
-    }
-    TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
-
-    template <class Buffers, class Token> auto async_read_some(const Buffers& b, Token&& token) {
-        return asio::async_initiate<Token, void(error_code, std::size_t)>(
-            [this](auto handler, const MutableBuffers& buffers) {
-                read_some(buffers, IoHandler(recycled(std::move(handler))));
-            },
-            token, MutableBuffers(b));
-    }
-    template <class Buffers, class Token> auto async_write_some(const Buffers& b, Token&& token) {
-        return asio::async_initiate<Token, void(error_code, std::size_t)>(
-            [this](auto handler, const ConstBuffers& buffers) {
-                write_some(buffers, IoHandler(recycled(std::move(handler))));
-            },
-            token, ConstBuffers(b));
-    }
-
-    // Beast's customization points: how a WebSocket timeout closes the
-    // connection, and how a WebSocket close ends it (with TLS's close_notify).
-    friend void beast_close_socket(AnyStream& s) { beast::close_socket(s.tcp()); }
-    template <class Handler>
-    friend void async_teardown(beast::role_type role, AnyStream& s, Handler&& handler) {
-        s.teardown(role, TeardownHandler(recycled(std::forward<Handler>(handler))));
-    }
-
-private:
-    // Beast's operations report std::allocator, with which the erased
-    // handler would go to the heap on every read and write.
-    template <class Handler> static auto recycled(Handler&& handler) {
-        return asio::bind_allocator(asio::recycling_allocator<void>(),
-                                    std::forward<Handler>(handler));
-    }
-
-    // Boost 1.81's any_completion_executor (the erased handler's) cannot be
-    // asked for blocking.never, which Beast and Asio post with; the stream's
-    // executor, where the handler runs anyway, can.
-    auto on_stream(IoHandler handler) {
-        return asio::bind_executor(get_executor(), std::move(handler));
-    }
-    auto on_stream(TeardownHandler handler) {
-        return asio::bind_executor(get_executor(), std::move(handler));
-    }
-
-    void read_some(const MutableBuffers& buffers, IoHandler erased) {
-        auto handler = on_stream(std::move(erased));
-        if (auto* t = tls())
-            t->async_read_some(buffers, std::move(handler));
-        else
-            std::get<PlainStream>(stream_).async_read_some(buffers, std::move(handler));
-    }
-    void write_some(const ConstBuffers& buffers, IoHandler erased) {
-        auto handler = on_stream(std::move(erased));
-        if (auto* t = tls())
-            t->async_write_some(buffers, std::move(handler));
-        else
-            std::get<PlainStream>(stream_).async_write_some(buffers, std::move(handler));
-    }
-    void teardown(beast::role_type role, TeardownHandler erased) {
-        auto handler = on_stream(std::move(erased));
-        using beast::websocket::async_teardown;
-        if (auto* t = tls())
-            async_teardown(role, *t, std::move(handler));
-        else
-            async_teardown(role, std::get<PlainStream>(stream_).socket(), std::move(handler));
-    }
-
-    std::variant<PlainStream, TlsStream> stream_;
-};
 
 class WsSession final : public std::enable_shared_from_this<WsSession> {
 public:
