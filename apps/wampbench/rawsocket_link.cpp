@@ -1,7 +1,5 @@
 #include "rawsocket_link.hpp"
 
-#include <cstring>
-
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
