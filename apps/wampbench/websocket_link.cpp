@@ -18,31 +18,11 @@ namespace {
 // 2 bytes, a 64-bit length and the masking key: room left in front of each
 // frame's payload while it is built.
 constexpr std::size_t max_header = 14;
-enum Opcode : std::uint8_t {
-    continuation = 0,
-    text = 1,
-    binary = 2,
-    close_frame = 8,
-    ping = 9,
-    pong = 10
-};
-
-// XORs `data` with the 4-byte key, 8 bytes at a time.
+// Masking and unmasking are one XOR (RFC 6455 5.3).
 void mask(char* data, std::size_t size, std::uint32_t key) {
-    unsigned char k[4];
-    std::memcpy(k, &key, 4);
-    std::uint64_t wide;
-    unsigned char w[8] = {k[0], k[1], k[2], k[3], k[0], k[1], k[2], k[3]};
-    std::memcpy(&wide, w, 8);
-    std::size_t i = 0;
-    for (; i + 8 <= size; i += 8) {
-        std::uint64_t v;
-        std::memcpy(&v, data + i, 8);
-        v ^= wide;
-        std::memcpy(data + i, &v, 8);
-    }
-    for (; i < size; ++i)
-        data[i] = static_cast<char>(data[i] ^ k[i % 4]);
+    std::uint8_t bytes[4];
+    std::memcpy(bytes, &key, 4);
+    nexus::transport::wsframe::unmask(data, size, bytes, 0);
 }
 } // namespace
 
@@ -97,14 +77,14 @@ std::string& WebSocketLink::begin_frame() {
 }
 
 void WebSocketLink::end_frame() {
-    finish_frame(target_.format == nexus::wamp::Format::json ? text : binary);
+    finish_frame(target_.format == nexus::wamp::Format::json ? Opcode::text : Opcode::binary);
 }
 
-void WebSocketLink::finish_frame(std::uint8_t opcode) {
+void WebSocketLink::finish_frame(Opcode opcode) {
     const std::size_t length = pending_.size() - frame_start_ - max_header;
     unsigned char header[max_header];
     std::size_t h = 0;
-    header[h++] = static_cast<unsigned char>(0x80 | opcode);
+    header[h++] = static_cast<unsigned char>(0x80 | static_cast<std::uint8_t>(opcode));
     if (length < 126) {
         header[h++] = static_cast<unsigned char>(0x80 | length);
     } else if (length <= 0xffff) {
@@ -131,7 +111,7 @@ std::size_t WebSocketLink::consume(char* data, std::size_t size, std::size_t& ne
     while (!closed_ && size - pos >= 2) {
         const auto* b = reinterpret_cast<const unsigned char*>(data + pos);
         const bool fin = b[0] & 0x80;
-        const std::uint8_t opcode = b[0] & 0x0f;
+        const auto opcode = static_cast<Opcode>(b[0] & 0x0f);
         const bool masked = b[1] & 0x80;
         std::size_t h = 2;
         std::uint64_t length = b[1] & 0x7f;
@@ -165,8 +145,8 @@ std::size_t WebSocketLink::consume(char* data, std::size_t size, std::size_t& ne
         const std::string_view body(payload, length);
         pos += h + static_cast<std::size_t>(length);
         switch (opcode) {
-        case text:
-        case binary:
+        case Opcode::text:
+        case Opcode::binary:
             if (fin) {
                 if (handler_) handler_->on_frame(body);
             } else {
@@ -174,7 +154,7 @@ std::size_t WebSocketLink::consume(char* data, std::size_t size, std::size_t& ne
                 in_fragments_ = true;
             }
             break;
-        case continuation:
+        case Opcode::continuation:
             if (!in_fragments_) {
                 fail("continuation frame outside a message");
                 return pos;
@@ -185,15 +165,17 @@ std::size_t WebSocketLink::consume(char* data, std::size_t size, std::size_t& ne
                 if (handler_) handler_->on_frame(fragments_);
             }
             break;
-        case ping: {
+        case Opcode::ping: {
             std::string& out = begin_frame();
             out.append(body);
-            finish_frame(pong);
+            finish_frame(Opcode::pong);
             break;
         }
-        case pong: break;
-        case close_frame: fail("closed by peer"); return pos;
-        default: fail("unknown WebSocket opcode " + std::to_string(opcode)); return pos;
+        case Opcode::pong: break;
+        case Opcode::close: fail("closed by peer"); return pos;
+        default:
+            fail("unknown WebSocket opcode " + std::to_string(static_cast<int>(opcode)));
+            return pos;
         }
     }
     return pos;

@@ -9,10 +9,13 @@
 #include <cstdint>
 
 #include "stream_link.hpp"
+#include "transport/websocket_wire.hpp"
 
 namespace wampbench {
 
 class WebSocketLink final : public StreamLink {
+    using Opcode = nexus::transport::wsframe::Opcode;
+
 public:
     WebSocketLink(boost::asio::io_context& io, const Target& target);
     void connect(Connected done) override;
@@ -23,7 +26,7 @@ private:
     void upgrade(Connected done);
     std::size_t consume(char* data, std::size_t size, std::size_t& need) override;
     // Queues one masked frame of `opcode` carrying pending_[frame_start_ + max_header, end).
-    void finish_frame(std::uint8_t opcode);
+    void finish_frame(Opcode opcode);
     std::uint32_t next_mask();
 
     std::size_t frame_start_ = 0;

@@ -84,16 +84,24 @@ protected:
         EXPECT_EQ(net_.router().session_count(), 1u);
     }
 
-    // A half-open peer (vanished without FIN or RST, all data acknowledged
-    // first) is found when the server's PING meets a RST.
-    template <class Client> void expect_half_open_peer_found_by_ping(Client& c) {
-        if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
+    // `c` joins and vanishes half-open (without FIN or RST, all its data
+    // acknowledged first); `took` is how long the router then needed to end
+    // its session (waited for up to `limit`).
+    template <class Client>
+    void vanish_half_open(Client& c, std::chrono::seconds limit, double& took) {
         ASSERT_NE(c.join(), 0u);
         ASSERT_TRUE(all_acknowledged(c.fd()));
         ASSERT_TRUE(c.vanish());
         const auto start = std::chrono::steady_clock::now();
-        EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
-        const double took = seconds_since(start);
+        EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, limit));
+        took = seconds_since(start);
+    }
+
+    // A half-open peer is found when the server's PING meets a RST.
+    template <class Client> void expect_half_open_peer_found_by_ping(Client& c) {
+        if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
+        double took = 0;
+        ASSERT_NO_FATAL_FAILURE(vanish_half_open(c, 5s, took));
         EXPECT_GT(took, 0.2); // the PING goes out at half the idle timeout
         EXPECT_LT(took, 3.0);
         RecordProperty("half_open_close_seconds", std::to_string(took));
@@ -130,12 +138,14 @@ TEST_F(FaultLiveness, RawSocketKeepaliveOptionsAreSetOnAcceptedConnections) {
     ASSERT_NE(c.join(), 0u);
     const int fd = server_end(c.fd());
     ASSERT_GE(fd, 0);
-    int on = 0, idle = 0, interval = 0, count = 0;
+    int nodelay = 0, on = 0, idle = 0, interval = 0, count = 0;
     socklen_t n = sizeof(int);
+    ::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, &n);
     ::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &n);
     ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &n);
     ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, &n);
     ::getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, &n);
+    EXPECT_EQ(nodelay, 1); // set on the listening socket, copied at accept
     EXPECT_EQ(on, 1);
     EXPECT_EQ(idle, 1); // tcp_keepalive, not the kernel's default (7200 s)
     EXPECT_EQ(interval, 1);
@@ -146,12 +156,8 @@ TEST_F(FaultLiveness, RawSocketKeepaliveOptionsAreSetOnAcceptedConnections) {
 TEST_F(FaultLiveness, RawSocketHalfOpenPeerIsFoundByTcpKeepalive) {
     if (!can_vanish()) GTEST_SKIP() << "TCP_REPAIR not permitted (needs CAP_NET_ADMIN)";
     RawClient c(net_.raw_port());
-    ASSERT_NE(c.join(), 0u);
-    ASSERT_TRUE(all_acknowledged(c.fd()));
-    ASSERT_TRUE(c.vanish());
-    const auto start = std::chrono::steady_clock::now();
-    EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 6s));
-    const double took = seconds_since(start);
+    double took = 0;
+    ASSERT_NO_FATAL_FAILURE(vanish_half_open(c, 6s, took));
     EXPECT_GT(took, 0.5); // the first probe goes out after 1 s of idleness
     EXPECT_LT(took, 4.0);
     RecordProperty("keepalive_close_seconds", std::to_string(took));

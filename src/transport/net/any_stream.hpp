@@ -79,6 +79,15 @@ public:
     }
     TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
 
+    /// Calls `f` with what carries the bytes without Beast's timeouts: the
+    /// TLS stream, or the plain TCP socket.
+    template <class F> void with_socket(F&& f) {
+        if (auto* t = tls())
+            f(*t);
+        else
+            f(tcp().socket());
+    }
+
     template <class Buffers, class Token> auto async_read_some(const Buffers& b, Token&& token) {
         return asio::async_initiate<Token, void(error_code, std::size_t)>(
             [this](auto handler, const MutableBuffers& buffers) {
@@ -125,27 +134,30 @@ private:
         return asio::bind_executor(get_executor(), std::move(handler));
     }
 
-    void read_some(const MutableBuffers& buffers, IoHandler erased) {
-        auto handler = on_stream(std::move(erased));
+    // Calls `f` with the stream Beast reads and writes through: the TLS
+    // stream, or the tcp_stream (which keeps Beast's timeouts).
+    template <class F> void with_timed_stream(F&& f) {
         if (auto* t = tls())
-            t->async_read_some(buffers, std::move(handler));
+            f(*t);
         else
-            std::get<PlainStream>(stream_).async_read_some(buffers, std::move(handler));
+            f(std::get<PlainStream>(stream_));
+    }
+
+    void read_some(const MutableBuffers& buffers, IoHandler erased) {
+        with_timed_stream([&, handler = on_stream(std::move(erased))](auto& s) mutable {
+            s.async_read_some(buffers, std::move(handler));
+        });
     }
     void write_some(const ConstBuffers& buffers, IoHandler erased) {
-        auto handler = on_stream(std::move(erased));
-        if (auto* t = tls())
-            t->async_write_some(buffers, std::move(handler));
-        else
-            std::get<PlainStream>(stream_).async_write_some(buffers, std::move(handler));
+        with_timed_stream([&, handler = on_stream(std::move(erased))](auto& s) mutable {
+            s.async_write_some(buffers, std::move(handler));
+        });
     }
     void teardown(beast::role_type role, TeardownHandler erased) {
-        auto handler = on_stream(std::move(erased));
-        using beast::websocket::async_teardown;
-        if (auto* t = tls())
-            async_teardown(role, *t, std::move(handler));
-        else
-            async_teardown(role, std::get<PlainStream>(stream_).socket(), std::move(handler));
+        with_socket([&, handler = on_stream(std::move(erased))](auto& s) mutable {
+            using beast::websocket::async_teardown;
+            async_teardown(role, s, std::move(handler));
+        });
     }
 
     std::variant<PlainStream, TlsStream> stream_;

@@ -218,9 +218,6 @@ private:
         arm_idle_timer(step.next);
     }
 
-    // Any bytes from the peer prove it alive.
-    void note_read() { idle_.heard(); }
-
     // Makes room behind the unconsumed bytes (moving a partial frame to the
     // front) and reads whatever the socket has.
     void read_more() {
@@ -233,7 +230,7 @@ private:
 
     void on_read(error_code ec, std::size_t n) {
         if (ec || stopped_) return shutdown_now();
-        note_read();
+        idle_.heard(); // any bytes from the peer prove it alive
         in_.commit(n);
         in_frames_ = true;
         while (!stopped_ && in_.size() >= 4) {
@@ -273,7 +270,7 @@ private:
         // Each part of a long frame proves the peer alive, not only its end.
         auto progress = [this](const error_code& ec, std::size_t n) -> std::size_t {
             if (ec) return 0;
-            if (n > 0) note_read();
+            if (n > 0) idle_.heard();
             return 65536; // what transfer_all() asks of each read_some
         };
         asio::async_read(socket_, asio::buffer(body->data() + have, length - have), progress,

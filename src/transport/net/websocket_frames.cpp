@@ -17,26 +17,6 @@ bool valid_close_code(std::uint16_t code) noexcept {
     return code >= 3000 && code <= 4999;
 }
 
-void unmask(char* data, std::size_t size, const std::uint8_t mask[4], std::size_t offset) noexcept {
-    // Eight bytes at a time: the pattern repeats every four, so the first
-    // eight mask bytes (rotated by offset) serve for every aligned word and
-    // for the tail as well.
-    std::uint8_t pattern[8];
-    for (std::size_t i = 0; i < 8; ++i)
-        pattern[i] = mask[(i + offset) & 3];
-    std::uint64_t word;
-    std::memcpy(&word, pattern, 8);
-    std::size_t i = 0;
-    for (; i + 8 <= size; i += 8) {
-        std::uint64_t v;
-        std::memcpy(&v, data + i, 8);
-        v ^= word;
-        std::memcpy(data + i, &v, 8);
-    }
-    for (; i < size; ++i)
-        data[i] = static_cast<char>(static_cast<std::uint8_t>(data[i]) ^ pattern[i & 7]);
-}
-
 // --- Parser ---------------------------------------------------------------
 
 Parser::Parser(std::size_t max_message_size, std::size_t max_buffered_frame)

@@ -21,16 +21,9 @@
 
 #include <boost/asio/buffer.hpp>
 
-namespace nexus::transport::wsframe {
+#include "transport/websocket_wire.hpp"
 
-enum class Opcode : std::uint8_t {
-    continuation = 0x0,
-    text = 0x1,
-    binary = 0x2,
-    close = 0x8,
-    ping = 0x9,
-    pong = 0xA,
-};
+namespace nexus::transport::wsframe {
 
 /// Close status codes (RFC 6455 7.4.1) that the server sends or reports.
 namespace close_code {
@@ -128,9 +121,6 @@ private:
     Event::Kind done_ = Event::need_more; // close or error once the parser is done
     std::uint16_t done_code_ = 0;
 };
-
-/// XORs data[0, size) with `mask` starting at mask byte `offset` (mod 4).
-void unmask(char* data, std::size_t size, const std::uint8_t mask[4], std::size_t offset) noexcept;
 
 // --- Writing --------------------------------------------------------------
 

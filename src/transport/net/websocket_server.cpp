@@ -330,13 +330,6 @@ private:
 
     // --- Our own data path (connections without permessage-deflate) ----------
 
-    template <class F> void with_stream(F&& f) {
-        if (auto* tls = ws_.next_layer().tls())
-            f(*tls);
-        else
-            f(ws_.next_layer().tcp().socket());
-    }
-
     void start_framed() {
         // A client may send frames right behind its upgrade request (RFC 6455
         // 4.1 says it should wait, not every one does): they were read with it.
@@ -361,7 +354,7 @@ private:
     // Makes room behind the unconsumed bytes (moving a partial frame to the
     // front) and reads whatever the socket has.
     void read_framed() {
-        with_stream([this](auto& stream) {
+        ws_.next_layer().with_socket([this](auto& stream) {
             stream.async_read_some(in_.prepare(),
                                    [self = shared_from_this()](error_code ec, std::size_t n) {
                                        self->on_framed_read(ec, n);
@@ -496,7 +489,7 @@ private:
         if (writer_.empty()) return;
         writing_ = true;
         write_deadline_.begin(shared_from_this(), [this] { write_timed_out(); });
-        with_stream([this](auto& stream) {
+        ws_.next_layer().with_socket([this](auto& stream) {
             asio::async_write(stream, std::span<const asio::const_buffer>(writer_.buffers()),
                               ReportProgress(write_deadline_),
                               [self = shared_from_this()](error_code ec, std::size_t) {
