@@ -24,6 +24,7 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/connection_list.hpp"
+#include "transport/net/frames_per_turn.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
 #include "transport/net/tls_channel_binding.hpp"
@@ -232,8 +233,21 @@ private:
         if (ec || stopped_) return shutdown_now();
         idle_.heard(); // any bytes from the peer prove it alive
         in_.commit(n);
+        handle_frames();
+    }
+
+    // Hands the complete frames in the buffer to the router, frames_per_turn
+    // at a time (frames_per_turn.hpp), then reads again.
+    void handle_frames() {
         in_frames_ = true;
-        while (!stopped_ && in_.size() >= 4) {
+        for (std::size_t handled = 0; !stopped_ && in_.size() >= 4; ++handled) {
+            if (handled == frames_per_turn) {
+                end_of_frames();
+                asio::post(strand_, [self = this->shared_from_this()] {
+                    if (!self->stopped_) self->handle_frames();
+                });
+                return;
+            }
             const auto* h = reinterpret_cast<const std::uint8_t*>(in_.data());
             const FrameHeader header = parse_frame_header(h, our_max_);
             const FrameType type = header.type;

@@ -7,8 +7,8 @@
 // docs/PERFORMANCE.md, "Network transports").
 //
 // The parser takes a buffer that may hold many frames and returns one event
-// at a time with the bytes it used, so that every complete frame of one read
-// reaches the router before the next read. No extension is negotiated on
+// at a time with the bytes it used, so that the complete frames of one read
+// reach the router before the next read. No extension is negotiated on
 // this path, so any reserved bit is a protocol error.
 #pragma once
 

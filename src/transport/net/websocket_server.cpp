@@ -34,6 +34,7 @@
 #include "transport/net/address.hpp"
 #include "transport/net/any_stream.hpp"
 #include "transport/net/connection_list.hpp"
+#include "transport/net/frames_per_turn.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
 #include "transport/net/tls_channel_binding.hpp"
@@ -57,9 +58,9 @@ namespace {
 // upgrade is done and are framed by websocket_frames.hpp, as RawSocket
 // frames its own: one read brings as many frames as the socket holds (into a
 // ReadBuffer, read_buffer.hpp; a frame longer than its maximum is copied into
-// the parser's own buffer as it arrives) and all of them reach the router before the next
-// read; one gathered write carries everything queued, up to write_batch_bytes
-// (which also caps what a peer that stops reading holds here; the rest waits
+// the parser's own buffer as it arrives) and all of them reach the router,
+// frames_per_turn at a time, before the next read; one gathered write carries everything queued, up
+// to write_batch_bytes (which also caps what a peer that stops reading holds here; the rest waits
 // in the router's bounded queue). Beast completes one read per message and
 // writes one message per call, each a strand hop and a syscall.
 //
@@ -347,8 +348,8 @@ private:
             writer_ = wsframe::Writer(std::numeric_limits<std::size_t>::max());
         idle_.heard();
         if (idle_.enabled()) arm_timer(idle_.first_check());
-        if (early > 0) handle_frames();
-        if (reading_ && !stopped_) read_framed();
+        if (early > 0) return handle_frames(); // which reads next
+        read_framed();
     }
 
     // Makes room behind the unconsumed bytes (moving a partial frame to the
@@ -367,14 +368,22 @@ private:
         in_.commit(n);
         idle_.heard();
         handle_frames();
-        if (reading_ && !stopped_) read_framed();
     }
 
-    // Hands every complete frame in the buffer to the router (or answers it)
-    // before the next read; writes what that produced once, at the end.
+    // Hands the complete frames in the buffer to the router (or answers them),
+    // frames_per_turn at a time (frames_per_turn.hpp), writes what that
+    // produced once at the end of each turn, then reads again.
     void handle_frames() {
         in_receive_ = true;
-        for (bool more = true; more && !stopped_;) {
+        std::size_t handled = 0;
+        for (bool more = true; more && !stopped_; ++handled) {
+            if (handled == frames_per_turn) {
+                end_of_turn();
+                asio::post(strand_, [self = shared_from_this()] {
+                    if (!self->stopped_) self->handle_frames();
+                });
+                return;
+            }
             const wsframe::Event e = parser_.next(in_.data(), in_.size());
             in_.consume(e.consumed);
             switch (e.kind) {
@@ -411,12 +420,20 @@ private:
                 break;
             }
         }
+        end_of_turn();
+        if (!reading_) {
+            teardown_when_done();
+        } else if (!stopped_) {
+            read_framed();
+        }
+    }
+
+    void end_of_turn() {
         in_receive_ = false;
         if (write_due_) {
             write_due_ = false;
             write_framed();
         }
-        if (!reading_) teardown_when_done();
     }
 
     void deliver(const wsframe::Event& e) {
