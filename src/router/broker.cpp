@@ -8,6 +8,7 @@
 #include <nexus/wamp/uris.hpp>
 
 #include "router/nesting.hpp"
+#include "router/payload_passthru.hpp"
 #include "router/string_map.hpp"
 #include "router/timestamp.hpp"
 
@@ -118,8 +119,6 @@ bool read_list(const Object& o, std::string_view key, std::vector<T>& out, bool&
     }
     return true;
 }
-
-constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"};
 
 } // namespace
 
@@ -246,10 +245,7 @@ public:
             return wamp::Status{};
         };
 
-        bool has_ppt = false;
-        for (std::string_view key : ppt_keys)
-            has_ppt = has_ppt || o.contains(key);
-        if (has_ppt && !publisher.features.publisher_payload_passthru)
+        if (has_ppt(o) && !publisher.features.publisher_payload_passthru)
             return wamp::Failure{"PUBLISH with ppt_* options from a publisher that did not "
                                  "announce payload_passthru_mode"};
 
@@ -300,8 +296,7 @@ public:
             details.emplace("publisher_authid", publisher.authid);
             details.emplace("publisher_authrole", publisher.authrole);
         }
-        for (std::string_view key : ppt_keys)
-            if (auto it = o.find(key); it != o.end()) details.emplace(std::string(key), it->second);
+        copy_ppt(o, details);
 
         const wamp::Id publication = wamp::random_id();
         deliver(m.topic, publication, details, m.payload, audience);

@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/payload_passthru.hpp"
 #include "router/string_map.hpp"
 #include "router/timestamp.hpp"
 
@@ -107,19 +108,6 @@ void unlink_call(PendingCall*& head, PendingCall& call, CallLinks PendingCall::*
         head = l.next;
     if (l.next) (l.next->*links).prev = l.prev;
     l.prev = l.next = nullptr;
-}
-
-constexpr std::string_view ppt_keys[] = {"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"};
-
-bool has_ppt(const Object& o) {
-    return std::any_of(std::begin(ppt_keys), std::end(ppt_keys),
-                       [&](std::string_view k) { return o.contains(k); });
-}
-
-void copy_ppt(const Object& from, Object& to) {
-    for (std::string_view key : ppt_keys)
-        if (auto it = from.find(key); it != from.end())
-            to.insert_or_assign(std::string(key), it->second);
 }
 
 bool flag(const Object& o, std::string_view key) {

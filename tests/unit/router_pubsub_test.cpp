@@ -42,6 +42,26 @@ TEST_F(PubSub, EventReachesSubscribersButNotThePublisher) {
     EXPECT_TRUE(pub.nothing_for());
 }
 
+TEST_F(PubSub, PayloadPassthruOptionsReachTheEvent) {
+    wamp::Object ppt = TestClient::default_features();
+    ppt.emplace("payload_passthru_mode", true);
+    TestClient& sub = joined();
+    TestClient& pub = client();
+    pub.join("realm1", {}, ppt);
+    subscribe(sub, "com.e2e");
+    publish(pub, "com.e2e", {{"ppt_scheme", "x_test"}, {"ppt_cipher", "none"}, {"ppt_other", true}},
+            Payload(Array{wamp::Bytes{9}}));
+    auto e = sub.expect<wamp::Event>();
+    EXPECT_EQ(e.details.at("ppt_scheme"), Value("x_test"));
+    EXPECT_EQ(e.details.at("ppt_cipher"), Value("none"));
+    EXPECT_FALSE(e.details.contains("ppt_other"));
+    EXPECT_EQ(e.payload.args(), (Array{wamp::Bytes{9}}));
+    // Without the feature announced, ppt_* options are a protocol violation.
+    TestClient& plain = joined();
+    plain.send(wamp::Publish{plain.next_request(), {{"ppt_keyid", "k"}}, "com.e2e", {}});
+    EXPECT_EQ(plain.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
 TEST_F(PubSub, AcknowledgeAndExcludeMeFalse) {
     TestClient& c = joined();
     subscribe(c, "com.t");

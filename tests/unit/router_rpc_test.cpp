@@ -342,11 +342,27 @@ TEST_F(Rpc, PayloadPassthruIsForwardedUntouchedAndChecked) {
     TestClient& caller = client();
     caller.join("realm1", {}, ppt);
     register_(callee, "com.e2e");
-    call(caller, "com.e2e", {{"ppt_scheme", "x_test"}, {"ppt_serializer", "cbor"}},
-         Payload(Array{wamp::Bytes{1, 2, 3}}));
+    // The four ppt_* options the spec defines travel; other options stay behind,
+    // "ppt_"-prefixed or not.
+    const Object options{{"ppt_scheme", "x_test"},           {"ppt_serializer", "cbor"},
+                         {"ppt_cipher", "xsalsa20poly1305"}, {"ppt_keyid", "k1"},
+                         {"ppt_zzz", "not a ppt option"},    {"pptx", 1}};
+    call(caller, "com.e2e", options, Payload(Array{wamp::Bytes{1, 2, 3}}));
     auto inv = callee.expect<wamp::Invocation>();
-    EXPECT_EQ(inv.details.at("ppt_scheme"), Value("x_test"));
+    for (const char* key : {"ppt_scheme", "ppt_serializer", "ppt_cipher", "ppt_keyid"})
+        EXPECT_EQ(inv.details.at(key), options.at(key)) << key;
+    EXPECT_FALSE(inv.details.contains("ppt_zzz"));
+    EXPECT_FALSE(inv.details.contains("pptx"));
     EXPECT_EQ(inv.payload.args(), (Array{wamp::Bytes{1, 2, 3}}));
+    // The callee's ppt_* options reach the caller in RESULT.Details.
+    callee.send(wamp::Yield{inv.request,
+                            {{"ppt_scheme", "x_test"}, {"ppt_keyid", "k2"}},
+                            Payload(Array{wamp::Bytes{4}})});
+    auto result = caller.expect<wamp::Result>();
+    EXPECT_EQ(result.details.at("ppt_scheme"), Value("x_test"));
+    EXPECT_EQ(result.details.at("ppt_keyid"), Value("k2"));
+    EXPECT_FALSE(result.details.contains("ppt_serializer"));
+    EXPECT_EQ(result.payload.args(), (Array{wamp::Bytes{4}}));
     // A caller that did not announce the feature may not use it.
     TestClient& plain = joined();
     plain.send(wamp::Call{plain.next_request(), {{"ppt_scheme", "x_test"}}, "com.e2e", {}});
