@@ -363,7 +363,7 @@ void ConnectionImpl::on_auth_step(std::uint64_t round, AuthStep step) {
 }
 
 void ConnectionImpl::join(std::shared_ptr<Realm> realm, std::shared_ptr<Session> session,
-                          wamp::Welcome welcome) {
+                          OutgoingPtr welcome) {
     {
         std::lock_guard lock(mutex_);
         if (state_ != State::awaiting_hello && state_ != State::authenticating)

@@ -74,8 +74,7 @@ private:
     void start_auth_deadline(std::chrono::milliseconds timeout, std::uint64_t round);
     void cancel_auth_deadline();
     void cancel_hello_deadline();
-    void join(std::shared_ptr<Realm> realm, std::shared_ptr<Session> session,
-              wamp::Welcome welcome);
+    void join(std::shared_ptr<Realm> realm, std::shared_ptr<Session> session, OutgoingPtr welcome);
     void abort_session(std::string_view reason, std::string message);
     void protocol_violation(std::string message);
     /// Sends an ABORT the router prepared (no session exists yet) and closes.

@@ -106,7 +106,7 @@ std::shared_ptr<Authenticator> Realm::authenticator(std::string_view method) con
 Realm::~Realm() = default;
 
 Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
-                              std::weak_ptr<ConnectionImpl> connection, wamp::Welcome welcome) {
+                              std::weak_ptr<ConnectionImpl> connection, OutgoingPtr welcome) {
     std::lock_guard lock(mutex_);
     if (closed_) return JoinResult::closed;
     if (config_.max_sessions != 0 && members_.size() >= config_.max_sessions)

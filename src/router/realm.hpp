@@ -54,7 +54,7 @@ public:
     /// holds RealmConfig::max_sessions already, or the router holds
     /// RouterConfig::max_sessions.
     JoinResult join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
-                    wamp::Welcome welcome);
+                    OutgoingPtr welcome);
     /// How a session ended: what its testaments and meta events see.
     enum class Ending {
         goodbye, // GOODBYE from the client: "destroyed" testaments

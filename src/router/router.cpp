@@ -23,10 +23,12 @@ wamp::Abort make_abort(std::string_view reason, std::string message) {
 }
 
 // What WELCOME announces. Every feature listed here is implemented and tested
-// (a feature announced but not working is a bug, DEVELOPERS.md).
-const wamp::Object& router_roles() {
+// (a feature announced but not working is a bug, DEVELOPERS.md). The same for
+// every session: encoded once per format and spliced into each WELCOME.
+const std::shared_ptr<const SharedDetail>& router_roles() {
     namespace f = wamp::features;
-    static const wamp::Object roles =
+    static const auto roles = std::make_shared<const SharedDetail>(
+        "roles",
         wamp::RolesBuilder()
             .add(wamp::roles::broker,
                  {f::publisher_exclusion, f::publisher_identification,
@@ -38,7 +40,7 @@ const wamp::Object& router_roles() {
                   f::call_canceling, f::caller_identification, f::pattern_based_registration,
                   f::shared_registration, f::payload_passthru_mode, f::registration_meta_api,
                   f::session_meta_api, f::testament_meta_api})
-            .object();
+            .object());
     return roles;
 }
 
@@ -187,9 +189,6 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
 
     wamp::Welcome welcome;
     welcome.session = id;
-    // emplace, not an initializer list: its elements would be copied once
-    // more, and the roles object is the largest part of a session's setup.
-    welcome.details.emplace("roles", router_roles());
     welcome.details.emplace("agent", config_.agent);
     welcome.details.emplace("realm", request.realm);
     welcome.details.emplace("authid", session->authid);
@@ -198,7 +197,8 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
     welcome.details.emplace("authprovider", session->authprovider);
     if (!session->authextra.empty())
         welcome.details.emplace("authextra", wamp::Value(session->authextra));
-    return Opened{std::move(realm), std::move(session), std::move(welcome)};
+    return Opened{std::move(realm), std::move(session),
+                  std::make_shared<const Outgoing>(std::move(welcome), router_roles())};
 }
 
 bool RouterImpl::add_realm(RealmConfig realm) {

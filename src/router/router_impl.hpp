@@ -29,7 +29,7 @@ public:
     struct Opened {
         std::shared_ptr<Realm> realm;
         std::shared_ptr<Session> session;
-        wamp::Welcome welcome;
+        OutgoingPtr welcome; // the roles spliced in (SharedDetail)
     };
     /// The HELLO needs an authentication exchange with `authenticator`.
     struct Authenticating {

@@ -189,6 +189,12 @@ Status cbor_encode_message(const wamp::Message& message, std::string& out) {
     return writer.status();
 }
 
+Status cbor_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra, std::string& out) {
+    CborWriter writer(out);
+    write_welcome(writer, welcome, extra);
+    return writer.status();
+}
+
 Status cbor_encode_value(const wamp::Value& value, std::string& out) {
     CborWriter writer(out);
     writer.value(value);

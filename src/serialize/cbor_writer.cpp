@@ -53,11 +53,15 @@ void CborWriter::write_value(const wamp::Value& v) {
     }
 }
 
-void CborWriter::write_object(const wamp::Object& o) {
-    cbor::append_head(out_, cbor::major_map, o.size());
+void CborWriter::write_object(const wamp::Object& o, const RawEntry* extra) {
+    cbor::append_head(out_, cbor::major_map, o.size() + (extra ? 1 : 0));
     for (const auto& [key, e] : o) {
         write_text(key);
         write_value(e);
+    }
+    if (extra) {
+        write_text(extra->key);
+        out_.append(extra->encoded_value);
     }
 }
 

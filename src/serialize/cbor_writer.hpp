@@ -11,6 +11,7 @@
 #include <nexus/serialize/serializer.hpp>
 
 #include "serialize/cbor_head.hpp"
+#include "serialize/codec.hpp"
 
 namespace nexus::serialize::detail {
 
@@ -26,6 +27,7 @@ public:
     void uint(std::uint64_t u) { cbor::append_head(out_, cbor::major_uint, u); }
     void string(std::string_view s) { write_text(s); }
     void object(const wamp::Object& o) { write_object(o); }
+    void object(const wamp::Object& o, const RawEntry& extra) { write_object(o, &extra); }
     void value(const wamp::Value& v) { write_value(v); }
     void raw(std::string_view cbor) { out_.append(cbor); }
     void fail(std::string message);
@@ -33,7 +35,7 @@ public:
 
 private:
     void write_value(const wamp::Value& v);
-    void write_object(const wamp::Object& o);
+    void write_object(const wamp::Object& o, const RawEntry* extra = nullptr);
     void write_text(std::string_view s);
 
     std::string& out_;

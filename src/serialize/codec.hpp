@@ -12,6 +12,13 @@
 
 namespace nexus::serialize::detail {
 
+/// One more entry for an object, its value already encoded in the format
+/// being written (encode_welcome_into()).
+struct RawEntry {
+    std::string_view key;
+    std::string_view encoded_value;
+};
+
 /// A frame taken apart: the message type, the decoded elements between the
 /// type code and the payload, and the payload as raw, validated slices.
 struct SplitFrame {
@@ -43,15 +50,19 @@ Status json_split(std::string_view frame, const DecodeLimits& limits, SplitFrame
 Expected<wamp::Value> json_decode_value(std::string_view bytes, const DecodeLimits& limits);
 Status json_encode_message(const wamp::Message& message, std::string& out);
 Status json_encode_value(const wamp::Value& value, std::string& out);
+Status json_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra, std::string& out);
 
 Status msgpack_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& out);
 Expected<wamp::Value> msgpack_decode_value(std::string_view bytes, const DecodeLimits& limits);
 Status msgpack_encode_message(const wamp::Message& message, std::string& out);
 Status msgpack_encode_value(const wamp::Value& value, std::string& out);
+Status msgpack_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra,
+                              std::string& out);
 
 Status cbor_split(std::string_view frame, const DecodeLimits& limits, SplitFrame& out);
 Expected<wamp::Value> cbor_decode_value(std::string_view bytes, const DecodeLimits& limits);
 Status cbor_encode_message(const wamp::Message& message, std::string& out);
 Status cbor_encode_value(const wamp::Value& value, std::string& out);
+Status cbor_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra, std::string& out);
 
 } // namespace nexus::serialize::detail

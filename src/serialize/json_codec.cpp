@@ -115,6 +115,12 @@ Status json_encode_message(const wamp::Message& message, std::string& out) {
     return writer.status();
 }
 
+Status json_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra, std::string& out) {
+    JsonWriter writer(out);
+    write_welcome(writer, welcome, extra);
+    return writer.status();
+}
+
 Status json_encode_value(const wamp::Value& value, std::string& out) {
     JsonWriter writer(out);
     writer.value(value);

@@ -37,6 +37,11 @@ void JsonWriter::object(const wamp::Object& o) {
     write_object(o);
 }
 
+void JsonWriter::object(const wamp::Object& o, const RawEntry& extra) {
+    separate();
+    write_object(o, &extra);
+}
+
 void JsonWriter::value(const wamp::Value& v) {
     separate();
     write_value(v);
@@ -99,7 +104,7 @@ void JsonWriter::write_value(const wamp::Value& v) {
     }
 }
 
-void JsonWriter::write_object(const wamp::Object& o) {
+void JsonWriter::write_object(const wamp::Object& o, const RawEntry* extra) {
     out_ += '{';
     bool first = true;
     for (const auto& [key, e] : o) {
@@ -108,6 +113,12 @@ void JsonWriter::write_object(const wamp::Object& o) {
         write_string(key);
         out_ += ':';
         write_value(e);
+    }
+    if (extra) {
+        if (!first) out_ += ',';
+        write_string(extra->key);
+        out_ += ':';
+        out_.append(extra->encoded_value);
     }
     out_ += '}';
 }

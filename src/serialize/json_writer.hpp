@@ -9,6 +9,8 @@
 
 #include <nexus/serialize/serializer.hpp>
 
+#include "serialize/codec.hpp"
+
 namespace nexus::serialize::detail {
 
 class JsonWriter {
@@ -22,6 +24,7 @@ public:
     void uint(std::uint64_t u);
     void string(std::string_view s);
     void object(const wamp::Object& o);
+    void object(const wamp::Object& o, const RawEntry& extra);
     void value(const wamp::Value& v);
     void raw(std::string_view json);
     void fail(std::string message);
@@ -35,7 +38,7 @@ private:
         need_comma_ = true;
     }
     void write_value(const wamp::Value& v);
-    void write_object(const wamp::Object& o);
+    void write_object(const wamp::Object& o, const RawEntry* extra = nullptr);
     void write_string(std::string_view s);
     void write_double(double d);
 

@@ -7,6 +7,7 @@
 //   void uint(std::uint64_t);
 //   void string(std::string_view);    // UTF-8 text
 //   void object(const wamp::Object&);
+//   void object(const wamp::Object&, const RawEntry& extra); // with one more, encoded entry
 //   void value(const wamp::Value&);
 //   void raw(std::string_view);       // one complete element already in `format`
 //   void fail(std::string message);   // records the first failure
@@ -20,6 +21,8 @@
 #include <variant>
 
 #include <nexus/serialize/serializer.hpp>
+
+#include "serialize/codec.hpp"
 
 namespace nexus::serialize::detail {
 
@@ -122,6 +125,15 @@ template <class W> void write_message(W& w, const wamp::Message& message) {
             w.end_list();
         },
         message);
+}
+
+/// A WELCOME whose Details get `extra` as well (encode_welcome_into()).
+template <class W> void write_welcome(W& w, const wamp::Welcome& m, const RawEntry& extra) {
+    w.begin_list(3);
+    w.uint(static_cast<std::uint64_t>(wamp::Welcome::type));
+    w.uint(m.session);
+    w.object(m.details, extra);
+    w.end_list();
 }
 
 } // namespace nexus::serialize::detail

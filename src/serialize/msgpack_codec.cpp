@@ -197,15 +197,8 @@ public:
         out_.append(s);
     }
     void raw(std::string_view encoded) { out_.append(encoded); }
-    void object(const wamp::Object& o) {
-        if (o.size() > std::numeric_limits<std::uint32_t>::max())
-            return fail("map too large for MessagePack");
-        put(mp_encode_map(buf_, static_cast<std::uint32_t>(o.size())));
-        for (const auto& [k, v] : o) {
-            string(k);
-            value(v);
-        }
-    }
+    void object(const wamp::Object& o) { write_object(o, nullptr); }
+    void object(const wamp::Object& o, const RawEntry& extra) { write_object(o, &extra); }
     void value(const Value& v) {
         switch (v.kind()) {
         case Value::Kind::null: return put(mp_encode_nil(buf_));
@@ -246,6 +239,21 @@ public:
 
 private:
     void put(char* end) { out_.append(buf_, static_cast<std::size_t>(end - buf_)); }
+
+    void write_object(const wamp::Object& o, const RawEntry* extra) {
+        const std::size_t n = o.size() + (extra ? 1 : 0);
+        if (n > std::numeric_limits<std::uint32_t>::max())
+            return fail("map too large for MessagePack");
+        put(mp_encode_map(buf_, static_cast<std::uint32_t>(n)));
+        for (const auto& [k, v] : o) {
+            string(k);
+            value(v);
+        }
+        if (extra) {
+            string(extra->key);
+            raw(extra->encoded_value);
+        }
+    }
 
     std::string& out_;
     char buf_[16];
@@ -321,6 +329,13 @@ Status msgpack_encode_message(const wamp::Message& message, std::string& out) {
     out.reserve(out.size() + estimate);
     MsgpackWriter w(out);
     write_message(w, message);
+    return w.status();
+}
+
+Status msgpack_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra,
+                              std::string& out) {
+    MsgpackWriter w(out);
+    write_welcome(w, welcome, extra);
     return w.status();
 }
 

@@ -49,6 +49,17 @@ Expected<std::string> encode(Format format, const wamp::Message& message) {
     return out;
 }
 
+Status encode_welcome_into(Format format, const wamp::Welcome& welcome, std::string_view key,
+                           std::string_view encoded_value, std::string& out) {
+    const detail::RawEntry extra{key, encoded_value};
+    switch (format) {
+    case Format::json: return detail::json_encode_welcome(welcome, extra, out);
+    case Format::msgpack: return detail::msgpack_encode_welcome(welcome, extra, out);
+    case Format::cbor: return detail::cbor_encode_welcome(welcome, extra, out);
+    }
+    return Failure{"unknown serializer"};
+}
+
 Expected<wamp::Value> decode_value(Format format, std::string_view bytes,
                                    const DecodeLimits& limits) {
     switch (format) {

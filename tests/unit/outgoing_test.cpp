@@ -1,5 +1,6 @@
 // Outgoing: each format encoded once, the bytes kept inside the Outgoing and
-// shared without a copy; an encoding that cannot be made fails alike each time.
+// shared without a copy; an encoding that cannot be made fails alike each time;
+// a WELCOME's shared roles spliced in (SharedDetail).
 #include <nexus/router/outgoing.hpp>
 #include <nexus/serialize/serializer.hpp>
 
@@ -53,6 +54,64 @@ TEST(Outgoing, OneNotOwnedByASharedPtrHandsOutACopy) {
     auto bytes = out.encoded(Format::cbor);
     ASSERT_TRUE(bytes.ok());
     EXPECT_EQ(**bytes, *serialize::encode(Format::cbor, out.message()));
+}
+
+wamp::Welcome welcome_without_roles() {
+    return wamp::Welcome{77, {{"authid", "joe"}, {"realm", "realm1"}}};
+}
+
+const wamp::Value roles(wamp::Object{{"broker", wamp::Object{{"features", wamp::Object{}}}}});
+
+wamp::Welcome whole_welcome() {
+    wamp::Welcome w = welcome_without_roles();
+    w.details.emplace("roles", roles);
+    return w;
+}
+
+// A WELCOME's shared roles are spliced into its bytes, and into the message
+// itself only for a peer that asks for the message (an in-process session).
+TEST(Outgoing, AWelcomeCarriesItsSharedDetailInEveryFormat) {
+    const auto shared = std::make_shared<const SharedDetail>("roles", roles);
+    auto out = std::make_shared<const Outgoing>(welcome_without_roles(), shared);
+    for (Format format : wamp::all_formats) {
+        auto bytes = out->encoded(format);
+        ASSERT_TRUE(bytes.ok());
+        auto decoded = serialize::decode(format, **bytes);
+        ASSERT_TRUE(decoded.ok());
+        EXPECT_EQ(std::get<wamp::Welcome>(*decoded), whole_welcome());
+    }
+    EXPECT_EQ(std::get<wamp::Welcome>(out->message()), whole_welcome());
+}
+
+TEST(Outgoing, AWelcomeAskedForItsMessageFirstStillEncodesTheDetailOnce) {
+    const auto shared = std::make_shared<const SharedDetail>("roles", roles);
+    auto out = std::make_shared<const Outgoing>(welcome_without_roles(), shared);
+    EXPECT_EQ(std::get<wamp::Welcome>(out->message()), whole_welcome());
+    EXPECT_EQ(std::get<wamp::Welcome>(out->message()), whole_welcome());
+    for (Format format : wamp::all_formats) {
+        auto bytes = out->encoded(format);
+        ASSERT_TRUE(bytes.ok());
+        EXPECT_EQ(**bytes, *serialize::encode(format, whole_welcome()));
+    }
+}
+
+TEST(SharedDetail, EachFormatIsEncodedOnce) {
+    const SharedDetail shared("roles", roles);
+    for (Format format : wamp::all_formats) {
+        auto first = shared.encoded(format);
+        auto again = shared.encoded(format);
+        ASSERT_TRUE(first.ok() && again.ok());
+        EXPECT_EQ(first->data(), again->data());
+        std::string expected;
+        ASSERT_TRUE(serialize::encode_value_into(format, roles, expected).ok());
+        EXPECT_EQ(*first, expected);
+    }
+    // A value a format cannot carry fails there, and so does the WELCOME.
+    const auto nan = std::make_shared<const SharedDetail>("roles", wamp::Value(std::nan("")));
+    EXPECT_FALSE(nan->encoded(Format::json).ok());
+    auto out = std::make_shared<const Outgoing>(welcome_without_roles(), nan);
+    EXPECT_FALSE(out->encoded(Format::json).ok());
+    EXPECT_TRUE(out->encoded(Format::cbor).ok());
 }
 
 } // namespace

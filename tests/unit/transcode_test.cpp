@@ -226,3 +226,26 @@ TEST(Transcode, EveryMessageTypeRoundTripsInEveryFormat) {
         }
     }
 }
+
+// A WELCOME with one Details entry spliced in already encoded decodes as if
+// the entry had been in Details all along, in every format, with or without
+// other entries beside it.
+TEST(Transcode, WelcomeWithASplicedEntryDecodesLikeTheWholeWelcome) {
+    const Value roles(Object{{"broker", Object{{"features", Object{{"event_history", true}}}}},
+                             {"dealer", Object{}}});
+    for (Object details : {Object{}, Object{{"authid", "ü-joe"}, {"realm", "realm1"}}}) {
+        for (Format format : wamp::all_formats) {
+            std::string encoded_roles;
+            ASSERT_TRUE(serialize::encode_value_into(format, roles, encoded_roles).ok());
+            std::string out;
+            const wamp::Welcome welcome{12345, details};
+            ASSERT_TRUE(
+                serialize::encode_welcome_into(format, welcome, "roles", encoded_roles, out).ok());
+            auto decoded = serialize::decode(format, out);
+            ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+            wamp::Welcome whole = welcome;
+            whole.details.emplace("roles", roles);
+            EXPECT_EQ(std::get<wamp::Welcome>(*decoded), whole) << wamp::format_name(format);
+        }
+    }
+}

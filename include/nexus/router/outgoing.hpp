@@ -6,21 +6,57 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/format.hpp>
 #include <nexus/wamp/message.hpp>
+#include <nexus/wamp/value.hpp>
 
 namespace nexus::router {
+
+/// A details entry that many messages carry unchanged (every WELCOME's
+/// `roles`): encoded once per format and spliced into each message's
+/// encoding, instead of copied into each message and encoded again.
+class SharedDetail {
+public:
+    SharedDetail(std::string key, wamp::Value value)
+        : key_(std::move(key)), value_(std::move(value)) {}
+
+    const std::string& key() const noexcept { return key_; }
+    const wamp::Value& value() const noexcept { return value_; }
+
+    /// The value encoded in `format`, computed at most once per format; the
+    /// bytes stay valid for this object's life.
+    wamp::Expected<std::string_view> encoded(wamp::Format format) const;
+
+private:
+    std::string key_;
+    wamp::Value value_;
+    mutable std::mutex mutex_;
+    mutable std::array<std::optional<wamp::Status>, 3> status_;
+    mutable std::array<std::string, 3> text_;
+};
 
 class Outgoing : public std::enable_shared_from_this<Outgoing> {
 public:
     explicit Outgoing(wamp::Message message) : message_(std::move(message)) {}
 
-    const wamp::Message& message() const noexcept { return message_; }
+    /// A WELCOME whose Details also carry `shared` (which welcome.details must
+    /// not already have): spliced in by encoded(), copied in by message().
+    Outgoing(wamp::Welcome welcome, std::shared_ptr<const SharedDetail> shared)
+        : message_(std::move(welcome)), shared_(std::move(shared)),
+          shared_pending_(shared_ != nullptr) {}
+
+    /// The whole message, for peers that take messages rather than bytes
+    /// (in-process sessions). For a WELCOME with a shared detail, the first
+    /// call copies that detail into the message.
+    const wamp::Message& message() const;
 
     /// The message encoded in `format`, computed at most once per format.
     /// Fails only for values the format cannot carry (e.g. NaN in JSON).
@@ -32,7 +68,12 @@ public:
 private:
     enum class State : unsigned char { not_yet, encoded, failed };
 
-    wamp::Message message_;
+    wamp::Status encode(wamp::Format format, std::string& out) const;
+
+    mutable wamp::Message message_;
+    // Not yet in message_ (only a WELCOME has one, until message() is asked for).
+    mutable std::shared_ptr<const SharedDetail> shared_;
+    mutable std::atomic<bool> shared_pending_{false}; // message() reads it without the lock
     mutable std::mutex mutex_;
     mutable std::array<State, 3> state_{};
     // The encoding, or the reason it failed.

@@ -42,6 +42,14 @@ Expected<wamp::Message> decode(Format format, std::string_view bytes,
 Status encode_into(Format format, const wamp::Message& message, std::string& out);
 Expected<std::string> encode(Format format, const wamp::Message& message);
 
+/// Appends a WELCOME whose Details get one more entry, `key`, with a value
+/// already encoded in `format` (`encoded_value`, e.g. by encode_value_into()):
+/// what every session's WELCOME shares (the router's roles) is then encoded
+/// once rather than copied and encoded per session. `key` must not be one of
+/// welcome.details' keys.
+Status encode_welcome_into(Format format, const wamp::Welcome& welcome, std::string_view key,
+                           std::string_view encoded_value, std::string& out);
+
 /// A single value, outside any message (used for lazy payload decoding and tests).
 Expected<wamp::Value> decode_value(Format format, std::string_view bytes,
                                    const DecodeLimits& limits = {});
