@@ -1,9 +1,11 @@
-// A read that brings many frames is handed to the router frames_per_turn at a
-// time (src/transport/net/frames_per_turn.hpp): what the first frames produce
-// for another connection is written before the rest are handled. The servers
-// run on an io_context this test steps one handler at a time, so "before" is
-// exact: a caller's 64 CALLs arrive in one read, and the callee must see its
-// first INVOCATIONs while the router still holds CALLs it has not handled.
+// A read that brings many frames is handed to the router a turn of the event
+// loop at a time (src/transport/net/read_turns.hpp): after the thread waited
+// for input, what the first frames produce for another connection is written
+// before the rest are handled; on a busy thread the whole read goes in one
+// turn. The servers run on an io_context this test steps one handler at a
+// time, so "before" is exact: a caller's 64 CALLs arrive in one read, and the
+// callee sees its first INVOCATIONs while the router still holds CALLs it has
+// not handled, or all of them at once.
 #include <nexus/router/router.hpp>
 #include <nexus/serialize/serializer.hpp>
 #include <nexus/transport/rawsocket_server.hpp>
@@ -23,9 +25,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "transport/net/frames_per_turn.hpp"
+#include "transport/net/read_turns.hpp"
 
 using namespace nexus;
 namespace asio = boost::asio;
@@ -36,7 +39,8 @@ namespace {
 
 constexpr auto format = wamp::Format::msgpack;
 constexpr int burst = 64;
-static_assert(burst > transport::frames_per_turn, "the burst must need several turns");
+using transport::ReadTurns;
+static_assert(burst > ReadTurns::idle_frames && burst < ReadTurns::busy_frames);
 
 router::RouterConfig config() {
     router::RouterConfig c;
@@ -212,6 +216,69 @@ protected:
         return c;
     }
 
+    // A caller sends `burst` CALLs in one write (after `before_burst`); returns
+    // how many INVOCATIONs the callee's first bytes hold, after checking that
+    // all of them follow, in order, and that the RESULTs come back in order.
+    std::size_t first_invocations(const std::function<void()>& before_burst) {
+        Client callee = join();
+        send(callee, wamp::Register{1, {}, "com.turns"});
+        EXPECT_TRUE(std::holds_alternative<wamp::Registered>(receive(callee)));
+        Client caller = join();
+
+        // The caller's read buffer starts small and doubles when a read fills it:
+        // one acknowledged 16 KiB PUBLISH makes it large enough for the whole burst.
+        send(caller, wamp::Publish{1,
+                                   {{"acknowledge", true}},
+                                   "com.warm",
+                                   wamp::Payload({wamp::Value(std::string(16384, 'w'))})});
+        EXPECT_TRUE(std::holds_alternative<wamp::Published>(receive(caller)));
+
+        std::string calls;
+        for (int i = 0; i < burst; ++i)
+            calls += framing_->frame(encoded(
+                wamp::Call{wamp::Id(100 + i), {}, "com.turns", wamp::Payload({wamp::Value(i)})}));
+        before_burst();
+        send(caller, calls);
+
+        std::vector<wamp::Invocation> invocations;
+        const auto take_invocations = [&] {
+            while (auto body = framing_->next(callee.buffered)) {
+                auto m = serialize::decode(format, *body);
+                EXPECT_TRUE(m.ok() && std::holds_alternative<wamp::Invocation>(*m));
+                if (m.ok() && std::holds_alternative<wamp::Invocation>(*m))
+                    invocations.push_back(std::get<wamp::Invocation>(std::move(*m)));
+            }
+        };
+        EXPECT_TRUE(step_until([&] { return callee.socket.available() > 0; }));
+        take_available(callee);
+        take_invocations();
+        const std::size_t first = invocations.size();
+
+        // The rest follow, complete and in order; the YIELDs go back in one write.
+        EXPECT_TRUE(step_until([&] {
+            take_available(callee);
+            take_invocations();
+            return invocations.size() >= burst;
+        }));
+        EXPECT_EQ(invocations.size(), std::size_t{burst});
+        if (invocations.size() != burst) return first;
+        std::string yields;
+        for (int i = 0; i < burst; ++i) {
+            EXPECT_EQ(invocations[i].payload.args().at(0).as_int(), i);
+            yields += framing_->frame(
+                encoded(wamp::Yield{invocations[i].request, {}, invocations[i].payload}));
+        }
+        send(callee, yields);
+        for (int i = 0; i < burst; ++i) {
+            auto m = receive(caller);
+            EXPECT_TRUE(std::holds_alternative<wamp::Result>(m));
+            if (!std::holds_alternative<wamp::Result>(m)) break;
+            EXPECT_EQ(std::get<wamp::Result>(m).request, wamp::Id(100 + i));
+            EXPECT_EQ(std::get<wamp::Result>(m).payload.args().at(0).as_int(), i);
+        }
+        return first;
+    }
+
     asio::io_context io_;
     router::Router router_;
     std::unique_ptr<transport::RawSocketServer> rawsocket_;
@@ -220,62 +287,36 @@ protected:
     asio::io_context client_io_;
 };
 
-TEST_P(TransportTurns, CalleeGetsTheFirstInvocationsBeforeTheCallersWholeReadIsHandled) {
-    Client callee = join();
-    send(callee, wamp::Register{1, {}, "com.turns"});
-    ASSERT_TRUE(std::holds_alternative<wamp::Registered>(receive(callee)));
-    Client caller = join();
+TEST_P(TransportTurns, AfterWaitingForInputTheCalleeHearsBeforeTheWholeReadIsHandled) {
+    const std::size_t first = first_invocations([this] {
+        // What is ready runs (the last write's completion), then the thread
+        // waits longer than idle_gap.
+        io_.poll();
+        std::this_thread::sleep_for(2ms);
+    });
+    EXPECT_GT(first, 0u);
+    EXPECT_LE(first, ReadTurns::idle_frames)
+        << "the callee heard nothing until more than the first turn's CALLs were handled";
+}
 
-    // The caller's read buffer starts small and doubles when a read fills it:
-    // one acknowledged 16 KiB PUBLISH makes it large enough for the whole burst.
-    send(caller, wamp::Publish{1,
-                               {{"acknowledge", true}},
-                               "com.warm",
-                               wamp::Payload({wamp::Value(std::string(16384, 'w'))})});
-    ASSERT_TRUE(std::holds_alternative<wamp::Published>(receive(caller)));
+TEST_P(TransportTurns, OnABusyThreadTheWholeReadIsOneTurn) {
+    const std::size_t first = first_invocations([this] {
+        // As if the thread had just done other transport work (for as long as the test lasts).
+        asio::post(io_, [] { ReadTurns::worked(ReadTurns::Clock::now() + 1h); });
+    });
+    EXPECT_EQ(first, std::size_t{burst});
+    ReadTurns::worked(ReadTurns::Clock::time_point{}); // this thread is idle again
+}
 
-    std::string calls;
-    for (int i = 0; i < burst; ++i)
-        calls += framing_->frame(encoded(
-            wamp::Call{wamp::Id(100 + i), {}, "com.turns", wamp::Payload({wamp::Value(i)})}));
-    send(caller, calls);
-
-    // The callee's first bytes: some INVOCATIONs, not all of them.
-    ASSERT_TRUE(step_until([&] { return callee.socket.available() > 0; }));
-    take_available(callee);
-    std::vector<wamp::Invocation> invocations;
-    const auto take_invocations = [&] {
-        while (auto body = framing_->next(callee.buffered)) {
-            auto m = serialize::decode(format, *body);
-            ASSERT_TRUE(m.ok() && std::holds_alternative<wamp::Invocation>(*m));
-            invocations.push_back(std::get<wamp::Invocation>(std::move(*m)));
-        }
-    };
-    take_invocations();
-    EXPECT_GT(invocations.size(), 0u);
-    EXPECT_LT(invocations.size(), std::size_t{burst})
-        << "the callee heard nothing until all " << burst << " CALLs were handled";
-
-    // The rest follow, complete and in order; the YIELDs go back in one write.
-    ASSERT_TRUE(step_until([&] {
-        take_available(callee);
-        take_invocations();
-        return invocations.size() >= burst;
-    }));
-    ASSERT_EQ(invocations.size(), std::size_t{burst});
-    std::string yields;
-    for (int i = 0; i < burst; ++i) {
-        ASSERT_EQ(invocations[i].payload.args().at(0).as_int(), i);
-        yields += framing_->frame(
-            encoded(wamp::Yield{invocations[i].request, {}, invocations[i].payload}));
-    }
-    send(callee, yields);
-    for (int i = 0; i < burst; ++i) {
-        auto m = receive(caller);
-        ASSERT_TRUE(std::holds_alternative<wamp::Result>(m));
-        EXPECT_EQ(std::get<wamp::Result>(m).request, wamp::Id(100 + i));
-        EXPECT_EQ(std::get<wamp::Result>(m).payload.args().at(0).as_int(), i);
-    }
+TEST(ReadTurns, SmallTurnsAfterAGapLargeOnesRightAfterWork) {
+    const auto t0 = ReadTurns::Clock::now();
+    ReadTurns::worked(t0);
+    EXPECT_EQ(ReadTurns::limit(t0 + ReadTurns::idle_gap / 2), ReadTurns::busy_frames);
+    EXPECT_EQ(ReadTurns::limit(t0 + ReadTurns::idle_gap * 2), ReadTurns::idle_frames);
+    // The first turn on a thread that never worked counts as after waiting.
+    std::size_t fresh = 0;
+    std::thread([&] { fresh = ReadTurns::limit(); }).join();
+    EXPECT_EQ(fresh, ReadTurns::idle_frames);
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, TransportTurns,

@@ -24,9 +24,9 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/connection_list.hpp"
-#include "transport/net/frames_per_turn.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
+#include "transport/net/read_turns.hpp"
 #include "transport/net/tls_channel_binding.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/write_deadline.hpp"
@@ -236,12 +236,13 @@ private:
         handle_frames();
     }
 
-    // Hands the complete frames in the buffer to the router, frames_per_turn
-    // at a time (frames_per_turn.hpp), then reads again.
+    // Hands the complete frames in the buffer to the router, a turn of the
+    // event loop at a time (read_turns.hpp), then reads again.
     void handle_frames() {
         in_frames_ = true;
+        const std::size_t limit = ReadTurns::limit();
         for (std::size_t handled = 0; !stopped_ && in_.size() >= 4; ++handled) {
-            if (handled == frames_per_turn) {
+            if (handled == limit) {
                 end_of_frames();
                 asio::post(strand_, [self = this->shared_from_this()] {
                     if (!self->stopped_) self->handle_frames();
@@ -318,6 +319,7 @@ private:
     }
 
     void end_of_frames() {
+        ReadTurns::worked();
         in_frames_ = false;
         if (write_due_) {
             write_due_ = false;
@@ -394,6 +396,7 @@ private:
         asio::async_write(socket_, buffers_, ReportProgress(write_deadline_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
+                              ReadTurns::worked();
                               self->writing_ = false;
                               self->write_deadline_.end();
                               self->held_.clear();
@@ -405,6 +408,7 @@ private:
                               if (ec) return self->shutdown_now();
                               self->write_more();
                           }));
+        ReadTurns::worked();
     }
 
     void shutdown_now() {

@@ -1,7 +1,8 @@
 // A connection's read buffer, for transports that frame their own messages
 // (RawSocket, WebSocket after the upgrade): one read brings as many bytes as
 // the socket holds, every complete frame in them is handled before the next
-// read (frames_per_turn.hpp at a time), and a partial frame stays at the front.
+// read (read_turns.hpp says how many per turn), and a partial frame stays at
+// the front.
 //
 // It starts small (an idle connection costs little: 512 B rather than 2 KiB
 // is 1.5 KiB less per idle session, a third of it) and doubles whenever a

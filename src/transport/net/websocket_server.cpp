@@ -34,9 +34,9 @@
 #include "transport/net/address.hpp"
 #include "transport/net/any_stream.hpp"
 #include "transport/net/connection_list.hpp"
-#include "transport/net/frames_per_turn.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
+#include "transport/net/read_turns.hpp"
 #include "transport/net/tls_channel_binding.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/websocket_frames.hpp"
@@ -58,9 +58,10 @@ namespace {
 // upgrade is done and are framed by websocket_frames.hpp, as RawSocket
 // frames its own: one read brings as many frames as the socket holds (into a
 // ReadBuffer, read_buffer.hpp; a frame longer than its maximum is copied into
-// the parser's own buffer as it arrives) and all of them reach the router,
-// frames_per_turn at a time, before the next read; one gathered write carries everything queued, up
-// to write_batch_bytes (which also caps what a peer that stops reading holds here; the rest waits
+// the parser's own buffer as it arrives) and all of them reach the router, a
+// turn of the event loop at a time (read_turns.hpp), before the next read;
+// one gathered write carries everything queued, up to write_batch_bytes
+// (which also caps what a peer that stops reading holds here; the rest waits
 // in the router's bounded queue). Beast completes one read per message and
 // writes one message per call, each a strand hop and a syscall.
 //
@@ -371,13 +372,14 @@ private:
     }
 
     // Hands the complete frames in the buffer to the router (or answers them),
-    // frames_per_turn at a time (frames_per_turn.hpp), writes what that
+    // a turn of the event loop at a time (read_turns.hpp), writes what that
     // produced once at the end of each turn, then reads again.
     void handle_frames() {
         in_receive_ = true;
         std::size_t handled = 0;
+        const std::size_t limit = ReadTurns::limit();
         for (bool more = true; more && !stopped_; ++handled) {
-            if (handled == frames_per_turn) {
+            if (handled == limit) {
                 end_of_turn();
                 asio::post(strand_, [self = shared_from_this()] {
                     if (!self->stopped_) self->handle_frames();
@@ -429,6 +431,7 @@ private:
     }
 
     void end_of_turn() {
+        ReadTurns::worked();
         in_receive_ = false;
         if (write_due_) {
             write_due_ = false;
@@ -513,9 +516,11 @@ private:
                                   self->on_framed_write(ec);
                               });
         });
+        ReadTurns::worked();
     }
 
     void on_framed_write(error_code ec) {
+        ReadTurns::worked();
         writing_ = false;
         write_deadline_.end();
         writer_.clear();
