@@ -89,6 +89,12 @@ if (( peak > 0 )); then
   # The same rate through the forwarder: the latency floor of the machine at that moment.
   run rpc_forwarder_half_rate "${rpc[@]}" --rate $((peak / 2)) "${fw[@]}" "${timing[@]}"
 fi
+# No target: eight callers keep the router busy, where batching matters more
+# than early writes (read_turns.hpp); watched so that neither case is bought
+# with the other.
+rpc8=(rpc --callers 8 --callees 8 --in-flight 64 --payload 100)
+run rpc8_router "${rpc8[@]}" "${router_rs[@]}" "${timing[@]}"
+run rpc8_forwarder "${rpc8[@]}" "${fw[@]}" "${timing[@]}"
 run fanout_router "${fanout[@]}" "${router_rs[@]}" "${timing[@]}"
 run fanout_forwarder "${fanout[@]}" "${fw[@]}" "${timing[@]}"
 run fanout_router_ws_json "${fanout[@]}" "${router_ws[@]}" "${timing[@]}"
@@ -132,6 +138,8 @@ row("RPC calls/s (ws+json)", res("rpc_router_ws_json", "calls_per_s"), res("rpc_
     ">= 50% of rs+msgpack", lat_text("rpc_router_ws_json"))
 row("RPC at half peak rate: p99 us", lat("rpc_router_half_rate", "p99"), lat("rpc_forwarder_half_rate", "p99"),
     "< 1000 us", lat_text("rpc_router_half_rate") + "; forwarder " + lat_text("rpc_forwarder_half_rate"))
+row("RPC calls/s, 8 callers x 64 in flight", res("rpc8_router", "calls_per_s"),
+    res("rpc8_forwarder", "calls_per_s"), "(no target)", lat_text("rpc8_router"))
 fan_fw = res("fanout_forwarder", "events_per_s")
 row("fan-out 1->1000 events/s (rs+msgpack)", res("fanout_router", "events_per_s"), fan_fw, ">= 70%",
     f"lost {fmt(res('fanout_router','lost_events'))}; " + lat_text("fanout_router"))
@@ -155,6 +163,7 @@ print()
 # CPU time per unit of work moves far less than rates when the machine is shared.
 print("CPU per unit (us of CPU per call / event / session; ratio = forwarder cost / router cost)")
 pairs = [("rpc_router", "rpc_forwarder", "calls_per_s"), ("rpc_router_ws_json", "rpc_forwarder", "calls_per_s"),
+         ("rpc8_router", "rpc8_forwarder", "calls_per_s"),
          ("fanout_router", "fanout_forwarder", "events_per_s"),
          ("fanout_router_ws_json", "fanout_forwarder", "events_per_s"),
          ("connect_router", "connect_forwarder", "sessions_per_s")]
