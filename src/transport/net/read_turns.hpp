@@ -9,7 +9,7 @@
 // callee idle until the caller's whole batch is routed, and caller, router and
 // callee take turns instead of working side by side. Then a turn takes 16
 // frames and the rest wait behind the writes they caused (docs/PERFORMANCE.md:
-// one caller with 64 calls in flight, 49-61 % of the forwarder before, ~83 %
+// one caller with 64 calls in flight, 49-61 % of the forwarder before, 98-118 %
 // after). When the thread came straight from other transport work, as the
 // rest of such a read does once the first writes are out, it is the
 // bottleneck, and small turns would only mean more, smaller writes (8 callers
