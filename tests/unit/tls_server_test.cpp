@@ -20,6 +20,7 @@
 #include <functional>
 #include <thread>
 
+#include "support/router_fixture.hpp"
 #include "support/tls_certs.hpp"
 #include "support/tls_client.hpp"
 
@@ -33,17 +34,11 @@ using nexus::test::TlsClient;
 
 namespace {
 
-router::RouterConfig config() {
-    router::RouterConfig c;
-    router::RealmConfig r;
-    r.uri = "realm1";
-    c.realms.push_back(r);
-    return c;
-}
-
 class Tls : public ::testing::Test {
 protected:
-    Tls() : work_(io_.get_executor()), router_(io_.get_executor(), config()) {
+    Tls()
+        : work_(io_.get_executor()),
+          router_(io_.get_executor(), nexus::test::RouterFixture::default_config()) {
         const auto first = test::make_test_cert("first", 1);
         cert_file_ = dir_.write("cert.pem", first.certificate);
         key_file_ = dir_.write("key.pem", first.key);
@@ -97,7 +92,7 @@ protected:
 // What the server's TLS error is, for a server that cannot be made.
 template <class Server, class Options> std::string construction_error(Options o) {
     asio::io_context io;
-    router::Router router(io.get_executor(), config());
+    router::Router router(io.get_executor(), nexus::test::RouterFixture::default_config());
     try {
         Server server(io.get_executor(), router, o);
         return "constructed";

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/router_fixture.hpp"
 #include "transport/net/read_turns.hpp"
 
 using namespace nexus;
@@ -41,14 +42,6 @@ constexpr auto format = wamp::Format::msgpack;
 constexpr int burst = 64;
 using transport::ReadTurns;
 static_assert(burst > ReadTurns::idle_frames && burst < ReadTurns::busy_frames);
-
-router::RouterConfig config() {
-    router::RouterConfig c;
-    router::RealmConfig r;
-    r.uri = "realm1";
-    c.realms.push_back(r);
-    return c;
-}
 
 std::string encoded(const wamp::Message& m) {
     auto bytes = serialize::encode(format, m);
@@ -122,7 +115,7 @@ enum class Kind { rawsocket, websocket };
 
 class TransportTurns : public ::testing::TestWithParam<Kind> {
 protected:
-    TransportTurns() : router_(io_.get_executor(), config()) {
+    TransportTurns() : router_(io_.get_executor(), nexus::test::RouterFixture::default_config()) {
         if (GetParam() == Kind::rawsocket) {
             transport::RawSocketOptions o;
             o.tcp_address = "127.0.0.1:0";

@@ -13,6 +13,8 @@
 
 #include <thread>
 
+#include "support/router_fixture.hpp"
+
 using namespace nexus;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -22,17 +24,11 @@ using asio::ip::tcp;
 
 namespace {
 
-router::RouterConfig config() {
-    router::RouterConfig c;
-    router::RealmConfig r;
-    r.uri = "realm1";
-    c.realms.push_back(r);
-    return c;
-}
-
 class WebSocket : public ::testing::Test {
 protected:
-    WebSocket() : work_(io_.get_executor()), router_(io_.get_executor(), config()) {
+    WebSocket()
+        : work_(io_.get_executor()),
+          router_(io_.get_executor(), nexus::test::RouterFixture::default_config()) {
         transport::WebSocketOptions o;
         o.address = "127.0.0.1:0";
         o.allow_origins = {"https://*.example.com"};
