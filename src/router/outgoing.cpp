@@ -4,11 +4,12 @@
 namespace nexus::router {
 
 wamp::Expected<std::string_view> SharedDetail::encoded(wamp::Format format) const {
-    const auto i = static_cast<std::size_t>(format);
     std::lock_guard lock(mutex_);
-    if (!status_[i]) status_[i] = serialize::encode_value_into(format, value_, text_[i]);
-    if (!*status_[i]) return status_[i]->error();
-    return std::string_view(text_[i]);
+    auto bytes = encodings_.get(format, [&](std::string& out) {
+        return serialize::encode_value_into(format, value_, out);
+    });
+    if (!bytes) return bytes.error();
+    return std::string_view(**bytes);
 }
 
 const wamp::Message& Outgoing::message() const {
@@ -33,21 +34,13 @@ wamp::Status Outgoing::encode(wamp::Format format, std::string& out) const {
 }
 
 wamp::Expected<std::shared_ptr<const std::string>> Outgoing::encoded(wamp::Format format) const {
-    const auto i = static_cast<std::size_t>(format);
     std::lock_guard lock(mutex_);
-    if (state_[i] == State::not_yet) {
-        if (auto status = encode(format, text_[i]); status) {
-            state_[i] = State::encoded;
-        } else {
-            state_[i] = State::failed;
-            text_[i] = status.error().message;
-        }
-    }
-    if (state_[i] == State::failed) return wamp::Failure{text_[i]};
-    // Once encoded, text_[i] never changes again: sharing it is safe.
+    auto bytes = encodings_.get(format, [&](std::string& out) { return encode(format, out); });
+    if (!bytes) return bytes.error();
+    // Once made, the bytes never change again: sharing them is safe.
     if (auto owner = weak_from_this().lock())
-        return std::shared_ptr<const std::string>(owner, &text_[i]);
-    return std::make_shared<const std::string>(text_[i]); // not owned by a shared_ptr
+        return std::shared_ptr<const std::string>(owner, *bytes);
+    return std::make_shared<const std::string>(**bytes); // not owned by a shared_ptr
 }
 
 } // namespace nexus::router

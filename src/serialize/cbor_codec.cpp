@@ -191,7 +191,7 @@ Status cbor_encode_message(const wamp::Message& message, std::string& out) {
 
 Status cbor_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra, std::string& out) {
     CborWriter writer(out);
-    write_welcome(writer, welcome, extra);
+    write_welcome(writer, welcome, &extra);
     return writer.status();
 }
 

@@ -26,8 +26,7 @@ public:
     void end_list() {}
     void uint(std::uint64_t u) { cbor::append_head(out_, cbor::major_uint, u); }
     void string(std::string_view s) { write_text(s); }
-    void object(const wamp::Object& o) { write_object(o); }
-    void object(const wamp::Object& o, const RawEntry& extra) { write_object(o, &extra); }
+    void object(const wamp::Object& o, const RawEntry* extra = nullptr) { write_object(o, extra); }
     void value(const wamp::Value& v) { write_value(v); }
     void raw(std::string_view cbor) { out_.append(cbor); }
     void fail(std::string message);

@@ -117,7 +117,7 @@ Status json_encode_message(const wamp::Message& message, std::string& out) {
 
 Status json_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra, std::string& out) {
     JsonWriter writer(out);
-    write_welcome(writer, welcome, extra);
+    write_welcome(writer, welcome, &extra);
     return writer.status();
 }
 

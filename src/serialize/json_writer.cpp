@@ -32,14 +32,9 @@ void JsonWriter::string(std::string_view s) {
     write_string(s);
 }
 
-void JsonWriter::object(const wamp::Object& o) {
+void JsonWriter::object(const wamp::Object& o, const RawEntry* extra) {
     separate();
-    write_object(o);
-}
-
-void JsonWriter::object(const wamp::Object& o, const RawEntry& extra) {
-    separate();
-    write_object(o, &extra);
+    write_object(o, extra);
 }
 
 void JsonWriter::value(const wamp::Value& v) {

@@ -23,8 +23,7 @@ public:
     void end_list();
     void uint(std::uint64_t u);
     void string(std::string_view s);
-    void object(const wamp::Object& o);
-    void object(const wamp::Object& o, const RawEntry& extra);
+    void object(const wamp::Object& o, const RawEntry* extra = nullptr);
     void value(const wamp::Value& v);
     void raw(std::string_view json);
     void fail(std::string message);

@@ -6,8 +6,8 @@
 //   void end_list();                  // closes it (JSON needs it; binary formats don't)
 //   void uint(std::uint64_t);
 //   void string(std::string_view);    // UTF-8 text
-//   void object(const wamp::Object&);
-//   void object(const wamp::Object&, const RawEntry& extra); // with one more, encoded entry
+//   void object(const wamp::Object&, const RawEntry* extra = nullptr); // extra: one more
+//                                                  // entry, its value already in `format`
 //   void value(const wamp::Value&);
 //   void raw(std::string_view);       // one complete element already in `format`
 //   void fail(std::string message);   // records the first failure
@@ -56,6 +56,16 @@ inline std::size_t payload_count(const wamp::Payload& p) {
     return p.has_kwargs() ? 2 : (p.has_args() ? 1 : 0);
 }
 
+/// A WELCOME, its Details with `extra` as well when given (encode_welcome_into()).
+template <class W>
+void write_welcome(W& w, const wamp::Welcome& m, const RawEntry* extra = nullptr) {
+    w.begin_list(3);
+    w.uint(static_cast<std::uint64_t>(wamp::Welcome::type));
+    w.uint(m.session);
+    w.object(m.details, extra);
+    w.end_list();
+}
+
 template <class W> void write_message(W& w, const wamp::Message& message) {
     using namespace nexus::wamp;
     std::visit(
@@ -65,7 +75,7 @@ template <class W> void write_message(W& w, const wamp::Message& message) {
             if constexpr (std::is_same_v<M, Hello>) {
                 w.begin_list(3), w.uint(code), w.string(m.realm), w.object(m.details);
             } else if constexpr (std::is_same_v<M, Welcome>) {
-                w.begin_list(3), w.uint(code), w.uint(m.session), w.object(m.details);
+                return write_welcome(w, m);
             } else if constexpr (std::is_same_v<M, Abort>) {
                 w.begin_list(3 + payload_count(m.payload)), w.uint(code), w.object(m.details),
                     w.string(m.reason), write_payload(w, m.payload);
@@ -125,15 +135,6 @@ template <class W> void write_message(W& w, const wamp::Message& message) {
             w.end_list();
         },
         message);
-}
-
-/// A WELCOME whose Details get `extra` as well (encode_welcome_into()).
-template <class W> void write_welcome(W& w, const wamp::Welcome& m, const RawEntry& extra) {
-    w.begin_list(3);
-    w.uint(static_cast<std::uint64_t>(wamp::Welcome::type));
-    w.uint(m.session);
-    w.object(m.details, extra);
-    w.end_list();
 }
 
 } // namespace nexus::serialize::detail

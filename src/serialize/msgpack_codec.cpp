@@ -197,8 +197,20 @@ public:
         out_.append(s);
     }
     void raw(std::string_view encoded) { out_.append(encoded); }
-    void object(const wamp::Object& o) { write_object(o, nullptr); }
-    void object(const wamp::Object& o, const RawEntry& extra) { write_object(o, &extra); }
+    void object(const wamp::Object& o, const RawEntry* extra = nullptr) {
+        const std::size_t n = o.size() + (extra ? 1 : 0);
+        if (n > std::numeric_limits<std::uint32_t>::max())
+            return fail("map too large for MessagePack");
+        put(mp_encode_map(buf_, static_cast<std::uint32_t>(n)));
+        for (const auto& [k, v] : o) {
+            string(k);
+            value(v);
+        }
+        if (extra) {
+            string(extra->key);
+            raw(extra->encoded_value);
+        }
+    }
     void value(const Value& v) {
         switch (v.kind()) {
         case Value::Kind::null: return put(mp_encode_nil(buf_));
@@ -239,21 +251,6 @@ public:
 
 private:
     void put(char* end) { out_.append(buf_, static_cast<std::size_t>(end - buf_)); }
-
-    void write_object(const wamp::Object& o, const RawEntry* extra) {
-        const std::size_t n = o.size() + (extra ? 1 : 0);
-        if (n > std::numeric_limits<std::uint32_t>::max())
-            return fail("map too large for MessagePack");
-        put(mp_encode_map(buf_, static_cast<std::uint32_t>(n)));
-        for (const auto& [k, v] : o) {
-            string(k);
-            value(v);
-        }
-        if (extra) {
-            string(extra->key);
-            raw(extra->encoded_value);
-        }
-    }
 
     std::string& out_;
     char buf_[16];
@@ -335,7 +332,7 @@ Status msgpack_encode_message(const wamp::Message& message, std::string& out) {
 Status msgpack_encode_welcome(const wamp::Welcome& welcome, const RawEntry& extra,
                               std::string& out) {
     MsgpackWriter w(out);
-    write_welcome(w, welcome, extra);
+    write_welcome(w, welcome, &extra);
     return w.status();
 }
 

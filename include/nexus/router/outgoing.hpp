@@ -9,7 +9,6 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +18,37 @@
 #include <nexus/wamp/value.hpp>
 
 namespace nexus::router {
+
+namespace detail {
+
+/// Bytes made at most once per format, or the reason they could not be made.
+/// Not synchronised: its owner holds a lock around get().
+class EncodedOnce {
+public:
+    /// The bytes for `format`; encode(out) runs on the first call only. A
+    /// pointer into this object: the bytes never change once made.
+    template <class Encode>
+    wamp::Expected<const std::string*> get(wamp::Format format, Encode&& encode) {
+        const auto i = static_cast<std::size_t>(format);
+        if (state_[i] == State::not_yet) {
+            if (wamp::Status status = encode(text_[i]); status) {
+                state_[i] = State::encoded;
+            } else {
+                state_[i] = State::failed;
+                text_[i] = status.error().message;
+            }
+        }
+        if (state_[i] == State::failed) return wamp::Failure{text_[i]};
+        return &text_[i];
+    }
+
+private:
+    enum class State : unsigned char { not_yet, encoded, failed };
+    std::array<State, 3> state_{};
+    std::array<std::string, 3> text_; // the encoding, or the reason it failed
+};
+
+} // namespace detail
 
 /// A details entry that many messages carry unchanged (every WELCOME's
 /// `roles`): encoded once per format and spliced into each message's
@@ -39,8 +69,7 @@ private:
     std::string key_;
     wamp::Value value_;
     mutable std::mutex mutex_;
-    mutable std::array<std::optional<wamp::Status>, 3> status_;
-    mutable std::array<std::string, 3> text_;
+    mutable detail::EncodedOnce encodings_;
 };
 
 class Outgoing : public std::enable_shared_from_this<Outgoing> {
@@ -66,18 +95,14 @@ public:
     wamp::Expected<std::shared_ptr<const std::string>> encoded(wamp::Format format) const;
 
 private:
-    enum class State : unsigned char { not_yet, encoded, failed };
-
     wamp::Status encode(wamp::Format format, std::string& out) const;
 
     mutable wamp::Message message_;
     // Not yet in message_ (only a WELCOME has one, until message() is asked for).
     mutable std::shared_ptr<const SharedDetail> shared_;
     mutable std::atomic<bool> shared_pending_{false}; // message() reads it without the lock
-    mutable std::mutex mutex_;
-    mutable std::array<State, 3> state_{};
-    // The encoding, or the reason it failed.
-    mutable std::array<std::string, 3> text_;
+    mutable std::mutex mutex_; // encodings_, and shared_ until it is in message_
+    mutable detail::EncodedOnce encodings_;
 };
 
 using OutgoingPtr = std::shared_ptr<const Outgoing>;
