@@ -168,6 +168,7 @@ nexus::router::RolePermissions parse_role(Section& r, std::vector<std::string>& 
     r.read("name", role.role);
     if (role.role.empty()) r.fail("name", "the authrole's name (a non-empty string)");
     r.read("authorizer", role.authorizer);
+    r.read("allow_disclose", role.allow_disclose);
     if (!role.authorizer.empty()) {
         if (!nexus::wamp::is_valid_uri(role.authorizer, nexus::wamp::UriRule::loose))
             r.fail("authorizer", "the URI of the procedure that authorizes this role");
@@ -274,8 +275,30 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     s.read("strict_request_ids", realm.strict_request_ids);
     s.read("enable_meta_kill", realm.enable_meta_kill);
     s.read("enable_meta_modify", realm.enable_meta_modify);
+    s.read("enable_meta_revoke", realm.enable_meta_revoke);
+    s.read("progressive_results_without_canceling", realm.progressive_results_without_canceling);
     s.read("meta_strict", realm.meta_strict);
     s.read("meta_include_session_details", realm.meta_include_session_details);
+    if (auto* t = s.get("trustlevels")) {
+        const std::string t_path = s.qualified("trustlevels");
+        Section levels(as_object(t, t_path), t_path, unknown);
+        const auto read_levels = [&](std::string_view key, auto& out) {
+            const json::value* v = levels.get(key);
+            if (!v) return;
+            if (!v->is_object()) levels.fail(key, "an object of name -> trust level (integer)");
+            for (const auto& member : v->as_object()) {
+                if (!member.value().is_int64() && !member.value().is_uint64())
+                    levels.fail(key, "an object of name -> trust level (integer)");
+                out.emplace(std::string(member.key()), member.value().to_number<std::int64_t>());
+            }
+        };
+        read_levels("authrole", realm.trustlevels.by_authrole);
+        read_levels("authmethod", realm.trustlevels.by_authmethod);
+        if (auto* d = levels.get("default")) {
+            if (!d->is_int64() && !d->is_uint64()) levels.fail("default", "an integer");
+            realm.trustlevels.default_level = d->to_number<std::int64_t>();
+        }
+    }
     if (auto* history = s.get("event_history")) {
         if (!history->is_array()) s.fail("event_history", "a list of {topic, match, limit}");
         std::size_t i = 0;
@@ -363,6 +386,32 @@ Config parse(const json::value& root) {
         config.router.hello_timeout = std::chrono::seconds(hello_timeout);
         s.read_unsigned("out_queue_size", config.router.out_queue_size, 10'000'000);
         if (config.router.out_queue_size == 0) s.fail("out_queue_size", "a positive integer");
+        s.read("auth_secret", config.router.auth_secret);
+        if (auto* t = s.get("auth_throttle")) {
+            const std::string t_path = s.qualified("auth_throttle");
+            Section a(as_object(t, t_path), t_path, unknown);
+            auto& throttle = config.router.auth_throttle;
+            a.read("enabled", throttle.enabled);
+            a.read_unsigned("free_failures_per_address", throttle.free_failures_per_address,
+                            1'000'000);
+            a.read_unsigned("free_failures_per_authid", throttle.free_failures_per_authid,
+                            1'000'000);
+            if (throttle.free_failures_per_address == 0)
+                a.fail("free_failures_per_address", "a positive integer");
+            if (throttle.free_failures_per_authid == 0)
+                a.fail("free_failures_per_authid", "a positive integer");
+            const auto seconds = [&](std::string_view key, std::chrono::milliseconds& out,
+                                     std::uint64_t max) {
+                std::uint64_t n = std::chrono::duration_cast<std::chrono::seconds>(out).count();
+                a.read_unsigned(key, n, max);
+                if (n == 0) a.fail(key, "a positive number of seconds");
+                out = std::chrono::seconds(n);
+            };
+            seconds("base_delay", throttle.base_delay, 3600);
+            seconds("address_lockout_max", throttle.address_lockout_max, 86400);
+            seconds("authid_delay_max", throttle.authid_delay_max, 600);
+            seconds("forget_after", throttle.forget_after, 7 * 86400);
+        }
         std::string overflow = "drop_events";
         s.read("overflow", overflow);
         if (overflow == "drop_events")

@@ -9,8 +9,10 @@
 
 #include "router/nesting.hpp"
 #include "router/payload_passthru.hpp"
+#include "router/sharding.hpp"
 #include "router/string_map.hpp"
 #include "router/timestamp.hpp"
+#include "router/uri_index.hpp"
 
 namespace nexus::router {
 
@@ -35,6 +37,9 @@ struct Audience {
     };
     std::vector<DetailFilter> by_detail;
     wamp::Id publisher = 0;
+    // PUBLISH.Options.rkey: among the subscribers of a subscription that
+    // gave node keys, only those of the node it hashes to receive the event.
+    std::string rkey;
 
     bool by_session_lists() const { return !exclude.empty() || has_eligible; }
 
@@ -60,10 +65,13 @@ struct Audience {
 
 struct Subscription {
     wamp::Id id = 0;
-    std::string topic;
+    std::string uri; // the topic, or the pattern
     MatchPolicy match = MatchPolicy::exact;
     std::int64_t created_ms = 0;
     std::vector<Session*> subscribers; // in subscription order
+    // SUBSCRIBE.Options.nkey of the subscribers that gave one (sharded
+    // subscriptions, router/sharding.hpp); empty for most subscriptions.
+    std::unordered_map<const Session*, std::string> nkeys;
 };
 
 // An event kept for later subscribers (retention) or queries (history).
@@ -178,6 +186,16 @@ public:
         }
         bool ok = true;
         const bool get_retained = read_bool(m.options, "get_retained", false, ok);
+        std::string nkey;
+        if (auto it = m.options.find("nkey"); it != m.options.end() && !it->second.is_null()) {
+            const std::string* s = it->second.if_string();
+            if (!s || s->empty()) {
+                send_error(session, wamp::MessageType::subscribe, m.request,
+                           wamp::errors::invalid_argument, "nkey must be a string");
+                return {};
+            }
+            nkey = *s;
+        }
 
         if (const std::size_t max = realm_.config().max_subscriptions_per_session; max != 0) {
             auto mine = by_session_.find(&session);
@@ -197,19 +215,23 @@ public:
         if (added) {
             members.push_back(&session);
             by_session_[&session].push_back(sub);
+            if (!nkey.empty()) sub->nkeys.emplace(&session, std::move(nkey));
         }
         session.send(wamp::Subscribed{m.request, sub->id});
         if (get_retained) send_retained(session, *sub);
         const wamp::Id id = sub->id;
         if (created)
-            realm_.publish_meta("wamp.subscription.on_create", [&] {
-                auto info = *get(id);
-                return wamp::Array{Value(session.id),
-                                   Value{{"id", info.id},
-                                         {"created", info.created},
-                                         {"uri", info.uri},
-                                         {"match", wamp::match_policy_name(info.match)}}};
-            });
+            realm_.publish_meta(
+                "wamp.subscription.on_create",
+                [&] {
+                    auto info = *get(id);
+                    return wamp::Array{Value(session.id),
+                                       Value{{"id", info.id},
+                                             {"created", info.created},
+                                             {"uri", info.uri},
+                                             {"match", wamp::match_policy_name(info.match)}}};
+                },
+                session.id);
         if (added) meta_membership("wamp.subscription.on_subscribe", session.id, id);
         return {};
     }
@@ -260,6 +282,12 @@ public:
         audience.exclude_me = read_bool(o, "exclude_me", true, ok);
         const bool disclose = read_bool(o, "disclose_me", false, ok);
         const bool retain = read_bool(o, "retain", false, ok);
+        if (auto it = o.find("rkey"); it != o.end() && !it->second.is_null()) {
+            const std::string* rkey = it->second.if_string();
+            if (!rkey || rkey->empty())
+                return refuse(wamp::errors::invalid_argument, "rkey must be a string");
+            audience.rkey = *rkey;
+        }
         bool unused = false;
         ok = ok && read_list(o, "exclude", audience.exclude, unused) &&
              read_list(o, "eligible", audience.eligible, audience.has_eligible) &&
@@ -286,9 +314,9 @@ public:
                           "retain are booleans; exclude/eligible are lists of session ids; "
                           "*_authid/*_authrole and other exclude_<detail>/eligible_<detail> are "
                           "lists of strings)");
-        if (disclose && !force_disclose && !realm_.config().allow_disclose)
+        if (disclose && !force_disclose && !realm_.may_request_disclosure(publisher))
             return refuse(wamp::errors::option_disallowed_disclose_me,
-                          "this realm does not allow publisher disclosure");
+                          "this realm does not allow publisher disclosure (allow_disclose)");
 
         Object details;
         if (disclose || force_disclose) {
@@ -296,6 +324,7 @@ public:
             details.emplace("publisher_authid", publisher.authid);
             details.emplace("publisher_authrole", publisher.authrole);
         }
+        if (auto level = realm_.trustlevel(publisher)) details.emplace("trustlevel", *level);
         copy_ppt(o, details);
 
         const wamp::Id publication = wamp::random_id();
@@ -327,13 +356,55 @@ public:
         }
     }
 
-    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
+    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
+                      wamp::Id cause) {
         bool wanted = false;
-        for_each_match(topic, [&](const Subscription&) { wanted = true; });
+        for_each_match(topic, [&](const Subscription& sub) {
+            for (const Session* s : sub.subscribers)
+                wanted = wanted || s->id != cause;
+        });
         if (!wanted) return;
         Audience audience;
-        audience.exclude_me = false;
+        audience.publisher = cause;
+        audience.exclude_me = cause != 0;
         deliver(std::string(topic), wamp::random_id(), {}, wamp::Payload(args()), audience);
+    }
+
+    OrUriError<std::vector<wamp::Id>> revoke(wamp::Id id, std::optional<wamp::Id> only,
+                                             const std::string& reason) {
+        auto it = by_id_.find(id);
+        if (it == by_id_.end())
+            return UriError{wamp::errors::no_such_subscription,
+                            "no subscription " + std::to_string(id)};
+        Subscription& sub = *it->second;
+        std::vector<Session*> removed;
+        for (Session* s : sub.subscribers)
+            if (!only || s->id == *only) removed.push_back(s);
+        if (only && removed.empty())
+            return UriError{wamp::errors::no_such_session, "session " + std::to_string(*only) +
+                                                               " is not a subscriber of " +
+                                                               std::to_string(id)};
+        std::vector<wamp::Id> ids;
+        for (Session* s : removed) {
+            remove_member(sub, *s);
+            auto& mine = by_session_[s];
+            mine.erase(std::remove(mine.begin(), mine.end(), &sub), mine.end());
+            if (mine.empty()) by_session_.erase(s);
+            // Only peers that announced the feature may be sent the revocation form.
+            if (s->features.subscriber_subscription_revocation) {
+                Object details{{"subscription", id}};
+                if (!reason.empty()) details.emplace("reason", reason);
+                s->send(wamp::Unsubscribed{0, std::move(details)});
+            }
+            ids.push_back(s->id);
+        }
+        const bool deleted = sub.subscribers.empty();
+        const wamp::Id last = removed.back()->id;
+        if (deleted) destroy(&sub);
+        for (wamp::Id s : ids)
+            meta_membership("wamp.subscription.on_unsubscribe", s, id);
+        if (deleted) meta_membership("wamp.subscription.on_delete", last, id);
+        return ids;
     }
 
     // --- meta queries -----------------------------------------------------
@@ -361,7 +432,7 @@ public:
         auto it = by_id_.find(id);
         if (it == by_id_.end()) return std::nullopt;
         const Subscription& s = *it->second;
-        return Broker::SubscriptionInfo{s.id, format_timestamp(s.created_ms), s.topic, s.match};
+        return Broker::SubscriptionInfo{s.id, format_timestamp(s.created_ms), s.uri, s.match};
     }
 
     std::optional<std::vector<wamp::Id>> subscribers(wamp::Id id) const {
@@ -373,66 +444,40 @@ public:
         return ids;
     }
 
-    wamp::Expected<wamp::Array> get_events(wamp::Id id, const Object& filters,
-                                           const Session& requester) const;
+    OrUriError<wamp::Array> get_events(wamp::Id id, const Object& filters,
+                                       const Session& requester) const;
 
 private:
     Subscription* find(std::string_view topic, MatchPolicy match) const {
-        switch (match) {
-        case MatchPolicy::exact: {
-            auto it = exact_.find(topic);
-            return it == exact_.end() ? nullptr : it->second;
-        }
-        case MatchPolicy::prefix: {
-            auto it = prefix_.find(topic);
-            return it == prefix_.end() ? nullptr : it->second;
-        }
-        case MatchPolicy::wildcard:
-            for (Subscription* s : wildcard_)
-                if (s->topic == topic) return s;
-            return nullptr;
-        }
-        return nullptr;
+        return index_.find(topic, match);
     }
 
     Subscription* create(std::string topic, MatchPolicy match) {
         auto owned = std::make_unique<Subscription>();
         Subscription* sub = owned.get();
         sub->id = ids_.next();
-        sub->topic = std::move(topic);
+        sub->uri = std::move(topic);
         sub->match = match;
         sub->created_ms = now_ms();
         by_id_.emplace(sub->id, std::move(owned));
-        switch (match) {
-        case MatchPolicy::exact: exact_.emplace(sub->topic, sub); break;
-        case MatchPolicy::prefix:
-            prefix_.emplace(sub->topic, sub);
-            ++prefix_lengths_[sub->topic.size()];
-            break;
-        case MatchPolicy::wildcard: wildcard_.push_back(sub); break;
-        }
+        index_.insert(sub->uri, match, sub);
         return sub;
     }
 
     void destroy(Subscription* sub) {
-        switch (sub->match) {
-        case MatchPolicy::exact: exact_.erase(sub->topic); break;
-        case MatchPolicy::prefix:
-            prefix_.erase(sub->topic);
-            if (--prefix_lengths_[sub->topic.size()] == 0) prefix_lengths_.erase(sub->topic.size());
-            break;
-        case MatchPolicy::wildcard:
-            wildcard_.erase(std::remove(wildcard_.begin(), wildcard_.end(), sub), wildcard_.end());
-            break;
-        }
+        index_.erase(sub->uri, sub->match);
         by_id_.erase(sub->id);
     }
 
-    // on_subscribe, on_unsubscribe, on_delete: [session|id, subscription|id]
+    // on_subscribe, on_unsubscribe, on_delete: [session|id, subscription|id],
+    // not to the session itself.
     void meta_membership(std::string_view topic, wamp::Id session, wamp::Id subscription) {
-        realm_.publish_meta(topic, [&] {
-            return wamp::Array{Value(session), Value(subscription)};
-        });
+        realm_.publish_meta(
+            topic,
+            [&] {
+                return wamp::Array{Value(session), Value(subscription)};
+            },
+            session);
     }
 
     static bool remove_member(Subscription& sub, Session& session) {
@@ -440,20 +485,13 @@ private:
         auto it = std::find(m.begin(), m.end(), &session);
         if (it == m.end()) return false;
         m.erase(it);
+        sub.nkeys.erase(&session);
         return true;
     }
 
-    // Every subscription an event to `topic` goes to: the exact one, the
-    // prefixes (only lengths that exist are probed), then the wildcards.
+    // Every subscription an event to `topic` goes to.
     template <class F> void for_each_match(std::string_view topic, F&& f) const {
-        if (auto it = exact_.find(topic); it != exact_.end()) f(*it->second);
-        for (const auto& [length, count] : prefix_lengths_) {
-            if (length > topic.size()) break;
-            if (auto it = prefix_.find(topic.substr(0, length)); it != prefix_.end())
-                f(*it->second);
-        }
-        for (const Subscription* s : wildcard_)
-            if (wamp::uri_matches(s->topic, MatchPolicy::wildcard, topic)) f(*s);
+        index_.for_each_match(topic, f);
     }
 
     // One EVENT per subscription, built once and shared by its subscribers.
@@ -461,8 +499,13 @@ private:
                  const wamp::Payload& payload, const Audience& audience) {
         for_each_match(topic, [&](const Subscription& sub) {
             OutgoingPtr event;
+            const std::string* node = shard_for(sub, audience.rkey);
             for (Session* s : sub.subscribers) {
                 if (!audience.admits(*s)) continue;
+                if (node) {
+                    auto it = sub.nkeys.find(s);
+                    if (it != sub.nkeys.end() && it->second != *node) continue;
+                }
                 if (!event) {
                     wamp::Event e{sub.id, publication, details, payload};
                     if (sub.match != MatchPolicy::exact) e.details.insert_or_assign("topic", topic);
@@ -471,6 +514,16 @@ private:
                 s->send_event(event);
             }
         });
+    }
+
+    // The node key an event with resource key `rkey` goes to among the
+    // subscription's sharded subscribers; nullptr: no sharding applies.
+    static const std::string* shard_for(const Subscription& sub, const std::string& rkey) {
+        if (rkey.empty() || sub.nkeys.empty()) return nullptr;
+        const std::string* winner = nullptr;
+        for (const auto& [session, nkey] : sub.nkeys)
+            if (!winner || shard_wins(rkey, nkey, *winner)) winner = &nkey;
+        return winner;
     }
 
     void send_retained(Session& session, const Subscription& sub) {
@@ -482,11 +535,11 @@ private:
             session.send(std::move(e));
         };
         if (sub.match == MatchPolicy::exact) {
-            if (auto it = retained_.find(sub.topic); it != retained_.end()) send(it->second);
+            if (auto it = retained_.find(sub.uri); it != retained_.end()) send(it->second);
             return;
         }
         for (const auto& [topic, stored] : retained_)
-            if (wamp::uri_matches(sub.topic, sub.match, topic)) send(stored);
+            if (wamp::uri_matches(sub.uri, sub.match, topic)) send(stored);
     }
 
     void remember(const StoredEvent& event) {
@@ -500,10 +553,7 @@ private:
     RealmContext& realm_;
     wamp::RouterIdGenerator ids_;
     std::unordered_map<wamp::Id, std::unique_ptr<Subscription>> by_id_;
-    StringMap<Subscription*> exact_;
-    StringMap<Subscription*> prefix_;
-    std::map<std::size_t, std::size_t> prefix_lengths_; // length -> prefix subscriptions
-    std::vector<Subscription*> wildcard_;
+    UriIndex<Subscription> index_;
     std::unordered_map<Session*, std::vector<Subscription*>> by_session_;
     StringMap<StoredEvent> retained_;
     std::map<std::string, HistoryStore> histories_;
@@ -520,11 +570,11 @@ struct HistoryQuery {
     std::optional<std::string> topic;
 };
 
-wamp::Expected<HistoryQuery> parse_query(const Object& f) {
+OrUriError<HistoryQuery> parse_query(const Object& f) {
     HistoryQuery q;
     const auto bad = [](std::string_view key, std::string_view what) {
-        return wamp::Failure{std::string(wamp::errors::invalid_argument) + ": " + std::string(key) +
-                             " must be " + std::string(what)};
+        return UriError{wamp::errors::invalid_argument,
+                        std::string(key) + " must be " + std::string(what)};
     };
     for (const auto& [key, v] : f) {
         if (key == "reverse") {
@@ -562,17 +612,17 @@ wamp::Expected<HistoryQuery> parse_query(const Object& f) {
 
 } // namespace
 
-wamp::Expected<wamp::Array> BrokerImpl::get_events(wamp::Id id, const Object& filters,
-                                                   const Session& requester) const {
+OrUriError<wamp::Array> BrokerImpl::get_events(wamp::Id id, const Object& filters,
+                                               const Session& requester) const {
     auto sub = by_id_.find(id);
     if (sub == by_id_.end())
-        return wamp::Failure{std::string(wamp::errors::no_such_subscription) +
-                             ": no subscription " + std::to_string(id)};
-    auto store = histories_.find(history_key(sub->second->topic, sub->second->match));
+        return UriError{wamp::errors::no_such_subscription,
+                        "no subscription " + std::to_string(id)};
+    auto store = histories_.find(history_key(sub->second->uri, sub->second->match));
     if (store == histories_.end()) return wamp::Array{}; // history not configured: none kept
     auto query = parse_query(filters);
-    if (!query) return query.error();
-    const HistoryQuery& q = *query;
+    if (auto* e = std::get_if<UriError>(&query)) return *e;
+    const HistoryQuery& q = std::get<HistoryQuery>(query);
 
     // Publication filters refer to positions in the history, not id order
     // (publication ids are random).
@@ -638,8 +688,13 @@ wamp::Status Broker::publish(Session& s, wamp::Publish&& m, bool force_disclose)
     return impl_->publish(s, std::move(m), force_disclose);
 }
 void Broker::remove_session(Session& s) { impl_->remove_session(s); }
-void Broker::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
-    impl_->publish_meta(topic, args);
+void Broker::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
+                          wamp::Id cause) {
+    impl_->publish_meta(topic, args, cause);
+}
+OrUriError<std::vector<wamp::Id>> Broker::revoke(wamp::Id id, std::optional<wamp::Id> subscriber,
+                                                 const std::string& reason) {
+    return impl_->revoke(id, subscriber, reason);
 }
 std::vector<wamp::Id> Broker::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Broker::lookup(std::string_view topic, wamp::MatchPolicy match) const {
@@ -650,8 +705,8 @@ std::optional<Broker::SubscriptionInfo> Broker::get(wamp::Id id) const { return 
 std::optional<std::vector<wamp::Id>> Broker::subscribers(wamp::Id id) const {
     return impl_->subscribers(id);
 }
-wamp::Expected<wamp::Array> Broker::get_events(wamp::Id id, const wamp::Object& filters,
-                                               const Session& requester) const {
+OrUriError<wamp::Array> Broker::get_events(wamp::Id id, const wamp::Object& filters,
+                                           const Session& requester) const {
     return impl_->get_events(id, filters, requester);
 }
 

@@ -20,6 +20,7 @@
 
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
+#include "router/uri_error.hpp"
 
 namespace nexus::router {
 
@@ -38,9 +39,18 @@ public:
     /// The session left: drop its subscriptions (no UNSUBSCRIBED is sent).
     void remove_session(Session& session);
 
-    /// An event from the router itself (meta events), to every subscriber.
-    /// `args` is only called when someone is subscribed.
-    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args);
+    /// An event from the router itself (meta events), to every subscriber but
+    /// `cause` (the session whose action made it; 0: none). `args` is only
+    /// called when someone will receive it.
+    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
+                      wamp::Id cause);
+
+    /// Revokes a subscription from `subscriber`, or from all of its
+    /// subscribers (advanced/pubsub_subscription_revocation.md): those that
+    /// announced subscription_revocation get UNSUBSCRIBED [35, 0, {subscription,
+    /// reason}]. The ids of the subscribers removed.
+    OrUriError<std::vector<wamp::Id>>
+    revoke(wamp::Id subscription, std::optional<wamp::Id> subscriber, const std::string& reason);
 
     // Queries for the subscription meta API (spec advanced/meta_api_subscriptions.md).
 
@@ -61,10 +71,9 @@ public:
 
     /// Event history (advanced/pubsub_event_history.md) of a subscription whose
     /// (topic, match) is configured in RealmConfig::event_history. `filters` are
-    /// the kwargs of wamp.subscription.get_events. A Failure's message is the
-    /// error URI to answer with, then ": " and a description.
-    wamp::Expected<wamp::Array> get_events(wamp::Id subscription, const wamp::Object& filters,
-                                           const Session& requester) const;
+    /// the kwargs of wamp.subscription.get_events.
+    OrUriError<wamp::Array> get_events(wamp::Id subscription, const wamp::Object& filters,
+                                       const Session& requester) const;
 
 private:
     std::unique_ptr<BrokerImpl> impl_;

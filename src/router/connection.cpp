@@ -223,6 +223,18 @@ void ConnectionImpl::on_hello(wamp::Hello&& hello) {
                     std::move(opened->welcome));
 
     auto& pending = std::get<RouterImpl::Authenticating>(outcome);
+    const std::string address = AuthThrottle::address_of(transport_.peer);
+    if (auto left = router->throttle().locked_out(address, std::chrono::steady_clock::now())) {
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*left).count() + 1;
+        router->log(RouterLogLevel::warning,
+                    "realm " + pending.request.realm + ": authentication from " + address +
+                        " refused, locked out for " + std::to_string(seconds) +
+                        " s more after repeated failures");
+        return abort_session(wamp::errors::authentication_failed,
+                             "too many failed authentication attempts from this address; try "
+                             "again in " +
+                                 std::to_string(seconds) + " s");
+    }
     std::shared_ptr<AuthAttempt> attempt;
     try {
         attempt = pending.authenticator->begin(pending.request);
@@ -343,14 +355,49 @@ void ConnectionImpl::on_auth_step(std::uint64_t round, AuthStep step) {
         auth_done_round_ = round;
     }
     cancel_auth_deadline();
+    if (!router) return abort_session(wamp::close::system_shutdown, "the router is shutting down");
+    // An authid that failed often gets its answer late, whatever it is.
+    const auto delay = router->throttle().authid_delay(request.realm, request.authid,
+                                                       std::chrono::steady_clock::now());
+    if (delay <= std::chrono::steady_clock::duration::zero())
+        return conclude_auth(std::move(realm), std::move(request), std::move(method),
+                             std::move(step));
+    auto timer = std::make_shared<boost::asio::steady_timer>(
+        boost::asio::make_strand(router->executor()), delay);
+    timer->async_wait([weak = weak_from_this(), timer, realm = std::move(realm),
+                       request = std::move(request), method = std::move(method),
+                       step = std::move(step)](boost::system::error_code) mutable {
+        if (auto self = weak.lock())
+            self->conclude_auth(std::move(realm), std::move(request), std::move(method),
+                                std::move(step));
+    });
+}
+
+void ConnectionImpl::conclude_auth(std::shared_ptr<Realm> realm, AuthRequest request,
+                                   std::string method, AuthStep step) {
+    auto router = router_.lock();
+    if (!router) return abort_session(wamp::close::system_shutdown, "the router is shutting down");
+    const std::string address = AuthThrottle::address_of(transport_.peer);
     if (auto* rejection = std::get_if<Rejection>(&step)) {
-        if (router)
-            router->log(RouterLogLevel::warning, "realm " + request.realm + ": " + method +
-                                                     " authentication failed (" + transport_.peer +
-                                                     "): " + rejection->log_reason);
+        router->log(RouterLogLevel::warning, "realm " + request.realm + ": " + method +
+                                                 " authentication failed (" + transport_.peer +
+                                                 "): " + rejection->log_reason);
+        const auto outcome = router->throttle().failed(address, request.realm, request.authid,
+                                                       std::chrono::steady_clock::now());
+        if (outcome.address_locked)
+            router->log(RouterLogLevel::warning,
+                        "authentication from " + address + " locked out for " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               outcome.lockout)
+                                               .count()) +
+                            " ms after repeated failures");
+        if (outcome.authid_throttled)
+            router->log(RouterLogLevel::warning,
+                        "realm " + request.realm + ": authid \"" + request.authid +
+                            "\" failed repeatedly; its authentication answers are delayed");
         return abort_session(wamp::errors::authentication_failed, "authentication failed");
     }
-    if (!router) return abort_session(wamp::close::system_shutdown, "the router is shutting down");
+    router->throttle().succeeded(address);
     Identity identity = std::get<Identity>(std::move(step));
     if (identity.authmethod.empty()) identity.authmethod = method;
     auto admitted = router->admit(shared_from_this(), std::move(realm), std::move(request),
@@ -424,6 +471,39 @@ void ConnectionImpl::disconnected() {
     queue_->close();
 }
 
+void ConnectionImpl::undeliverable(const OutgoingPtr& message, Undeliverable why) {
+    undeliverable_.fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<Session> session;
+    std::shared_ptr<Realm> realm;
+    bool shrink_welcome = false;
+    {
+        std::lock_guard lock(mutex_);
+        session = session_;
+        realm = realm_;
+        if (std::holds_alternative<wamp::Welcome>(message->message()) && !welcome_shrunk_)
+            shrink_welcome = welcome_shrunk_ = true;
+    }
+    if (std::holds_alternative<wamp::Welcome>(message->message())) {
+        if (!shrink_welcome)
+            return protocol_violation("the WELCOME does not fit the maximum message size the "
+                                      "client announced");
+        // A peer that announced a very small maximum (RawSocket allows 512
+        // octets) cannot take the features lists: it gets the roles alone,
+        // which announces less than the router does, never more.
+        wamp::Welcome small = std::get<wamp::Welcome>(message->message());
+        small.details.insert_or_assign(
+            "roles", wamp::Object{{"broker", wamp::Object{}}, {"dealer", wamp::Object{}}});
+        return send(std::move(small));
+    }
+    if (realm && session) return realm->undeliverable(session, message->message(), why);
+    if (auto router = router_.lock())
+        router->log(RouterLogLevel::warning,
+                    std::string(wamp::message_name(wamp::message_type(message->message()))) +
+                        " to " + transport_.peer + " could not be sent: " +
+                        (why == Undeliverable::too_large ? "larger than the peer accepts"
+                                                         : "not encodable in its serializer"));
+}
+
 // Connection: the public face --------------------------------------------
 
 Connection::~Connection() { impl_->disconnected(); }
@@ -434,6 +514,10 @@ std::size_t Connection::take(std::vector<OutgoingPtr>& out, std::size_t max) {
 }
 void Connection::disconnected() { impl_->disconnected(); }
 wamp::Id Connection::session_id() const { return impl_->session_id(); }
+void Connection::undeliverable(const OutgoingPtr& message, Undeliverable why) {
+    impl_->undeliverable(message, why);
+}
+std::uint64_t Connection::undeliverable_messages() const { return impl_->undeliverable_messages(); }
 std::uint64_t Connection::dropped_events() const { return impl_->dropped_events(); }
 
 } // namespace nexus::router

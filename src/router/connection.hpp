@@ -4,6 +4,7 @@
 // closed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,11 @@ public:
     /// (a message that waited for a decision). Never with a realm lock held.
     void fail(std::string message) { protocol_violation(std::move(message)); }
 
+    void undeliverable(const OutgoingPtr& message, Undeliverable why);
+    std::uint64_t undeliverable_messages() const {
+        return undeliverable_.load(std::memory_order_relaxed);
+    }
+
     wamp::Id session_id() const;
     std::uint64_t dropped_events() const { return queue_->dropped(); }
     const std::shared_ptr<OutboundQueue>& queue() const { return queue_; }
@@ -70,6 +76,9 @@ private:
     void on_authenticate(wamp::Authenticate&& authenticate);
     /// An authenticator's reply for round `round`.
     void on_auth_step(std::uint64_t round, AuthStep step);
+    /// The end of an authentication: admit the identity or refuse the rejection.
+    void conclude_auth(std::shared_ptr<Realm> realm, AuthRequest request, std::string method,
+                       AuthStep step);
     AuthReply reply_for(std::uint64_t round);
     void start_auth_deadline(std::chrono::milliseconds timeout, std::uint64_t round);
     void cancel_auth_deadline();
@@ -97,6 +106,8 @@ private:
     std::shared_ptr<boost::asio::steady_timer> auth_timer_;
     std::shared_ptr<boost::asio::steady_timer> hello_timer_;
     std::uint64_t hello_waits_ = 0; // which wait for HELLO a deadline belongs to
+    std::atomic<std::uint64_t> undeliverable_{0};
+    bool welcome_shrunk_ = false; // guarded by mutex_
 };
 
 } // namespace nexus::router

@@ -20,6 +20,7 @@
 
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
+#include "router/uri_error.hpp"
 
 namespace nexus::router {
 
@@ -40,10 +41,27 @@ public:
     /// An ERROR from a callee, answering an INVOCATION.
     wamp::Status invocation_error(Session& callee, wamp::Error&& message);
 
+    /// The caller's transport could not send it the answer to `request`
+    /// (a RESULT or ERROR too large or unencodable): it gets ERROR
+    /// wamp.error.payload_size_exceeded (or invalid_argument) instead, and a
+    /// call still in flight (progressive results) is cancelled.
+    void answer_undeliverable(Session& caller, wamp::Id request, Undeliverable why);
+    /// The callee's transport could not send it INVOCATION `request`: the
+    /// call fails for its caller the same way.
+    void invocation_undeliverable(Session& callee, wamp::Id request, Undeliverable why);
+
     /// The session left: its registrations go away (their pending calls fail
     /// with wamp.error.canceled), its own pending calls are interrupted
     /// (killnowait, if the callee supports canceling) and late answers dropped.
     void remove_session(Session& session);
+
+    /// Revokes a registration from `callee`, or from all of its callees
+    /// (advanced/rpc_registration_revocation.md): those that announced
+    /// registration_revocation get UNREGISTERED [67, 0, {registration,
+    /// reason}]; calls in flight to them still complete. The ids of the
+    /// callees removed.
+    OrUriError<std::vector<wamp::Id>> revoke(wamp::Id registration, std::optional<wamp::Id> callee,
+                                             const std::string& reason);
 
     /// Router shutdown: fail every pending call with wamp.error.canceled
     /// and interrupt the callees that support it.

@@ -18,6 +18,7 @@ struct PeerFeatures {
     bool callee_progressive_call_invocations = false;
     bool callee_call_timeout = false;
     bool callee_registration_revocation = false;
+    bool callee_call_reroute = false; // may answer wamp.error.unavailable
     bool callee_payload_passthru = false;
     // ... of a caller
     bool caller_progressive_call_invocations = false;
@@ -30,6 +31,9 @@ struct PeerFeatures {
 /// Reads HELLO.Details.roles. Accepts "call_cancelling" for "call_canceling"
 /// (CHECKLIST ⚠A8). A callee's progressive results and progressive
 /// invocations count only together with call_canceling, as the spec requires.
-PeerFeatures parse_peer_features(const wamp::Object& hello_details);
+/// `progress_without_canceling`: take a callee's progressive_call_results
+/// even without call_canceling (RealmConfig::progressive_results_without_canceling).
+PeerFeatures parse_peer_features(const wamp::Object& hello_details,
+                                 bool progress_without_canceling = false);
 
 } // namespace nexus::router

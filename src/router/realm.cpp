@@ -45,7 +45,7 @@ private:
 } // namespace
 
 Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger,
-             std::shared_ptr<SessionBudget> budget)
+             std::shared_ptr<SessionBudget> budget, const std::string& auth_secret)
     : config_(std::move(config)), logger_(std::move(logger)),
       budget_(budget ? std::move(budget) : std::make_shared<SessionBudget>(0)),
       internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
@@ -67,7 +67,7 @@ Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLo
     }
     // emplace keeps an embedder's authenticator over the built-in one.
     for (auto&& a : {make_ticket_authenticator(config_.principals),
-                     make_wampcra_authenticator(config_.principals),
+                     make_wampcra_authenticator(config_.principals, auth_secret),
                      make_cryptosign_authenticator(config_.principals)})
         if (a) authenticators_.emplace(std::string(a->method()), a);
 }
@@ -134,19 +134,21 @@ void Realm::publish_testaments(Session& session, int scope) {
     session.testaments[scope].clear();
 }
 
-void Realm::remove_locked(Session& session, Ending ending) {
+void Realm::remove_locked(Session& session, Ending ending, KillNotice notice) {
+    const bool announced = notice == KillNotice::announced;
     // Testaments go out exactly once: each bucket is emptied as it is published.
-    if (ending == Ending::lost) publish_testaments(session, 0);
-    publish_testaments(session, 1);
+    if (announced && ending == Ending::lost) publish_testaments(session, 0);
+    if (announced) publish_testaments(session, 1);
     broker_.remove_session(session);
     dealer_.remove_session(session);
     const wamp::Id id = session.id;
     const std::string authid = session.authid, authrole = session.authrole;
     members_.erase(id); // may destroy `session`
     budget_->give_back();
-    publish_meta("wamp.session.on_leave", [&] {
-        return wamp::Array{wamp::Value(id), wamp::Value(authid), wamp::Value(authrole)};
-    });
+    if (announced)
+        publish_meta("wamp.session.on_leave", [&] {
+            return wamp::Array{wamp::Value(id), wamp::Value(authid), wamp::Value(authrole)};
+        });
 }
 
 void Realm::leave(const std::shared_ptr<Session>& session, Ending ending) {
@@ -157,13 +159,13 @@ void Realm::leave(const std::shared_ptr<Session>& session, Ending ending) {
 }
 
 std::size_t Realm::kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
-                               std::string_view message) {
+                               std::string_view message, KillNotice notice) {
     std::size_t killed = 0;
     for (wamp::Id id : ids) {
         auto it = members_.find(id);
         if (it == members_.end()) continue;
         Member member = it->second; // keeps the session alive through removal
-        remove_locked(*member.session, Ending::killed);
+        remove_locked(*member.session, Ending::killed, notice);
         if (auto conn = member.connection.lock()) conn->say_goodbye(reason, message);
         ++killed;
     }
@@ -197,8 +199,34 @@ void Realm::call_internal_locked(const std::string& procedure, wamp::Array args,
     (void)dealer_.call(internal_->session(), std::move(call));
 }
 
-void Realm::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
-    broker_.publish_meta(topic, args);
+void Realm::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
+                         wamp::Id cause) {
+    broker_.publish_meta(topic, args, cause);
+}
+
+bool Realm::may_request_disclosure(const Session& session) const {
+    return config_.allow_disclose || (session.role && session.role->allow_disclose) ||
+           session.authrole == "trusted";
+}
+
+std::optional<std::int64_t> Realm::trustlevel(const Session& session) const {
+    const TrustLevels& t = config_.trustlevels;
+    if (auto it = t.by_authrole.find(session.authrole); it != t.by_authrole.end())
+        return it->second;
+    if (auto it = t.by_authmethod.find(session.authmethod); it != t.by_authmethod.end())
+        return it->second;
+    return t.default_level;
+}
+
+bool Realm::accepts_authrole(const std::string& authrole) const {
+    return config_.authorizer || config_.roles.empty() || find_role(authrole) != nullptr;
+}
+
+void Realm::change_authrole_locked(Session& session, std::string authrole) {
+    session.authrole = std::move(authrole);
+    session.role = find_role(session.authrole);
+    // Decisions cached for the old role do not hold for the new one.
+    if (session.dynamic_authorization) session.dynamic_authorization->forget_cached();
 }
 
 wamp::Status Realm::check_request_id(Session& session, const wamp::Message& message) {
@@ -433,6 +461,32 @@ void Realm::deny(Session& s, wamp::MessageType request_type, wamp::Id request, A
         "session " + std::to_string(s.id) + " (authrole \"" + s.authrole + "\") may not " +
         std::string(action_name(action)) + " \"" + std::string(uri) + "\"")});
     s.send(std::move(e));
+}
+
+void Realm::undeliverable(const std::shared_ptr<Session>& session, const wamp::Message& message,
+                          Undeliverable why) {
+    std::lock_guard lock(mutex_);
+    auto it = members_.find(session->id);
+    if (it == members_.end() || it->second.session != session) return;
+    Session& s = *session;
+    if (auto* result = std::get_if<wamp::Result>(&message))
+        return dealer_.answer_undeliverable(s, result->request, why);
+    if (auto* error = std::get_if<wamp::Error>(&message);
+        error && error->request_type == wamp::MessageType::call)
+        return dealer_.answer_undeliverable(s, error->request, why);
+    if (auto* invocation = std::get_if<wamp::Invocation>(&message))
+        return dealer_.invocation_undeliverable(s, invocation->request, why);
+    if (!logger_) return;
+    std::string what(wamp::message_name(wamp::message_type(message)));
+    if (auto* event = std::get_if<wamp::Event>(&message))
+        what += " of subscription " + std::to_string(event->subscription) + " (publication " +
+                std::to_string(event->publication) + ")";
+    logger_(RouterLogLevel::warning,
+            "realm " + config_.uri + ": " + what + " not delivered to session " +
+                std::to_string(s.id) + ": " +
+                (why == Undeliverable::too_large
+                     ? "larger than the maximum message size it announced"
+                     : "its serializer cannot carry the values (e.g. NaN in JSON)"));
 }
 
 void Realm::close(std::string_view reason, std::string_view message) {

@@ -35,8 +35,10 @@ class ConnectionImpl;
 class Realm final : public RealmContext, public std::enable_shared_from_this<Realm> {
 public:
     /// `budget`: the router's session count and limit (none: the realm counts alone).
+    /// `auth_secret`: keys what authentication derives to hide which authids
+    /// exist (RouterConfig::auth_secret; empty: random).
     Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {},
-          std::shared_ptr<SessionBudget> budget = nullptr);
+          std::shared_ptr<SessionBudget> budget = nullptr, const std::string& auth_secret = {});
     ~Realm() override;
 
     const std::string& uri() const { return config_.uri; }
@@ -67,6 +69,10 @@ public:
     /// violation: the caller aborts the session.
     wamp::Status handle(const std::shared_ptr<Session>& session, wamp::Message&& message);
 
+    /// A message the session's transport could not send (Connection::undeliverable).
+    void undeliverable(const std::shared_ptr<Session>& session, const wamp::Message& message,
+                       Undeliverable why);
+
     /// Says GOODBYE with `reason` to every session, fails pending calls, and
     /// refuses further joins.
     void close(std::string_view reason, std::string_view message);
@@ -78,14 +84,40 @@ public:
     Session* find_session(wamp::Id id) override;
     std::unique_ptr<Timer> run_locked_after(std::chrono::milliseconds delay,
                                             std::function<void()> callback) override;
-    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) override;
+    void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
+                      wamp::Id cause = 0) override;
+    bool may_request_disclosure(const Session& session) const override;
+    std::optional<std::int64_t> trustlevel(const Session& session) const override;
 
-private:
+    // For the meta procedures (meta/*.cpp): called with the lock held.
     struct Member {
         std::shared_ptr<Session> session;
         std::weak_ptr<ConnectionImpl> connection;
     };
+    const std::unordered_map<wamp::Id, Member>& members_locked() const { return members_; }
+    Broker& broker_locked() { return broker_; }
+    Dealer& dealer_locked() { return dealer_; }
+    /// What the rest of the realm hears of sessions killed.
+    enum class KillNotice {
+        announced, // testaments and wamp.session.on_leave, as for any ending
+        silent,    // neither (wamp.session.kill_all: nobody is left to hear them)
+    };
+    /// Removes the sessions and tells their connections GOODBYE `reason`;
+    /// answers how many there were.
+    std::size_t kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
+                            std::string_view message, KillNotice notice);
+    /// The meta API's description of a session (wamp.session.get, on_join).
+    wamp::Value describe(const Session& s) const;
+    /// The realm's authorizer, else its roles, else "allowed".
+    Authorization authorize(const Session& s, Action action, std::string_view uri,
+                            const wamp::Object& options);
+    /// Whether a session may hold `authrole` here: any, unless the realm
+    /// defines roles (and no custom authorizer), then one of them.
+    bool accepts_authrole(const std::string& authrole) const;
+    /// Gives a joined session another authrole (wamp.session.modify_details).
+    void change_authrole_locked(Session& session, std::string authrole);
 
+private:
     wamp::Status check_request_id(Session& session, const wamp::Message& message);
     /// Routes `message` once every decision it needs is at hand; otherwise
     /// parks it in front of the session's waiting messages and asks the
@@ -99,9 +131,6 @@ private:
     void on_authorizer_answer(const std::shared_ptr<Session>& session,
                               const AuthorizationNeed& need, const wamp::Message& reply);
     const RolePermissions* find_role(const std::string& authrole) const;
-    /// The realm's authorizer, else its roles, else "allowed".
-    Authorization authorize(const Session& s, Action action, std::string_view uri,
-                            const wamp::Object& options);
     /// authorize(), answering a denial with ERROR wamp.error.not_authorized.
     bool authorized(Session& s, Action action, std::string_view uri, const wamp::Object& options,
                     wamp::MessageType request_type, wamp::Id request);
@@ -110,13 +139,9 @@ private:
     /// Answers a CALL to one of the router's own wamp.* procedures (meta_api.cpp);
     /// false if `procedure` is not one of them.
     bool meta_call(Session& caller, wamp::Call& call);
-    void remove_locked(Session& session, Ending ending);
+    /// Removes a session; `notice` silent: without testaments and on_leave.
+    void remove_locked(Session& session, Ending ending, KillNotice notice = KillNotice::announced);
     void publish_testaments(Session& session, int scope);
-    /// Removes the sessions and tells their connections GOODBYE `reason`.
-    std::size_t kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
-                            std::string_view message);
-    /// The meta API's description of a session (wamp.session.get, on_join).
-    wamp::Value describe(const Session& s) const;
 
     /// Calls a procedure of this realm as the router (see internal_caller.hpp).
     void call_internal(const std::string& procedure, wamp::Array args,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -40,8 +41,19 @@ public:
                                                     std::function<void()> callback) = 0;
     /// Publishes a meta event (wamp.session.on_join, wamp.subscription.on_create,
     /// ...) from the router itself; `args` is only called when someone is
-    /// subscribed to `topic`.
-    virtual void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) = 0;
+    /// subscribed to `topic`. The session `cause` (0: none), whose action made
+    /// the event, does not receive it (as the Go nexus does: a session
+    /// watching wamp.subscription.on_create does not hear of its own watch).
+    virtual void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
+                              wamp::Id cause = 0) = 0;
+    /// Whether `session` may ask for identities to be disclosed (disclose_me
+    /// on CALL/PUBLISH, disclose_caller on REGISTER, disclose_publisher on
+    /// SUBSCRIBE): RealmConfig::allow_disclose, or its role's allow_disclose,
+    /// or the authrole "trusted" (the Go nexus's convention).
+    virtual bool may_request_disclosure(const Session& session) const = 0;
+    /// The trust level of what `session` calls or publishes (RealmConfig::
+    /// trustlevels; call_trustlevels, publication_trustlevels), if configured.
+    virtual std::optional<std::int64_t> trustlevel(const Session& session) const = 0;
 };
 
 } // namespace nexus::router

@@ -5,6 +5,7 @@
 #include <nexus/wamp/uri.hpp>
 #include <nexus/wamp/uris.hpp>
 
+#include "router/auth/crypto.hpp"
 #include "router/connection.hpp"
 #include "router/nesting.hpp"
 #include "router/realm.hpp"
@@ -34,12 +35,14 @@ const std::shared_ptr<const SharedDetail>& router_roles() {
                  {f::publisher_exclusion, f::publisher_identification,
                   f::subscriber_blackwhite_listing, f::pattern_based_subscription,
                   f::event_retention, f::event_history, f::payload_passthru_mode,
-                  f::subscription_meta_api, f::session_meta_api})
+                  f::subscription_meta_api, f::session_meta_api, f::subscription_revocation,
+                  f::sharded_subscription, f::publication_trustlevels})
             .add(wamp::roles::dealer,
                  {f::progressive_call_results, f::progressive_call_invocations, f::call_timeout,
                   f::call_canceling, f::caller_identification, f::pattern_based_registration,
                   f::shared_registration, f::payload_passthru_mode, f::registration_meta_api,
-                  f::session_meta_api, f::testament_meta_api})
+                  f::session_meta_api, f::testament_meta_api, f::registration_revocation,
+                  f::call_reroute, f::sharded_registration, f::call_trustlevels})
             .object());
     return roles;
 }
@@ -56,10 +59,17 @@ bool announces_a_client_role(const wamp::Object& details) {
 
 RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig config)
     : executor_(std::move(executor)), config_(std::move(config)),
-      sessions_(std::make_shared<SessionBudget>(config_.max_sessions)) {
+      auth_secret_(config_.auth_secret.empty() ? auth::to_base64(auth::random_bytes(32))
+                                               : config_.auth_secret),
+      sessions_(std::make_shared<SessionBudget>(config_.max_sessions)),
+      throttle_(config_.auth_throttle) {
     for (const RealmConfig& realm : config_.realms)
-        realms_.emplace(realm.uri,
-                        std::make_shared<Realm>(realm, executor_, config_.logger, sessions_));
+        realms_.emplace(realm.uri, make_realm(realm));
+}
+
+std::shared_ptr<Realm> RouterImpl::make_realm(RealmConfig realm) {
+    return std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_,
+                                   auth_secret_);
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -70,7 +80,7 @@ std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
     if (!config_.realm_template) return nullptr;
     RealmConfig realm = *config_.realm_template;
     realm.uri = uri;
-    auto created = std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_);
+    auto created = make_realm(std::move(realm));
     realms_.emplace(uri, created);
     return created;
 }
@@ -123,8 +133,10 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
         if (method == "anonymous") {
             if (!realm->config().anonymous_auth) continue;
             Identity identity;
-            identity.authid =
-                request.authid.empty() ? std::to_string(request.session) : request.authid;
+            // Nothing was authenticated: an authid the client names in HELLO
+            // is a claim, never an identity (it would pass eligible_authid
+            // lists and reach callees as caller_authid). The router assigns one.
+            identity.authid = std::to_string(request.session);
             identity.authrole = realm->config().anonymous_authrole;
             identity.authmethod = "anonymous";
             identity.authprovider = "static";
@@ -184,7 +196,8 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
     session->authextra = std::move(identity.authextra);
     session->transport = std::move(request.transport);
     session->transport.channel_ids.clear(); // for authentication only, which is over
-    session->features = parse_peer_features(request.hello_details);
+    session->features =
+        parse_peer_features(request.hello_details, rc.progressive_results_without_canceling);
     session->hello_details = std::move(request.hello_details);
 
     wamp::Welcome welcome;
@@ -205,8 +218,7 @@ bool RouterImpl::add_realm(RealmConfig realm) {
     std::lock_guard lock(mutex_);
     if (shut_down_ || realms_.contains(realm.uri)) return false;
     std::string uri = realm.uri;
-    realms_.emplace(std::move(uri), std::make_shared<Realm>(std::move(realm), executor_,
-                                                            config_.logger, sessions_));
+    realms_.emplace(std::move(uri), make_realm(std::move(realm)));
     return true;
 }
 

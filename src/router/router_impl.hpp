@@ -14,6 +14,7 @@
 #include <nexus/router/peer.hpp>
 #include <nexus/wamp/message.hpp>
 
+#include "router/auth/throttle.hpp"
 #include "router/session_budget.hpp"
 
 namespace nexus::router {
@@ -61,13 +62,19 @@ public:
     std::size_t session_count() const;
 
     const RouterConfig& config() const { return config_; }
+    AuthThrottle& throttle() { return throttle_; }
+    /// RouterConfig::auth_secret, or a random one made at construction.
+    const std::string& auth_secret() const { return auth_secret_; }
 
 private:
     std::shared_ptr<Realm> find_realm(const std::string& uri);
+    std::shared_ptr<Realm> make_realm(RealmConfig realm);
 
     boost::asio::any_io_executor executor_;
     const RouterConfig config_;
+    const std::string auth_secret_;
     const std::shared_ptr<SessionBudget> sessions_;
+    AuthThrottle throttle_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms_;
     bool shut_down_ = false;

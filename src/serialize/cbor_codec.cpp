@@ -157,6 +157,12 @@ Status cbor_split(std::string_view frame, const DecodeLimits& limits, SplitFrame
         auto major = in.skip_value(depth);
         if (!major) return element_failure(index, major.error());
         const std::string_view slice = frame.substr(start, in.offset() - start);
+        // Null (or undefined, as JavaScript clients send an unset value)
+        // Arguments/ArgumentsKw read as absent.
+        if (*major == cbor::major_simple && slice.size() == 1 &&
+            (static_cast<std::uint8_t>(slice[0]) & 0x1f) >= cbor::simple_null &&
+            (static_cast<std::uint8_t>(slice[0]) & 0x1f) <= cbor::simple_undefined)
+            continue;
         if (index == head_end) {
             if (*major != cbor::major_array)
                 return payload_failure(split.type, index, " (Arguments) must be a list");

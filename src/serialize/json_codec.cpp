@@ -85,6 +85,11 @@ Status json_split(std::string_view frame, const DecodeLimits& limits, SplitFrame
             auto v = json_parse_value(element, depth);
             if (!v) return element_failure(index, v.error());
             split.head.push_back(std::move(*v));
+        } else if (element == "null") {
+            // Null Arguments/ArgumentsKw (the Go nexus client sends null
+            // Arguments with keyword-only calls) read as absent; the writers
+            // put an empty list before kwargs again.
+            continue;
         } else if (index == head_end) {
             if (element.front() != '[')
                 return payload_failure(split.type, index, " (Arguments) must be a list");

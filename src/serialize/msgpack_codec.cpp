@@ -295,6 +295,11 @@ Status msgpack_split(std::string_view frame, const DecodeLimits& limits, SplitFr
         if (payload_at && index >= *payload_at) {
             const bool is_args = index == *payload_at;
             const mp_type t = mp_typeof(*p);
+            if (t == MP_NIL) {
+                // Null Arguments/ArgumentsKw read as absent.
+                mp_next(&p);
+                continue;
+            }
             if (is_args && t != MP_ARRAY) return Failure{"Arguments must be a MessagePack array"};
             if (!is_args && t != MP_MAP) return Failure{"ArgumentsKw must be a MessagePack map"};
             const char* start = p;

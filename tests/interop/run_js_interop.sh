@@ -5,6 +5,9 @@
 #   run_js_interop.sh NEXUSD auth       autobahn-js: authentication/authorization
 #                                       (autobahn_js_auth.js, nexusd runs auth_realm.json)
 #   run_js_interop.sh NEXUSD wampy      wampy: RPC and pub/sub checks (wampy_client.js)
+#   run_js_interop.sh NEXUSD progress   autobahn-js callee's progressive results, disregarded
+#                                       on realm1 and honoured on a realm with
+#                                       progressive_results_without_canceling (progress_realm.json)
 set -uo pipefail
 nexusd=${1:?usage: run_js_interop.sh NEXUSD [auth|wampy]}
 suite=${2:-}
@@ -22,6 +25,9 @@ if [[ "$suite" == auth ]]; then
 elif [[ "$suite" == wampy ]]; then
   script="$here/wampy_client.js"
   client=wampy
+elif [[ "$suite" == progress ]]; then
+  script="$here/autobahn_js_progress.js"
+  config=(--config "$here/progress_realm.json")
 fi
 log=$(mktemp)
 nexus_log=$(mktemp)
@@ -44,8 +50,15 @@ if [[ -z $port ]]; then
   exit 1
 fi
 status=0
-for serializer in json msgpack cbor; do
-  timeout 60 node "$script" "ws://127.0.0.1:$port/ws" "$serializer" >"$log" 2>&1
+runs=(json msgpack cbor)
+if [[ "$suite" == progress ]]; then
+  runs=("json realm1 disregarded" "json lenient honoured" "msgpack lenient honoured"
+        "cbor lenient honoured")
+fi
+for run in "${runs[@]}"; do
+  read -r serializer args <<<"$run"
+  # shellcheck disable=SC2086 # $args holds the script's further arguments
+  timeout 60 node "$script" "ws://127.0.0.1:$port/ws" "$serializer" $args >"$log" 2>&1
   rc=$?
   if [[ $rc != 0 ]]; then
     status=1

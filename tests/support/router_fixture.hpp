@@ -101,6 +101,12 @@ public:
         return welcomed();
     }
 
+    /// join() as `authid` of the fixture's principals (RouterFixture::
+    /// add_test_principals): anonymous sessions cannot name their authid.
+    wamp::Id join_as(const std::string& authid, const std::string& realm = "realm1") {
+        return join_with_ticket(realm, authid, "ticket-" + authid);
+    }
+
     /// join() authenticating with a ticket.
     wamp::Id join_with_ticket(const std::string& realm, const std::string& authid,
                               const std::string& ticket) {
@@ -166,10 +172,25 @@ private:
 /// A router with realm1 (anonymous) running on `threads` io threads.
 class RouterFixture : public ::testing::Test {
 public:
+    /// Ticket principals for tests that need named sessions (TestClient::
+    /// join_as): alice, bob, carol, ... with ticket "ticket-<authid>" and
+    /// authrole "user".
+    static void add_test_principals(router::RealmConfig& realm,
+                                    const std::string& authrole = "user") {
+        for (const char* authid : {"alice", "bob", "carol", "zed", "victim", "someone", "root"}) {
+            router::Principal p;
+            p.authid = authid;
+            p.authrole = authrole;
+            p.ticket = std::string("ticket-") + authid;
+            realm.principals.push_back(std::move(p));
+        }
+    }
+
     static router::RouterConfig default_config() {
         router::RouterConfig config;
         router::RealmConfig realm;
         realm.uri = "realm1";
+        add_test_principals(realm);
         config.realms.push_back(realm);
         return config;
     }

@@ -471,7 +471,7 @@ TEST(JsonCodec, RejectsMalformedMessages) {
         // payload shapes
         R"([48,1,{},"p",{}])",
         R"([48,1,{},"p","args"])",
-        R"([48,1,{},"p",null])",
+        R"([48,1,{},"p",true])",
         R"([48,1,{},"p",[],[]])",
         R"([48,1,{},"p",[],"kw"])",
         R"([48,1,{},"p",[],{},1])",

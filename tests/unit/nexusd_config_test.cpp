@@ -230,3 +230,55 @@ TEST(NexusdConfig, BadCredentialsNameTheKeyNotTheSecret) {
         {"name": "user", "permissions": [{"uri": "com.x", "match": "fuzzy"}]}]}]}})");
     EXPECT_NE(e.find("roles[0].permissions[0].match"), std::string::npos) << e;
 }
+
+TEST(NexusdConfig, AuthThrottleAndSecret) {
+    const auto c = parse_ok(R"({"router": {"auth_secret": "s3cret",
+        "auth_throttle": {"free_failures_per_address": 3, "free_failures_per_authid": 7,
+                          "base_delay": 2, "address_lockout_max": 60, "authid_delay_max": 5,
+                          "forget_after": 600}}})");
+    EXPECT_EQ(c.router.auth_secret, "s3cret");
+    const auto& t = c.router.auth_throttle;
+    EXPECT_TRUE(t.enabled);
+    EXPECT_EQ(t.free_failures_per_address, 3u);
+    EXPECT_EQ(t.free_failures_per_authid, 7u);
+    EXPECT_EQ(t.base_delay, std::chrono::seconds(2));
+    EXPECT_EQ(t.address_lockout_max, std::chrono::seconds(60));
+    EXPECT_EQ(t.authid_delay_max, std::chrono::seconds(5));
+    EXPECT_EQ(t.forget_after, std::chrono::seconds(600));
+    EXPECT_FALSE(parse_ok(R"({"router": {"auth_throttle": {"enabled": false}}})")
+                     .router.auth_throttle.enabled);
+    EXPECT_EQ(parse_error(R"({"router": {"auth_throttle": {"base_delay": 0}}})"),
+              "test.json: router.auth_throttle.base_delay: expected a positive number of seconds");
+    EXPECT_EQ(
+        parse_error(R"({"router": {"auth_throttle": {"free_failures_per_address": 0}}})"),
+        "test.json: router.auth_throttle.free_failures_per_address: expected a positive integer");
+}
+
+TEST(NexusdConfig, RealmAndRoleKnobs) {
+    const auto c = parse_ok(R"({"router": {"realms": [{"uri": "realm1",
+        "enable_meta_revoke": true, "progressive_results_without_canceling": true,
+        "roles": [{"name": "auditor", "allow_disclose": true,
+                   "permissions": [{"uri": "", "match": "prefix", "allow": {"call": true}}]}]}]}})");
+    const auto& realm = c.router.realms.at(0);
+    EXPECT_TRUE(realm.enable_meta_revoke);
+    EXPECT_TRUE(realm.progressive_results_without_canceling);
+    EXPECT_TRUE(realm.roles.at(0).allow_disclose);
+    EXPECT_TRUE(c.unknown_keys.empty());
+    const auto d = parse_ok(R"({"router": {"realms": [{"uri": "realm1"}]}})");
+    EXPECT_FALSE(d.router.realms.at(0).enable_meta_revoke);
+    EXPECT_FALSE(d.router.realms.at(0).progressive_results_without_canceling);
+}
+
+TEST(NexusdConfig, TrustLevels) {
+    const auto c = parse_ok(R"({"router": {"realms": [{"uri": "realm1", "trustlevels":
+        {"authrole": {"admin": 3, "user": 1}, "authmethod": {"anonymous": 0}, "default": 1}}]}})");
+    const auto& t = c.router.realms.at(0).trustlevels;
+    EXPECT_EQ(t.by_authrole.at("admin"), 3);
+    EXPECT_EQ(t.by_authrole.at("user"), 1);
+    EXPECT_EQ(t.by_authmethod.at("anonymous"), 0);
+    EXPECT_EQ(t.default_level, 1);
+    EXPECT_EQ(parse_error(R"({"router": {"realms": [{"uri": "realm1", "trustlevels":
+        {"authrole": {"admin": "high"}}}]}})"),
+              "test.json: router.realms[0].trustlevels.authrole: expected an object of name -> "
+              "trust level (integer)");
+}

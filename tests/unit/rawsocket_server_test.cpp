@@ -439,7 +439,11 @@ TEST_F(RawSocketSmallQueue, PeerThatStopsReadingIsBoundedByTheQueue) {
 
     // Now drain the stalled one (until it is silent for half a second): fewer
     // than half the events, in increasing order. Asio's blocking read turns a
-    // SO_RCVTIMEO expiry into an endless poll, hence poll() here.
+    // SO_RCVTIMEO expiry into an endless poll, hence poll() here. Its tiny
+    // receive buffer (no window scaling) can make the kernel drop segments and
+    // send the rest one retransmission timeout at a time, depending on how
+    // the frames fall against it: a larger buffer drains it at once.
+    stalled.set_option(asio::socket_base::receive_buffer_size(1 << 16));
     int stalled_received = 0;
     std::int64_t last = -1;
     for (;;) {

@@ -56,6 +56,7 @@ router::RouterConfig auth_config(std::shared_ptr<Logged> log) {
         "alice", "admin", std::nullopt, std::nullopt, {Ed25519Key(vector_private).public_hex()}};
     realm.principals = {joe, peter, salty, alice};
     config.realms.push_back(realm);
+    config.auth_secret = "a fixed secret, so that the decoy challenges are the same every run";
     config.logger = [log](router::RouterLogLevel, std::string_view line) {
         std::lock_guard lock(log->mutex);
         log->lines.emplace_back(line);
@@ -175,6 +176,45 @@ TEST_F(Auth, WampcraSaltedSecret) {
     c.send(wamp::Authenticate{cra_sign(key, ch.extra.at("challenge").as_string()), {}});
     auto w = c.expect<wamp::Welcome>();
     EXPECT_EQ(w.details.at("authrole"), Value("admin"));
+}
+
+TEST_F(Auth, WampcraUnknownAuthidsLookLikeRealAccounts) {
+    // What a challenge carries must not tell whether the authid exists: an
+    // unknown one is shaped like one of the real accounts (peter's unsalted,
+    // salty's salted), picked by a keyed hash so that asking again gives the
+    // same answer.
+    const auto challenge_for = [&](const std::string& authid) {
+        TestClient& c = client();
+        c.send(hello({"wampcra"}, authid));
+        auto ch = c.expect<wamp::Challenge>();
+        c.drop();
+        return ch.extra;
+    };
+    int salted = 0, unsalted = 0;
+    for (int i = 0; i < 12; ++i) {
+        const std::string authid = "nobody-" + std::to_string(i);
+        const wamp::Object extra = challenge_for(authid);
+        auto fields = parse_json_object(extra.at("challenge").as_string());
+        EXPECT_EQ(fields.at("authid"), Value(authid));
+        const Value role = fields.at("authrole");
+        if (extra.contains("salt")) {
+            ++salted;
+            // salty's shape: its parameters, a salt as long as its own, its role.
+            EXPECT_EQ(extra.at("iterations"), Value(100));
+            EXPECT_EQ(extra.at("keylen"), Value(32));
+            EXPECT_EQ(extra.at("salt").as_string().size(), std::string("salt123").size());
+            EXPECT_NE(extra.at("salt"), Value("salt123"));
+            EXPECT_EQ(role, Value("admin"));
+            // The same every time for the same authid.
+            EXPECT_EQ(challenge_for(authid).at("salt"), extra.at("salt"));
+        } else {
+            ++unsalted;
+            EXPECT_FALSE(extra.contains("iterations"));
+            EXPECT_EQ(role, Value("user")); // peter's
+        }
+    }
+    EXPECT_GT(salted, 0);
+    EXPECT_GT(unsalted, 0);
 }
 
 TEST_F(Auth, WampcraUnsaltedSignatureForSaltedSecretFails) {

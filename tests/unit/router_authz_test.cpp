@@ -161,6 +161,7 @@ protected:
         router::RealmConfig realm;
         realm.uri = "realm1";
         realm.authorizer = std::move(authorizer);
+        add_test_principals(realm);
         c.realms.push_back(realm);
         return c;
     }
@@ -170,7 +171,7 @@ protected:
 
 TEST_F(CustomAuthz, DecidesEveryAction) {
     TestClient& a = client();
-    a.join("realm1", {{"authid", "someone"}});
+    a.join_as("someone");
     const wamp::Id r = a.next_request();
     a.send(wamp::Subscribe{r, {}, "sys.events"});
     expect_denied(a, wamp::MessageType::subscribe, r);
@@ -178,7 +179,7 @@ TEST_F(CustomAuthz, DecidesEveryAction) {
     a.send(wamp::Subscribe{a.next_request(), {}, "app.events"});
     a.expect<wamp::Subscribed>();
     TestClient& root = client();
-    root.join("realm1", {{"authid", "root"}});
+    root.join_as("root");
     root.send(wamp::Register{root.next_request(), {}, "sys.reboot"});
     root.expect<wamp::Registered>();
     EXPECT_EQ(authorizer_->last_action.load(), router::Action::register_);

@@ -30,8 +30,8 @@ TEST_F(Isolation, NothingCrossesRealms) {
     for (const char* t : {"com.shared", "wamp.session.on_join", "wamp.session.on_leave",
                           "wamp.subscription.on_create", "wamp.registration.on_create"})
         b.send(wamp::Subscribe{b.next_request(), {}, t});
-    while (b.next(100ms)) { // SUBSCRIBED and its own subscriptions' meta events
-    }
+    for (int i = 0; i < 5; ++i)
+        b.expect<wamp::Subscribed>();
 
     a.send(wamp::Subscribe{a.next_request(), {}, "com.other"});
     a.expect<wamp::Subscribed>();
@@ -47,8 +47,7 @@ TEST_F(Isolation, NothingCrossesRealms) {
     EXPECT_EQ(b.expect<wamp::Error>().error, wamp::errors::no_such_procedure);
     // b may register the same URI in its own realm.
     b.send(wamp::Register{b.next_request(), {}, "com.shared.proc"});
-    b.expect<wamp::Registered>();
-    b.expect<wamp::Event>(); // its own registration.on_create
+    b.expect<wamp::Registered>(); // (no on_create for b: it caused that one itself)
 
     // Session lists and lookups only see their own realm.
     b.send(wamp::Call{b.next_request(), {}, "wamp.session.list", {}});

@@ -14,6 +14,7 @@ router::RouterConfig kill_config(bool enable_kill) {
     realm.uri = "realm1";
     realm.enable_meta_kill = enable_kill;
     realm.enable_meta_modify = enable_kill;
+    RouterFixture::add_test_principals(realm);
     config.realms.push_back(realm);
     router::RealmConfig other = realm;
     other.uri = "realm2";
@@ -50,16 +51,16 @@ TEST_F(MetaEvents, JoinAndLeave) {
     subscribe(watcher, "wamp.session.on_join");
     subscribe(watcher, "wamp.session.on_leave");
     TestClient& c = client();
-    const wamp::Id id = c.join("realm1", {{"authid", "zed"}});
+    const wamp::Id id = c.join_as("zed");
     auto join = event_args(watcher).at(0).as_object();
     EXPECT_EQ(join.at("session"), Value(id));
     EXPECT_EQ(join.at("authid"), Value("zed"));
-    EXPECT_EQ(join.at("authrole"), Value("anonymous"));
-    EXPECT_EQ(join.at("authmethod"), Value("anonymous"));
+    EXPECT_EQ(join.at("authrole"), Value("user"));
+    EXPECT_EQ(join.at("authmethod"), Value("ticket"));
     EXPECT_TRUE(join.at("transport").is_object());
     c.send(wamp::Goodbye{{}, "wamp.close.normal"});
     c.expect<wamp::Goodbye>();
-    EXPECT_EQ(event_args(watcher), (Array{Value(id), Value("zed"), Value("anonymous")}));
+    EXPECT_EQ(event_args(watcher), (Array{Value(id), Value("zed"), Value("user")}));
 
     // Other realms see none of it.
     TestClient& elsewhere = joined("realm2");
@@ -71,12 +72,12 @@ TEST_F(MetaEvents, JoinAndLeave) {
 
 TEST_F(MetaEvents, SubscriptionLifecycle) {
     TestClient& watcher = joined();
-    // The watcher's own subscriptions make meta events too: drain them.
+    // As with the Go nexus, a session never hears of what it did itself: the
+    // watcher's own subscriptions make no events for it.
     for (const char* t : {"wamp.subscription.on_create", "wamp.subscription.on_subscribe",
                           "wamp.subscription.on_unsubscribe", "wamp.subscription.on_delete"})
-        watcher.send(wamp::Subscribe{watcher.next_request(), {}, t});
-    while (watcher.next(100ms)) {
-    }
+        subscribe(watcher, t);
+    EXPECT_TRUE(watcher.nothing_for());
 
     TestClient& a = joined();
     TestClient& b = joined();
@@ -116,12 +117,26 @@ TEST_F(MetaEvents, RegistrationLifecycle) {
     EXPECT_EQ(event_args(watcher), (Array{Value(callee.session()), Value(reg)}));
 }
 
+TEST_F(MetaEvents, AWatcherOfOtherSessionsHearsTheirMetaEvents) {
+    TestClient& watcher = joined();
+    subscribe(watcher, "wamp.subscription.on_subscribe");
+    subscribe(watcher, "wamp.registration.on_register");
+    TestClient& other = joined();
+    const wamp::Id sub = subscribe(other, "wamp.session.on_join");
+    EXPECT_EQ(event_args(watcher), (Array{Value(other.session()), Value(sub)}));
+    other.send(wamp::Register{other.next_request(), {}, "com.api.x"});
+    const wamp::Id reg = other.expect<wamp::Registered>().registration;
+    EXPECT_EQ(event_args(watcher), (Array{Value(other.session()), Value(reg)}));
+    // ...and the other hears nothing of its own actions.
+    EXPECT_TRUE(other.nothing_for());
+}
+
 TEST_F(MetaEvents, KillOneByAuthidByAuthroleAll) {
     TestClient& admin = joined();
     TestClient& v1 = client();
-    v1.join("realm1", {{"authid", "victim"}});
+    v1.join_as("victim");
     TestClient& v2 = client();
-    v2.join("realm1", {{"authid", "victim"}});
+    v2.join_as("victim");
     TestClient& other = joined();
 
     auto killed = call(admin, "wamp.session.kill_by_authid", {Value("victim")},
@@ -133,14 +148,34 @@ TEST_F(MetaEvents, KillOneByAuthidByAuthroleAll) {
         EXPECT_EQ(g.reason, "com.example.bye");
         EXPECT_EQ(g.details.at("message"), Value("maintenance"));
     }
+    // meta_api_sessions.md: the caller's own session is not an *other* session.
     EXPECT_EQ(call_error(admin, "wamp.session.kill", {Value(admin.session())}).error,
-              wamp::errors::invalid_argument);
+              wamp::errors::no_such_session);
     EXPECT_EQ(call_error(admin, "wamp.session.kill", {Value(v1.session())}).error,
               wamp::errors::no_such_session);
+    EXPECT_EQ(call_error(admin, "wamp.session.kill", {Value("one")}).error,
+              wamp::errors::invalid_argument);
+    // A reason that is not a valid non-empty URI: invalid_uri, for every kill procedure.
+    for (const Value& bad : {Value("not a uri!"), Value(""), Value(5)}) {
+        EXPECT_EQ(
+            call_error(admin, "wamp.session.kill", {Value(other.session())}, {{"reason", bad}})
+                .error,
+            wamp::errors::invalid_uri);
+        EXPECT_EQ(
+            call_error(admin, "wamp.session.kill_by_authid", {Value("x")}, {{"reason", bad}}).error,
+            wamp::errors::invalid_uri);
+        EXPECT_EQ(
+            call_error(admin, "wamp.session.kill_by_authrole", {Value("x")}, {{"reason", bad}})
+                .error,
+            wamp::errors::invalid_uri);
+        EXPECT_EQ(call_error(admin, "wamp.session.kill_all", {}, {{"reason", bad}}).error,
+                  wamp::errors::invalid_uri);
+    }
     EXPECT_EQ(
-        call_error(admin, "wamp.session.kill", {Value(other.session())}, {{"reason", "not a uri!"}})
+        call_error(admin, "wamp.session.kill", {Value(other.session())}, {{"message", Value(1)}})
             .error,
         wamp::errors::invalid_argument);
+    EXPECT_TRUE(other.nothing_for(10ms));
     call(admin, "wamp.session.kill", {Value(other.session())});
     EXPECT_EQ(other.expect<wamp::Goodbye>().reason, wamp::close::killed);
 
@@ -152,6 +187,32 @@ TEST_F(MetaEvents, KillOneByAuthidByAuthroleAll) {
     joined();
     EXPECT_EQ(call(admin, "wamp.session.kill_all").payload.args(), (Array{Value(2)}));
     EXPECT_EQ(call(admin, "wamp.session.count").payload.args(), (Array{Value(1)}));
+    EXPECT_TRUE(admin.nothing_for(10ms));
+}
+
+TEST_F(MetaEvents, KillAllSparesTheCallerAndAnnouncesNothing) {
+    TestClient& admin = joined();
+    subscribe(admin, "wamp.session.on_leave");
+    subscribe(admin, "com.status");
+    TestClient& a = joined();
+    TestClient& b = joined();
+    call(a, "wamp.session.add_testament", {Value("com.status"), Value(Array{Value("a gone")})});
+    EXPECT_EQ(call(admin, "wamp.session.kill_all", {}, {{"reason", "com.example.maintenance"}})
+                  .payload.args(),
+              (Array{Value(2)}));
+    for (TestClient* c : {&a, &b})
+        EXPECT_EQ(c->expect<wamp::Goodbye>().reason, "com.example.maintenance");
+    // Neither on_leave nor the testament (meta_api_sessions.md, kill_all).
+    EXPECT_TRUE(admin.nothing_for());
+    EXPECT_EQ(call(admin, "wamp.session.list").payload.args(),
+              (Array{Value(Array{Value(admin.session())})}));
+    // A single kill announces as usual.
+    TestClient& c = joined();
+    admin.send(wamp::Call{
+        admin.next_request(), {}, "wamp.session.kill", wamp::Payload(Array{Value(c.session())})});
+    c.expect<wamp::Goodbye>();
+    EXPECT_EQ(event_args(admin).at(0), Value(c.session())); // on_leave comes first
+    admin.expect<wamp::Result>();
 }
 
 TEST_F(MetaEvents, TestamentsOnLostTransportInOrderOnce) {
@@ -228,7 +289,7 @@ TEST_F(MetaEvents, ModifyDetailsAndDetailFilters) {
                   .at("team"),
               Value("blue"));
     EXPECT_EQ(call_error(admin, "wamp.session.modify_details",
-                         {Value(blue.session()), Value(wamp::Object{{"authrole", "admin"}})})
+                         {Value(blue.session()), Value(wamp::Object{{"authmethod", "ticket"}})})
                   .error,
               wamp::errors::invalid_argument);
     for (TestClient* c : {&red, &blue})
@@ -252,6 +313,51 @@ TEST_F(MetaEvents, ModifyDetailsAndDetailFilters) {
     admin.send(
         wamp::Publish{admin.next_request(), {{"eligible_team", Value{"blue"}}}, "com.team", {}});
     EXPECT_TRUE(blue.nothing_for());
+}
+
+TEST_F(MetaEvents, ModifyDetailsChangesAnotherSessionsIdentityNotOnesOwn) {
+    // The Go nexus lets modify_details change authid/authrole; so do we, for
+    // another session only (a backend relabelling a client it authenticated
+    // out of band), never the caller's own.
+    TestClient& backend = joined();
+    TestClient& client_session = joined();
+    TestClient& callee = joined();
+    subscribe(client_session, "com.news");
+    call(backend, "wamp.session.modify_details",
+         {Value(client_session.session()),
+          Value(wamp::Object{{"authid", "carol"}, {"authrole", "member"}})});
+    auto d = call(backend, "wamp.session.get", {Value(client_session.session())})
+                 .payload.args()
+                 .at(0)
+                 .as_object();
+    EXPECT_EQ(d.at("authid"), Value("carol"));
+    EXPECT_EQ(d.at("authrole"), Value("member"));
+    // The new identity is what routing sees.
+    backend.send(wamp::Publish{
+        backend.next_request(), {{"eligible_authid", Value{"carol"}}}, "com.news", {}});
+    client_session.expect<wamp::Event>();
+    callee.send(wamp::Register{callee.next_request(), {{"disclose_caller", true}}, "com.who"});
+    callee.expect<wamp::Registered>();
+    client_session.send(wamp::Call{client_session.next_request(), {}, "com.who", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("caller_authid"), Value("carol"));
+    EXPECT_EQ(inv.details.at("caller_authrole"), Value("member"));
+    // One's own identity: refused, and nothing changed.
+    for (const char* key : {"authid", "authrole"})
+        EXPECT_EQ(call_error(client_session, "wamp.session.modify_details",
+                             {Value(client_session.session()), Value(wamp::Object{{key, "root"}})})
+                      .error,
+                  wamp::errors::not_authorized)
+            << key;
+    EXPECT_EQ(call_error(backend, "wamp.session.modify_details",
+                         {Value(client_session.session()), Value(wamp::Object{{"authid", 5}})})
+                  .error,
+              wamp::errors::invalid_argument);
+    d = call(backend, "wamp.session.get", {Value(client_session.session())})
+            .payload.args()
+            .at(0)
+            .as_object();
+    EXPECT_EQ(d.at("authid"), Value("carol"));
 }
 
 router::RouterConfig strict_config() {

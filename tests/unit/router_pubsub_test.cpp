@@ -117,9 +117,9 @@ TEST_F(PubSub, PublisherDisclosure) {
 
 TEST_F(PubSub, BlackAndWhiteListsBySessionAndAuthid) {
     TestClient& a = client();
-    a.join("realm1", {{"authid", "alice"}});
+    a.join_as("alice");
     TestClient& b = client();
-    b.join("realm1", {{"authid", "bob"}});
+    b.join_as("bob");
     TestClient& pub = joined();
     subscribe(a, "com.t");
     subscribe(b, "com.t");

@@ -13,6 +13,9 @@ namespace {
 
 class Rpc : public RouterFixture {
 protected:
+    explicit Rpc(router::RouterConfig config = default_config())
+        : RouterFixture(std::move(config)) {}
+
     wamp::Id register_(TestClient& c, const std::string& uri, Object options = {}) {
         const wamp::Id req = c.next_request();
         c.send(wamp::Register{req, std::move(options), uri});
@@ -126,7 +129,7 @@ TEST_F(Rpc, PatternRegistrationsCarryTheProcedure) {
 TEST_F(Rpc, CallerDisclosure) {
     TestClient& callee = joined();
     TestClient& caller = client();
-    caller.join("realm1", {{"authid", "carol"}});
+    caller.join_as("carol");
     register_(callee, "com.p");
     call(caller, "com.p", {{"disclose_me", true}});
     auto inv = callee.expect<wamp::Invocation>();
@@ -382,4 +385,109 @@ TEST_F(Rpc, DisclosureRefusedWhenTheRealmForbidsIt) {
     EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::option_disallowed_disclose_me);
     callee.send(wamp::Register{callee.next_request(), {}, "com.Upper"});
     EXPECT_EQ(callee.expect<wamp::Error>().error, wamp::errors::invalid_uri); // strict rule
+}
+
+TEST_F(Rpc, TheDealerAloneTimesOutACalleeThatDidNotAskForTheTimeout) {
+    // rpc_call_timeout.md: the timeout reaches only callees that registered
+    // with forward_timeout; otherwise the dealer times the call out, and the
+    // caller hears wamp.error.timeout whatever the callee answers later.
+    TestClient& callee = joined(); // announces call_timeout and call_canceling
+    TestClient& caller = joined();
+    register_(callee, "com.slow");
+    const wamp::Id req = call(caller, "com.slow", {{"timeout", 50}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_FALSE(inv.details.contains("timeout"));
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::timeout);
+    callee.expect<wamp::Interrupt>();
+    callee.send(wamp::Error{
+        wamp::MessageType::invocation, inv.request, {}, std::string(wamp::errors::canceled), {}});
+    EXPECT_TRUE(caller.nothing_for());
+}
+
+TEST_F(Rpc, ACalleeThatAsksForTheTimeoutGetsItAndTimesTheCallOutItself) {
+    TestClient& callee = joined();
+    TestClient& caller = joined();
+    register_(callee, "com.slow", {{"forward_timeout", true}});
+    const wamp::Id req = call(caller, "com.slow", {{"timeout", 50}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("timeout"), Value(50));
+    EXPECT_TRUE(caller.nothing_for(200ms)); // no timer of the dealer's
+    EXPECT_TRUE(callee.nothing_for(10ms));  // no INTERRUPT either
+    callee.send(wamp::Error{
+        wamp::MessageType::invocation, inv.request, {}, std::string(wamp::errors::timeout), {}});
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::timeout);
+}
+
+TEST_F(Rpc, ForwardTimeoutFromACalleeWithoutTheFeatureIsTheDealersJob) {
+    wamp::Object features = TestClient::default_features();
+    features.erase("call_timeout");
+    TestClient& callee = client();
+    callee.join("realm1", {}, features);
+    TestClient& caller = joined();
+    register_(callee, "com.slow", {{"forward_timeout", true}});
+    call(caller, "com.slow", {{"timeout", 50}});
+    EXPECT_FALSE(callee.expect<wamp::Invocation>().details.contains("timeout"));
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::timeout);
+}
+
+// A callee announcing progressive_call_results without call_canceling (what
+// autobahn-js and wampy do).
+wamp::Object progress_without_canceling() {
+    wamp::Object features = TestClient::default_features();
+    features.erase("call_canceling");
+    return features;
+}
+
+TEST_F(Rpc, ProgressFromACalleeThatCannotBeCancelledIsDisregardedByDefault) {
+    TestClient& callee = client();
+    callee.join("realm1", {}, progress_without_canceling());
+    TestClient& caller = joined();
+    register_(callee, "com.stream");
+    call(caller, "com.stream", {{"receive_progress", true}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_FALSE(inv.details.contains("receive_progress"));
+    callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{1})});
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"done"})});
+    auto r = caller.expect<wamp::Result>();
+    EXPECT_EQ(r.payload.args(), (Array{"done"}));
+}
+
+router::RouterConfig lenient_progress_config() {
+    router::RouterConfig config = RouterFixture::default_config();
+    config.realms[0].progressive_results_without_canceling = true;
+    return config;
+}
+
+class LenientProgress : public Rpc {
+protected:
+    LenientProgress() : Rpc(lenient_progress_config()) {}
+};
+
+TEST_F(LenientProgress, TheRealmOptionHonoursProgressFromSuchCallees) {
+    TestClient& callee = client();
+    callee.join("realm1", {}, progress_without_canceling());
+    TestClient& caller = joined();
+    register_(callee, "com.stream");
+    const wamp::Id req = call(caller, "com.stream", {{"receive_progress", true}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("receive_progress"), Value(true));
+    callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{1})});
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"done"})});
+    auto progress = caller.expect<wamp::Result>();
+    EXPECT_EQ(progress.request, req);
+    EXPECT_EQ(progress.details.at("progress"), Value(true));
+    EXPECT_EQ(progress.payload.args(), (Array{1}));
+    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{"done"}));
+    // Such a callee is never sent INTERRUPT (it did not announce call_canceling):
+    // a timeout ends the call for the caller and drops the rest.
+    call(caller, "com.stream", {{"receive_progress", true}, {"timeout", 50}});
+    auto second = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::timeout);
+    callee.send(wamp::Yield{second.request, {{"progress", true}}, Payload(Array{2})});
+    EXPECT_TRUE(callee.nothing_for());
+    EXPECT_TRUE(caller.nothing_for());
 }

@@ -122,6 +122,66 @@ TEST(Transcode, EmptyAndAbsentArgumentsStayDistinct) {
     }
 }
 
+// The Go nexus client (and others) send null Arguments when a message has
+// only keyword arguments, and null ArgumentsKw after Arguments: both read as
+// absent, in every format, and are forwarded as [] and nothing.
+TEST(Transcode, NullArgumentsReadAsAbsent) {
+    const Value kw = Value(Object{{"a", 1}});
+    struct Case {
+        Array frame;
+        bool args, kwargs;
+    };
+    const Case cases[] = {
+        {Array{48, 1, Object{}, "com.p", nullptr, kw}, false, true},
+        {Array{48, 1, Object{}, "com.p", nullptr}, false, false},
+        {Array{48, 1, Object{}, "com.p", nullptr, nullptr}, false, false},
+        {Array{48, 1, Object{}, "com.p", Array{1}, nullptr}, true, false},
+        {Array{16, 1, Object{}, "com.t", nullptr, kw}, false, true},
+        {Array{70, 1, Object{}, nullptr, kw}, false, true},
+        {Array{8, 68, 1, Object{}, "com.e", nullptr, kw}, false, true},
+    };
+    for (Format f : wamp::all_formats) {
+        for (const Case& c : cases) {
+            std::string bytes;
+            ASSERT_TRUE(serialize::encode_value_into(f, Value(c.frame), bytes).ok());
+            auto m = serialize::decode(f, bytes);
+            ASSERT_TRUE(m.ok()) << wamp::format_name(f) << ": " << m.error().message;
+            const Payload* p = wamp::payload_of(*m);
+            ASSERT_NE(p, nullptr);
+            EXPECT_EQ(p->has_args(), c.args) << wamp::format_name(f);
+            EXPECT_EQ(p->has_kwargs(), c.kwargs) << wamp::format_name(f);
+            if (c.kwargs) {
+                EXPECT_EQ(p->kwargs(), kw.as_object());
+            }
+            // Forwarded in the same format and in every other one: a list
+            // where the null was, when kwargs follow.
+            for (Format to : wamp::all_formats) {
+                auto again = serialize::encode(to, *m);
+                ASSERT_TRUE(again.ok());
+                auto back = serialize::decode_value(to, *again);
+                ASSERT_TRUE(back.ok());
+                const Array& elements = back->as_array();
+                const std::size_t at = *wamp::payload_position(wamp::message_type(*m));
+                if (c.kwargs) {
+                    ASSERT_EQ(elements.size(), at + 2);
+                    EXPECT_EQ(elements[at], Value(Array{}));
+                    EXPECT_EQ(elements[at + 1], kw);
+                } else {
+                    EXPECT_EQ(elements.size(), c.args ? at + 1 : at);
+                }
+            }
+        }
+    }
+    // Still refused: a payload element of any other wrong type.
+    for (Format f : wamp::all_formats) {
+        std::string bytes;
+        ASSERT_TRUE(
+            serialize::encode_value_into(f, Value(Array{48, 1, Object{}, "com.p", 5, kw}), bytes)
+                .ok());
+        EXPECT_FALSE(serialize::decode(f, bytes).ok()) << wamp::format_name(f);
+    }
+}
+
 TEST(Transcode, SameFormatForwardingIsByteIdentical) {
     for (Format f : wamp::all_formats) {
         auto wire = serialize::encode(f, wamp::Event{1, 2, {}, tricky_payload()});

@@ -138,7 +138,12 @@ struct DynamicAuthenticatorConfig {
 /// The built-in authenticators over a list of principals. Each returns nullptr
 /// when no principal has a credential for its method.
 std::shared_ptr<Authenticator> make_ticket_authenticator(std::vector<Principal> principals);
-std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal> principals);
+/// An unknown authid gets a challenge shaped like a real account's (its
+/// authrole, and salt, iterations and keylen when that account is salted),
+/// derived from `secret` so that it is the same every time: a client cannot
+/// tell which authids exist. Empty `secret`: a random one.
+std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal> principals,
+                                                          std::string secret = {});
 std::shared_ptr<Authenticator> make_cryptosign_authenticator(std::vector<Principal> principals);
 
 } // namespace nexus::router

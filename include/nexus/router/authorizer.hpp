@@ -77,6 +77,10 @@ struct RolePermissions {
     /// RealmConfig::authorizer_timeout, an ERROR or any other answer denies.
     /// The session's later messages wait (in order) while it is asked.
     std::string authorizer = {};
+    /// Sessions of this role may ask for identities to be disclosed
+    /// (disclose_me, disclose_caller) even where RealmConfig::allow_disclose
+    /// is false.
+    bool allow_disclose = false;
 };
 
 /// The static authorizer over a realm's roles; a role that is not listed

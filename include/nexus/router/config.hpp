@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,17 @@ struct EventHistoryConfig {
     std::string topic;
     wamp::MatchPolicy match = wamp::MatchPolicy::exact;
     std::size_t limit = 100;
+};
+
+/// Trust levels (spec advanced/rpc_call_trustlevels.md,
+/// pubsub_publication_trustlevels.md): what the router puts in
+/// INVOCATION.Details.trustlevel and EVENT.Details.trustlevel for calls and
+/// publications of a session: by its authrole, else by its authmethod, else
+/// `default_level`; none of them set: no trustlevel detail.
+struct TrustLevels {
+    std::map<std::string, std::int64_t, std::less<>> by_authrole;
+    std::map<std::string, std::int64_t, std::less<>> by_authmethod;
+    std::optional<std::int64_t> default_level;
 };
 
 struct RealmConfig {
@@ -72,12 +84,27 @@ struct RealmConfig {
     /// Honour disclose_me from callers and publishers. When false such a
     /// request is refused with wamp.error.option_disallowed.disclose_me.
     bool allow_disclose = true;
+    /// Honour progressive results (YIELD progress=true) from callees that
+    /// announce progressive_call_results but not call_canceling, as
+    /// autobahn-js and wampy do. The spec tells the dealer to disregard them
+    /// (rpc_progressive_call_results.md), which is the default: without
+    /// cancellation the router cannot stop such a callee's stream when its
+    /// caller leaves or times out, so the rest of the stream is dropped.
+    bool progressive_results_without_canceling = false;
     /// Enforce session-scope request-id sequencing (spec MUST; off by default
     /// because some clients do not number requests strictly, CHECKLIST ⚠A3).
     bool strict_request_ids = false;
-    /// Meta API knobs (compatible with the Go nexus's keys of the same names).
+    /// Meta API knobs (compatible with the Go nexus's keys of the same names):
+    /// the wamp.session.kill* procedures, and wamp.session.modify_details,
+    /// which may also change another session's authid and authrole (never the
+    /// caller's own; an authrole must be one the realm defines).
     bool enable_meta_kill = false;
     bool enable_meta_modify = false;
+    /// wamp.registration.remove / remove_callee and wamp.subscription.remove /
+    /// remove_subscriber: revoke registrations and subscriptions (peers that
+    /// announce registration_revocation / subscription_revocation are told
+    /// with UNREGISTERED / UNSUBSCRIBED).
+    bool enable_meta_revoke = false;
     /// What wamp.session.get and wamp.session.on_join tell of a session.
     /// false: the standard details (session, authid, authrole, authmethod,
     /// authprovider, transport) plus every other HELLO detail and every
@@ -86,6 +113,7 @@ struct RealmConfig {
     bool meta_strict = false;
     std::vector<std::string> meta_include_session_details;
     std::vector<EventHistoryConfig> event_history;
+    TrustLevels trustlevels;
 };
 
 /// What happens when a peer's outbound queue is full.
@@ -95,6 +123,25 @@ enum class OverflowPolicy {
     drop_events,
     /// Disconnect the peer at once.
     disconnect,
+};
+
+/// Failed-authentication throttling (see README "Authentication"): an address
+/// with repeated failures is locked out for a while, an authid with repeated
+/// failures (from anywhere) gets its answers late; neither locks a legitimate
+/// user out from another address.
+struct AuthThrottleConfig {
+    bool enabled = true;
+    /// Failures from one address before it is locked out: for base_delay,
+    /// doubling with each further failure up to address_lockout_max.
+    std::uint32_t free_failures_per_address = 5;
+    /// Failures for one authid before its answers are held back: base_delay,
+    /// doubling with each further failure up to authid_delay_max.
+    std::uint32_t free_failures_per_authid = 10;
+    std::chrono::milliseconds base_delay{std::chrono::seconds(1)};
+    std::chrono::milliseconds address_lockout_max{std::chrono::minutes(5)};
+    std::chrono::milliseconds authid_delay_max{std::chrono::seconds(10)};
+    /// Failures are forgotten this long after the last one.
+    std::chrono::milliseconds forget_after{std::chrono::minutes(15)};
 };
 
 enum class RouterLogLevel { debug, info, warning, error };
@@ -121,6 +168,12 @@ struct RouterConfig {
     OverflowPolicy overflow = OverflowPolicy::drop_events;
     /// WELCOME.Details.agent
     std::string agent = "nexus-cpp";
+    AuthThrottleConfig auth_throttle;
+    /// Keys what the router derives to hide which authids exist (the salt
+    /// parameters of WAMP-CRA challenges for unknown authids). Empty: random
+    /// per process; set it (any long random string) so that answers stay the
+    /// same across restarts and cluster nodes.
+    std::string auth_secret;
     /// Empty: the router logs nothing.
     RouterLogger logger;
 };

@@ -58,6 +58,12 @@ struct TransportInfo {
 
 class ConnectionImpl;
 
+/// Why a transport could not send a queued message to its peer.
+enum class Undeliverable {
+    too_large,   // larger than the peer's maximum message size
+    unencodable, // its values cannot be written in the peer's serializer (NaN in JSON)
+};
+
 /// The router's end of one transport connection. Thread-safe.
 class Connection {
 public:
@@ -80,6 +86,17 @@ public:
     /// The transport is gone (socket closed or failed). Ends the session as
     /// an abnormal leave; safe to call more than once.
     void disconnected();
+
+    /// A message taken from the queue that the transport could not send (it
+    /// skips it and goes on). The router answers where someone waits for it:
+    /// a caller whose RESULT (or callee's ERROR) was too large gets ERROR
+    /// wamp.error.payload_size_exceeded; an INVOCATION that cannot reach its
+    /// callee fails the call the same way; other messages (EVENTs) are
+    /// counted and logged. Call it from the transport's own thread, with no
+    /// lock held.
+    void undeliverable(const OutgoingPtr& message, Undeliverable why);
+    /// How many messages were undeliverable so far.
+    std::uint64_t undeliverable_messages() const;
 
     /// Session id once joined, 0 before.
     wamp::Id session_id() const;

@@ -32,6 +32,7 @@ inline constexpr std::string_view pattern_based_registration = "pattern_based_re
 inline constexpr std::string_view shared_registration = "shared_registration";
 inline constexpr std::string_view registration_revocation = "registration_revocation";
 inline constexpr std::string_view call_reroute = "call_reroute";
+inline constexpr std::string_view sharded_registration = "sharded_registration";
 inline constexpr std::string_view registration_meta_api = "registration_meta_api";
 inline constexpr std::string_view session_meta_api = "session_meta_api";
 inline constexpr std::string_view testament_meta_api = "testament_meta_api";
@@ -43,6 +44,8 @@ inline constexpr std::string_view pattern_based_subscription = "pattern_based_su
 inline constexpr std::string_view event_history = "event_history";
 inline constexpr std::string_view event_retention = "event_retention";
 inline constexpr std::string_view subscription_revocation = "subscription_revocation";
+/// The spec's text spells it "shareded_subscriptions"; we announce this one.
+inline constexpr std::string_view sharded_subscription = "sharded_subscription";
 inline constexpr std::string_view subscription_meta_api = "subscription_meta_api";
 inline constexpr std::string_view payload_passthru_mode = "payload_passthru_mode";
 } // namespace features

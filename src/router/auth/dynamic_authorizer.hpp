@@ -73,6 +73,8 @@ public:
                 Clock::time_point now);
     /// Forgets the decisions made for the message just routed (the cache stays).
     void routed() { current_.clear(); }
+    /// Forgets every cached decision (the session's authrole changed).
+    void forget_cached() { cache_.clear(); }
 
     /// Messages waiting behind the decision in flight, oldest first.
     std::deque<wamp::Message> parked;

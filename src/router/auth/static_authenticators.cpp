@@ -69,24 +69,58 @@ std::string json_text(const wamp::Value& value) {
     return out;
 }
 
+// What an unknown authid's challenge looks like: the shape of a real account
+// picked by a keyed hash of the authid, with a salt derived the same way, so
+// that the same authid always gets the same one and none differs in kind from
+// a real account's.
+Principal decoy_principal(const std::vector<Principal>& all, const std::string& authid,
+                          const std::string& secret) {
+    const Bytes h = auth::hmac_sha256(secret, "wampcra decoy\n" + authid);
+    std::uint64_t pick = 0;
+    for (std::size_t i = 0; i < 8; ++i)
+        pick = (pick << 8) | h[i];
+    const Principal& model = all[pick % all.size()];
+    Principal decoy;
+    decoy.authrole = model.authrole;
+    if (model.wampcra && model.wampcra->salt) {
+        CraSecret cra = *model.wampcra;
+        const std::size_t length = cra.salt->size();
+        std::string salt;
+        for (std::uint32_t round = 0; salt.size() < length; ++round)
+            salt += auth::to_base64(auth::hmac_sha256(
+                secret, "wampcra salt\n" + std::to_string(round) + "\n" + authid));
+        std::erase_if(salt, [](char c) { return c == '=' || c == '+' || c == '/'; });
+        while (salt.size() < length)
+            salt += salt;
+        salt.resize(length);
+        cra.salt = std::move(salt);
+        cra.secret.clear();
+        decoy.wampcra = std::move(cra);
+    }
+    return decoy;
+}
+
 class CraAttempt final : public AuthAttempt {
 public:
-    CraAttempt(std::optional<Principal> principal, const AuthRequest& request)
-        : principal_(std::move(principal)), request_(request) {}
+    /// `decoy`: what to show when `principal` is unknown.
+    CraAttempt(std::optional<Principal> principal, const AuthRequest& request,
+               std::optional<Principal> decoy = std::nullopt)
+        : principal_(std::move(principal)), decoy_(std::move(decoy)), request_(request) {}
 
     void start(AuthReply reply) override {
+        const Principal* shown = principal_ ? &*principal_ : decoy_ ? &*decoy_ : nullptr;
         // The challenge is a JSON object serialised to a string; `session`
         // must equal the id WELCOME will carry (authentication_cra.md).
         challenge_ = json_text(wamp::Value{{"authid", request_.authid},
-                                           {"authrole", principal_ ? principal_->authrole : "user"},
+                                           {"authrole", shown ? shown->authrole : "user"},
                                            {"authmethod", "wampcra"},
                                            {"authprovider", "static"},
                                            {"nonce", auth::to_base64(auth::random_bytes(24))},
                                            {"timestamp", format_timestamp(now_ms())},
                                            {"session", request_.session}});
         wamp::Object extra{{"challenge", challenge_}};
-        if (principal_ && principal_->wampcra && principal_->wampcra->salt) {
-            const CraSecret& s = *principal_->wampcra;
+        if (shown && shown->wampcra && shown->wampcra->salt) {
+            const CraSecret& s = *shown->wampcra;
             extra.emplace("salt", *s.salt);
             extra.emplace("iterations", static_cast<std::int64_t>(s.iterations));
             extra.emplace("keylen", static_cast<std::int64_t>(s.keylen));
@@ -111,6 +145,7 @@ public:
 
 private:
     std::optional<Principal> principal_;
+    std::optional<Principal> decoy_;
     AuthRequest request_;
     std::string challenge_;
 };
@@ -254,11 +289,16 @@ std::shared_ptr<Authenticator> make_ticket_authenticator(std::vector<Principal> 
         });
 }
 
-std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal> principals) {
+std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal> principals,
+                                                          std::string secret) {
+    if (secret.empty()) secret = auth::to_base64(auth::random_bytes(32));
     return make_static(
         "wampcra", std::move(principals), [](const Principal& p) { return p.wampcra.has_value(); },
-        [](const std::vector<Principal>& all, const AuthRequest& r) {
-            return std::make_unique<CraAttempt>(copy_of(find_principal(all, r.authid)), r);
+        [secret = std::move(secret)](const std::vector<Principal>& all, const AuthRequest& r) {
+            const Principal* p = find_principal(all, r.authid);
+            if (p) return std::make_unique<CraAttempt>(*p, r);
+            return std::make_unique<CraAttempt>(std::nullopt, r,
+                                                decoy_principal(all, r.authid, secret));
         });
 }
 

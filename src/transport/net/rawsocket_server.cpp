@@ -362,9 +362,12 @@ private:
             for (router::OutgoingPtr& out : taken_) {
                 auto bytes = out->encoded(format_);
                 // A message this peer cannot take (too large, or not encodable in
-                // its format) is skipped; the session goes on.
+                // its format) is skipped; the session goes on, and the router
+                // answers in its place where someone waits for it.
                 if (!bytes || (*bytes)->size() > peer_max_) {
                     ++skipped_;
+                    connection_->undeliverable(out, bytes ? router::Undeliverable::too_large
+                                                          : router::Undeliverable::unencodable);
                     continue;
                 }
                 stage(regular, *bytes);

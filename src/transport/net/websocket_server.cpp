@@ -299,7 +299,10 @@ private:
             while (bytes_taken < write_batch_bytes && connection_->take(taken_, take_chunk) > 0) {
                 for (auto& out : taken_) {
                     auto bytes = out->encoded(format_);
-                    if (!bytes) continue; // unencodable (NaN in JSON): skipped
+                    if (!bytes) { // unencodable (NaN in JSON): skipped, the router answers
+                        connection_->undeliverable(out, router::Undeliverable::unencodable);
+                        continue;
+                    }
                     bytes_taken += (*bytes)->size();
                     pending_.push_back(std::move(*bytes));
                 }
@@ -493,7 +496,10 @@ private:
                 if (connection_->take(taken_, take_chunk) == 0) break;
                 for (router::OutgoingPtr& out : taken_) {
                     auto bytes = out->encoded(format_);
-                    if (!bytes) continue; // unencodable (NaN in JSON): skipped
+                    if (!bytes) { // unencodable (NaN in JSON): skipped, the router answers
+                        connection_->undeliverable(out, router::Undeliverable::unencodable);
+                        continue;
+                    }
                     writer_.add_message(opcode, std::move(*bytes));
                 }
                 taken_.clear();

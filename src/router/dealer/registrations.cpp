@@ -1,0 +1,258 @@
+// REGISTER, UNREGISTER, revocation (advanced/rpc_registration_revocation.md)
+// and the queries of the registration meta API.
+#include <algorithm>
+
+#include <nexus/wamp/uris.hpp>
+
+#include "router/dealer/dealer_impl.hpp"
+#include "router/timestamp.hpp"
+
+namespace nexus::router {
+
+using dealing::flag;
+using dealing::Invoke;
+using wamp::MatchPolicy;
+using wamp::Object;
+using wamp::Value;
+
+void DealerImpl::send_error(Session& s, wamp::MessageType type, wamp::Id request,
+                            std::string_view uri, std::string message) {
+    wamp::Error e;
+    e.request_type = type;
+    e.request = request;
+    e.error = std::string(uri);
+    e.payload = wamp::Payload(wamp::Array{Value(std::move(message))});
+    s.send(std::move(e));
+}
+
+bool DealerImpl::valid_pattern(std::string_view uri, MatchPolicy match) const {
+    switch (match) {
+    case MatchPolicy::exact: return wamp::is_valid_uri(uri, rule());
+    case MatchPolicy::wildcard: return wamp::is_valid_uri(uri, rule(), true);
+    case MatchPolicy::prefix:
+        if (uri.ends_with('.')) uri.remove_suffix(1);
+        return wamp::is_valid_uri(uri, rule());
+    }
+    return false;
+}
+
+wamp::Status DealerImpl::register_(Session& callee, wamp::Register&& m) {
+    const auto refuse = [&](std::string_view uri, std::string message) {
+        send_error(callee, wamp::MessageType::register_, m.request, uri, std::move(message));
+        return wamp::Status{};
+    };
+    MatchPolicy match = MatchPolicy::exact;
+    Invoke invoke = Invoke::single;
+    // Null is unset, as in SUBSCRIBE (see BrokerImpl::subscribe).
+    if (auto it = m.options.find("match"); it != m.options.end() && !it->second.is_null()) {
+        const std::string* s = it->second.if_string();
+        auto p = s ? wamp::parse_match_policy(*s) : std::nullopt;
+        if (!p)
+            return refuse(wamp::errors::invalid_argument,
+                          "match must be \"exact\", \"prefix\" or \"wildcard\"");
+        match = *p;
+    }
+    if (auto it = m.options.find("invoke"); it != m.options.end() && !it->second.is_null()) {
+        const std::string* s = it->second.if_string();
+        auto p = s ? dealing::parse_invoke(*s) : std::nullopt;
+        if (!p)
+            return refuse(wamp::errors::invalid_argument,
+                          "invoke must be single, roundrobin, random, first or last");
+        invoke = *p;
+    }
+    std::string nkey;
+    if (auto it = m.options.find("nkey"); it != m.options.end() && !it->second.is_null()) {
+        const std::string* s = it->second.if_string();
+        if (!s || s->empty())
+            return refuse(wamp::errors::invalid_argument, "nkey must be a string");
+        nkey = *s;
+    }
+    if (!valid_pattern(m.procedure, match))
+        return refuse(wamp::errors::invalid_uri, "invalid procedure \"" + m.procedure + "\"");
+    if (wamp::is_reserved_uri(m.procedure))
+        return refuse(wamp::errors::invalid_uri,
+                      "procedures starting with \"wamp.\" are reserved for the router");
+    const bool disclose_caller = flag(m.options, "disclose_caller");
+    if (disclose_caller && !realm_.may_request_disclosure(callee))
+        return refuse(wamp::errors::option_disallowed_disclose_me,
+                      "this realm does not allow caller disclosure (allow_disclose)");
+
+    if (const std::size_t max = realm_.config().max_registrations_per_session; max != 0) {
+        auto mine = by_callee_.find(&callee);
+        if (mine != by_callee_.end() && mine->second.size() >= max)
+            return refuse(wamp::errors::limit_exceeded,
+                          "this session already has " + std::to_string(max) +
+                              " registrations (max_registrations_per_session)");
+    }
+    Registration* reg = index_.find(m.procedure, match);
+    if (reg) {
+        const bool already = std::any_of(reg->callees.begin(), reg->callees.end(),
+                                         [&](const Callee& c) { return c.session == &callee; });
+        if (reg->invoke == Invoke::single || reg->invoke != invoke || already)
+            return refuse(
+                wamp::errors::procedure_already_exists,
+                "procedure \"" + m.procedure + "\" is already registered" +
+                    (reg->invoke != Invoke::single && reg->invoke != invoke
+                         ? " with invoke=" + std::string(dealing::invoke_name(reg->invoke))
+                         : std::string()));
+    }
+    const bool created = !reg;
+    if (created) reg = create(std::move(m.procedure), match, invoke);
+    reg->callees.push_back(
+        Callee{&callee, disclose_caller,
+               flag(m.options, "forward_timeout") && callee.features.callee_call_timeout,
+               std::move(nkey)});
+    by_callee_[&callee].push_back(reg->id);
+    callee.send(wamp::Registered{m.request, reg->id});
+    const wamp::Id id = reg->id;
+    if (created)
+        realm_.publish_meta(
+            "wamp.registration.on_create",
+            [&] {
+                auto info = *get(id);
+                return wamp::Array{Value(callee.id),
+                                   Value{{"id", info.id},
+                                         {"created", info.created},
+                                         {"uri", info.uri},
+                                         {"match", wamp::match_policy_name(info.match)},
+                                         {"invoke", info.invoke}}};
+            },
+            callee.id);
+    meta_membership("wamp.registration.on_register", callee.id, id);
+    return {};
+}
+
+void DealerImpl::forget_registration_of(Session& callee, wamp::Id registration) {
+    auto& mine = by_callee_[&callee];
+    mine.erase(std::remove(mine.begin(), mine.end(), registration), mine.end());
+    if (mine.empty()) by_callee_.erase(&callee);
+}
+
+wamp::Status DealerImpl::unregister(Session& callee, const wamp::Unregister& m) {
+    auto it = registrations_.find(m.registration);
+    if (it == registrations_.end() || !remove_callee(*it->second, callee)) {
+        send_error(callee, wamp::MessageType::unregister, m.request,
+                   wamp::errors::no_such_registration,
+                   "no registration " + std::to_string(m.registration) + " of this session");
+        return {};
+    }
+    forget_registration_of(callee, m.registration);
+    const wamp::Id id = m.registration;
+    const bool deleted = it->second->callees.empty();
+    if (deleted) destroy(it->second.get());
+    callee.send(wamp::Unregistered{m.request, std::nullopt});
+    meta_membership("wamp.registration.on_unregister", callee.id, id);
+    if (deleted) meta_membership("wamp.registration.on_delete", callee.id, id);
+    return {};
+}
+
+OrUriError<std::vector<wamp::Id>> DealerImpl::revoke(wamp::Id id, std::optional<wamp::Id> only,
+                                                     const std::string& reason) {
+    auto it = registrations_.find(id);
+    if (it == registrations_.end())
+        return UriError{wamp::errors::no_such_registration,
+                        "no registration " + std::to_string(id)};
+    Registration& reg = *it->second;
+    std::vector<Session*> removed;
+    for (const Callee& c : reg.callees)
+        if (!only || c.session->id == *only) removed.push_back(c.session);
+    if (only && removed.empty())
+        return UriError{wamp::errors::no_such_session, "session " + std::to_string(*only) +
+                                                           " is not a callee of " +
+                                                           std::to_string(id)};
+    std::vector<wamp::Id> ids;
+    for (Session* s : removed) {
+        remove_callee(reg, *s);
+        forget_registration_of(*s, id);
+        // Only peers that announced the feature may be sent the revocation form.
+        if (s->features.callee_registration_revocation) {
+            Object details{{"registration", id}};
+            if (!reason.empty()) details.emplace("reason", reason);
+            s->send(wamp::Unregistered{0, std::move(details)});
+        }
+        ids.push_back(s->id);
+    }
+    const bool deleted = reg.callees.empty();
+    const wamp::Id last = removed.back()->id;
+    if (deleted) destroy(&reg);
+    for (wamp::Id s : ids)
+        meta_membership("wamp.registration.on_unregister", s, id);
+    if (deleted) meta_membership("wamp.registration.on_delete", last, id);
+    return ids;
+}
+
+DealerImpl::Registration* DealerImpl::create(std::string uri, MatchPolicy match, Invoke invoke) {
+    auto owned = std::make_unique<Registration>();
+    Registration* r = owned.get();
+    r->id = ids_.next();
+    r->uri = std::move(uri);
+    r->match = match;
+    r->invoke = invoke;
+    r->created_ms = now_ms();
+    registrations_.emplace(r->id, std::move(owned));
+    index_.insert(r->uri, match, r);
+    return r;
+}
+
+void DealerImpl::destroy(Registration* r) {
+    index_.erase(r->uri, r->match);
+    registrations_.erase(r->id);
+}
+
+bool DealerImpl::remove_callee(Registration& reg, Session& session) {
+    auto it = std::find_if(reg.callees.begin(), reg.callees.end(),
+                           [&](const Callee& c) { return c.session == &session; });
+    if (it == reg.callees.end()) return false;
+    const auto index = static_cast<std::size_t>(it - reg.callees.begin());
+    reg.callees.erase(it);
+    if (reg.next > index) --reg.next; // keep the roundrobin turn where it was
+    return true;
+}
+
+// on_register, on_unregister, on_delete: [session|id, registration|id], not
+// to the session itself.
+void DealerImpl::meta_membership(std::string_view topic, wamp::Id session, wamp::Id registration) {
+    realm_.publish_meta(
+        topic,
+        [&] {
+            return wamp::Array{Value(session), Value(registration)};
+        },
+        session);
+}
+
+std::vector<wamp::Id> DealerImpl::list(MatchPolicy match) const {
+    std::vector<wamp::Id> ids;
+    for (const auto& [id, reg] : registrations_)
+        if (reg->match == match) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+}
+
+std::optional<wamp::Id> DealerImpl::lookup(std::string_view uri, MatchPolicy match) const {
+    if (const Registration* r = index_.find(uri, match)) return r->id;
+    return std::nullopt;
+}
+
+std::optional<wamp::Id> DealerImpl::match(std::string_view uri) const {
+    if (const Registration* r = index_.best_match(uri)) return r->id;
+    return std::nullopt;
+}
+
+std::optional<Dealer::RegistrationInfo> DealerImpl::get(wamp::Id id) const {
+    auto it = registrations_.find(id);
+    if (it == registrations_.end()) return std::nullopt;
+    const Registration& r = *it->second;
+    return Dealer::RegistrationInfo{r.id, format_timestamp(r.created_ms), r.uri, r.match,
+                                    std::string(dealing::invoke_name(r.invoke))};
+}
+
+std::optional<std::vector<wamp::Id>> DealerImpl::callees(wamp::Id id) const {
+    auto it = registrations_.find(id);
+    if (it == registrations_.end()) return std::nullopt;
+    std::vector<wamp::Id> ids;
+    for (const Callee& c : it->second->callees)
+        ids.push_back(c.session->id);
+    return ids;
+}
+
+} // namespace nexus::router
