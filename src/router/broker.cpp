@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/metrics.hpp"
 #include "router/nesting.hpp"
 #include "router/payload_passthru.hpp"
 #include "router/string_map.hpp"
@@ -299,6 +300,7 @@ public:
         copy_ppt(o, details);
 
         const wamp::Id publication = wamp::random_id();
+        realm_.metrics().event_published();
         deliver(m.topic, publication, details, m.payload, audience);
 
         const bool record = !histories_.empty() && !audience.by_session_lists();
@@ -338,6 +340,7 @@ public:
 
     // --- meta queries -----------------------------------------------------
 
+    std::size_t count() const { return by_id_.size(); }
     std::vector<wamp::Id> list(MatchPolicy match) const {
         std::vector<wamp::Id> ids;
         for (const auto& [id, sub] : by_id_)
@@ -641,6 +644,7 @@ void Broker::remove_session(Session& s) { impl_->remove_session(s); }
 void Broker::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) {
     impl_->publish_meta(topic, args);
 }
+std::size_t Broker::count() const { return impl_->count(); }
 std::vector<wamp::Id> Broker::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Broker::lookup(std::string_view topic, wamp::MatchPolicy match) const {
     return impl_->lookup(topic, match);

@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/metrics.hpp"
 #include "router/payload_passthru.hpp"
 #include "router/string_map.hpp"
 #include "router/timestamp.hpp"
@@ -88,6 +89,8 @@ struct PendingCall {
     bool kill_requested = false;   // CANCEL mode=kill: waiting for the callee
     std::chrono::milliseconds timeout{0};
     std::unique_ptr<Timer> timer;
+    RouterMetrics::Clock::time_point started;
+    CallOutcome outcome = CallOutcome::canceled; // unless something else ends it
     // Intrusive, so that a leaving session finds its calls without a scan of
     // every call in flight and a call costs no extra allocation.
     CallLinks as_caller, as_callee;
@@ -257,6 +260,7 @@ public:
         if (completed_progressive(caller, m.request)) return {}; // late chunk: drop
 
         const auto refuse = [&](std::string_view uri, std::string message) {
+            realm_.metrics().call_refused();
             send_error(caller, wamp::MessageType::call, m.request, uri, std::move(message));
             return wamp::Status{};
         };
@@ -327,6 +331,7 @@ public:
         link_call(calls_of_caller_[&caller], call, &PendingCall::as_caller);
         link_call(calls_of_callee_[&callee], call, &PendingCall::as_callee);
         ++caller.pending_calls;
+        call.started = realm_.metrics().call_started();
         arm_timer(call);
         callee.send(std::move(inv));
         return {};
@@ -374,6 +379,7 @@ public:
                        wamp::errors::feature_not_supported,
                        "the callee answered in payload passthru mode, which this caller does not "
                        "support");
+            call->outcome = CallOutcome::error;
             finish(*call);
             return {};
         }
@@ -389,6 +395,7 @@ public:
         if (progress) {
             arm_timer(*call); // the timeout runs between results
         } else {
+            call->outcome = CallOutcome::completed;
             finish(*call);
         }
         return {};
@@ -406,6 +413,7 @@ public:
         e.error = std::move(m.error);
         e.payload = std::move(m.payload);
         call->caller->send(std::move(e));
+        call->outcome = CallOutcome::error;
         finish(*call);
         return {};
     }
@@ -462,6 +470,7 @@ public:
         if (call.callee->features.callee_call_canceling) interrupt(call, "killnowait");
         send_error(*call.caller, wamp::MessageType::call, call.call_request, wamp::errors::timeout,
                    "the call timed out after " + std::to_string(call.timeout.count()) + " ms");
+        call.outcome = CallOutcome::timed_out;
         finish(call);
     }
 
@@ -519,6 +528,7 @@ public:
 
     // --- meta queries -----------------------------------------------------------------
 
+    std::size_t count() const { return registrations_.size(); }
     std::vector<wamp::Id> list(MatchPolicy match) const {
         std::vector<wamp::Id> ids;
         for (const auto& [id, reg] : registrations_)
@@ -667,6 +677,7 @@ private:
 
     // Forgets a call; later answers for it are dropped quietly.
     void finish(PendingCall& call) {
+        realm_.metrics().call_finished(call.outcome, call.started);
         --call.caller->pending_calls;
         if (call.caller_streaming) remember_completed_progressive(*call.caller, call.call_request);
         by_callee_request_.erase({call.callee, call.invocation_request});
@@ -728,6 +739,7 @@ wamp::Status Dealer::invocation_error(Session& s, wamp::Error&& m) {
 }
 void Dealer::remove_session(Session& s) { impl_->remove_session(s); }
 void Dealer::cancel_all() { impl_->cancel_all(); }
+std::size_t Dealer::count() const { return impl_->count(); }
 std::vector<wamp::Id> Dealer::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Dealer::lookup(std::string_view uri, wamp::MatchPolicy match) const {
     return impl_->lookup(uri, match);

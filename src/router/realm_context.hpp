@@ -17,6 +17,7 @@
 
 namespace nexus::router {
 
+class RouterMetrics;
 class Session;
 
 /// A scheduled callback; destroying or cancelling it guarantees the callback
@@ -42,6 +43,8 @@ public:
     /// ...) from the router itself; `args` is only called when someone is
     /// subscribed to `topic`.
     virtual void publish_meta(std::string_view topic, const std::function<wamp::Array()>& args) = 0;
+    /// The router's counters (metrics.hpp).
+    virtual RouterMetrics& metrics() = 0;
 };
 
 } // namespace nexus::router

@@ -58,8 +58,8 @@ RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig confi
     : executor_(std::move(executor)), config_(std::move(config)),
       sessions_(std::make_shared<SessionBudget>(config_.max_sessions)) {
     for (const RealmConfig& realm : config_.realms)
-        realms_.emplace(realm.uri,
-                        std::make_shared<Realm>(realm, executor_, config_.logger, sessions_));
+        realms_.emplace(realm.uri, std::make_shared<Realm>(realm, executor_, config_.logger,
+                                                           sessions_, metrics_));
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -70,7 +70,8 @@ std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
     if (!config_.realm_template) return nullptr;
     RealmConfig realm = *config_.realm_template;
     realm.uri = uri;
-    auto created = std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_);
+    auto created =
+        std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_, metrics_);
     realms_.emplace(uri, created);
     return created;
 }
@@ -206,7 +207,7 @@ bool RouterImpl::add_realm(RealmConfig realm) {
     if (shut_down_ || realms_.contains(realm.uri)) return false;
     std::string uri = realm.uri;
     realms_.emplace(std::move(uri), std::make_shared<Realm>(std::move(realm), executor_,
-                                                            config_.logger, sessions_));
+                                                            config_.logger, sessions_, metrics_));
     return true;
 }
 
@@ -257,7 +258,7 @@ std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, Transport
     auto conn = std::make_shared<ConnectionImpl>(
         impl_, std::move(peer), std::move(transport),
         out_queue_size != 0 ? out_queue_size : impl_->config().out_queue_size,
-        impl_->config().overflow);
+        impl_->config().overflow, impl_->metrics());
     conn->await_hello();
     return std::make_unique<Connection>(std::move(conn));
 }

@@ -14,6 +14,7 @@
 #include <nexus/router/peer.hpp>
 #include <nexus/wamp/message.hpp>
 
+#include "router/metrics.hpp"
 #include "router/session_budget.hpp"
 
 namespace nexus::router {
@@ -61,6 +62,10 @@ public:
     std::size_t session_count() const;
 
     const RouterConfig& config() const { return config_; }
+    const std::shared_ptr<RouterMetrics>& metrics() const { return metrics_; }
+    /// The realm named `uri`, without creating it from the template; null if none.
+    std::shared_ptr<Realm> existing_realm(std::string_view uri) const;
+    std::vector<std::shared_ptr<Realm>> realm_list() const;
 
 private:
     std::shared_ptr<Realm> find_realm(const std::string& uri);
@@ -68,6 +73,7 @@ private:
     boost::asio::any_io_executor executor_;
     const RouterConfig config_;
     const std::shared_ptr<SessionBudget> sessions_;
+    const std::shared_ptr<RouterMetrics> metrics_ = std::make_shared<RouterMetrics>();
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms_;
     bool shut_down_ = false;
