@@ -14,9 +14,10 @@ constexpr auto bounds_ns = [] {
     return ns;
 }();
 
-// Labels come from clients in part (authmethods, ABORT reasons are the
-// router's own URIs): the maps stop growing at this many entries and count
-// the rest under "other".
+// The label values are few in practice (the authmethods realms offer, the
+// router's own ABORT reasons); should an embedder's authenticators or a
+// future reason make many, the maps stop growing at this many entries and
+// count the rest under "other".
 constexpr std::size_t max_label_values = 64;
 
 void count_label(std::map<std::string, std::uint64_t, std::less<>>& counts,

@@ -3,6 +3,9 @@
 // endpoint), the dashboard page, and the listener's bounds.
 #include "support/router_fixture.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <cstring>
 #include <map>
 #include <set>
@@ -12,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -458,6 +462,44 @@ TEST_F(NexusdHttpTest, ConnectionsBeyondTheCapAreClosed) {
     held.clear();
     ASSERT_TRUE(wait_until([&] { return server_->stats().connections_open == 0; }));
     EXPECT_EQ(get("/healthz", false).status, 200u);
+}
+
+// A client that never finishes its request (or sends none) is closed once
+// request_timeout has passed.
+TEST(NexusdHttpTimeouts, SlowAndIdleClientsAreClosed) {
+    asio::io_context io;
+    auto work = asio::make_work_guard(io);
+    asio::thread_pool workers(1);
+    nexusd::http::ServerOptions options;
+    options.address = "127.0.0.1:0";
+    options.request_timeout = std::chrono::milliseconds(200);
+    nexusd::http::Server server(
+        io.get_executor(), workers.get_executor(), options,
+        [](const nexusd::http::Request& r, const nexusd::http::RequestContext&) {
+            return nexusd::http::Response{bhttp::status::ok, r.version()};
+        });
+    server.start();
+    std::thread runner([&] { io.run(); });
+    asio::io_context client_io;
+    for (const std::string sent :
+         {std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n"), std::string()}) {
+        asio::ip::tcp::socket socket(client_io);
+        socket.connect({asio::ip::address_v4::loopback(), server.port()});
+        // Bounded: a read that gets nothing for 5 s fails instead of hanging.
+        const timeval limit{5, 0};
+        ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        if (!sent.empty()) asio::write(socket, asio::buffer(sent));
+        const auto start = std::chrono::steady_clock::now();
+        char byte;
+        boost::system::error_code ec;
+        asio::read(socket, asio::buffer(&byte, 1), ec); // blocks until nexusd closes
+        EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+        EXPECT_GE(std::chrono::steady_clock::now() - start, 150ms);
+    }
+    server.stop();
+    work.reset();
+    runner.join();
+    workers.join();
 }
 
 TEST(NexusdHttpGlob, Patterns) {
