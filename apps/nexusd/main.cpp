@@ -227,8 +227,9 @@ int main(int argc, char** argv) {
     }
 
     // The HTTP side's handlers run on a thread of their own, off the I/O
-    // threads that route.
-    boost::asio::thread_pool http_workers(1);
+    // threads that route (none without an HTTP listener).
+    std::optional<boost::asio::thread_pool> http_workers;
+    if (!config.http.address.empty()) http_workers.emplace(1);
     nexusd::http::Service service(router, {config.http.admin_token, config.http.allow_origins,
                                            nexusd::build_version, nexusd::build_git_hash});
 
@@ -252,7 +253,7 @@ int main(int argc, char** argv) {
     if (!config.http.address.empty()) {
         try {
             http_holder.emplace(
-                io.get_executor(), http_workers.get_executor(), nexusd::http_options(config),
+                io.get_executor(), http_workers->get_executor(), nexusd::http_options(config),
                 [&service](const nexusd::http::Request& request,
                            const nexusd::http::RequestContext& context) {
                     return service.handle(request, context);
@@ -380,7 +381,7 @@ int main(int argc, char** argv) {
     io.run();
     for (auto& t : threads)
         t.join();
-    http_workers.join();
+    if (http_workers) http_workers->join();
     nexusd::log::info("stopped");
     return 0;
 }

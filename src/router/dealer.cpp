@@ -84,13 +84,13 @@ struct PendingCall {
     Session* callee = nullptr;
     wamp::Id invocation_request = 0;
     wamp::Id registration = 0;
-    bool receive_progress = false; // the caller asked and the callee can
-    bool caller_streaming = false; // progressive call invocations still open
-    bool kill_requested = false;   // CANCEL mode=kill: waiting for the callee
+    bool receive_progress = false;               // the caller asked and the callee can
+    bool caller_streaming = false;               // progressive call invocations still open
+    bool kill_requested = false;                 // CANCEL mode=kill: waiting for the callee
+    CallOutcome outcome = CallOutcome::canceled; // unless something else ends it
     std::chrono::milliseconds timeout{0};
     std::unique_ptr<Timer> timer;
     RouterMetrics::Clock::time_point started;
-    CallOutcome outcome = CallOutcome::canceled; // unless something else ends it
     // Intrusive, so that a leaving session finds its calls without a scan of
     // every call in flight and a call costs no extra allocation.
     CallLinks as_caller, as_callee;

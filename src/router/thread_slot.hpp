@@ -13,7 +13,21 @@ namespace nexus::router {
 inline constexpr std::size_t max_thread_slots = 64;
 inline constexpr std::size_t shared_thread_slot = max_thread_slots - 1;
 
-/// This thread's slot, in [0, max_thread_slots).
-std::size_t thread_slot() noexcept;
+namespace detail {
+
+// The slot + 1, 0 before the thread first asks: trivially initialised, so
+// reading it costs no initialisation check.
+inline thread_local std::size_t slot_plus_one = 0;
+/// Takes the lowest free slot for this thread (given back when it ends).
+std::size_t take_slot() noexcept;
+
+} // namespace detail
+
+/// This thread's slot, in [0, max_thread_slots). Inline: counters ask for it
+/// on every message.
+inline std::size_t thread_slot() noexcept {
+    const std::size_t s = detail::slot_plus_one;
+    return s != 0 ? s - 1 : detail::take_slot();
+}
 
 } // namespace nexus::router

@@ -118,10 +118,11 @@ public:
             if (self->stopped_) return;
             self->drain_token_ = std::move(token);
             if (!self->connection_) return self->shutdown_now(); // no WAMP session yet
-            self->drain_timer_.expires_at(deadline);
-            self->drain_timer_.async_wait(asio::bind_executor(self->strand_, [self](error_code ec) {
-                if (!ec) self->shutdown_now();
-            }));
+            self->drain_timer_ = std::make_unique<asio::steady_timer>(self->strand_, deadline);
+            self->drain_timer_->async_wait(
+                asio::bind_executor(self->strand_, [self](error_code ec) {
+                    if (!ec) self->shutdown_now();
+                }));
             self->closing_ = true;
             self->write_more();
         });
@@ -443,7 +444,7 @@ private:
         if (stopped_) return;
         stopped_ = true;
         timer_.cancel();
-        drain_timer_.cancel();
+        if (drain_timer_) drain_timer_->cancel();
         write_deadline_.cancel();
         drain_token_.reset();
         error_code ignored;
@@ -502,8 +503,9 @@ private:
     std::size_t batch_bytes_ = 0;
     std::size_t batch_messages_ = 0;
 
-    // The server's stop(grace): the deadline, and what tells it we closed.
-    asio::steady_timer drain_timer_{strand_};
+    // The server's stop(grace): the deadline (made only then: most
+    // connections never drain), and what tells it we closed.
+    std::unique_ptr<asio::steady_timer> drain_timer_;
     DrainToken drain_token_;
 };
 

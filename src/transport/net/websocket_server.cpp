@@ -122,18 +122,18 @@ public:
     /// Writes what is queued and closes (a close frame after it); closed at
     /// `deadline` at the latest.
     void drain(Clock::time_point deadline, DrainToken token) {
-        asio::post(strand_,
-                   [self = shared_from_this(), deadline, token = std::move(token)]() mutable {
-                       if (self->stopped_) return;
-                       self->drain_token_ = std::move(token);
-                       if (!self->connection_) return self->stop(); // still in the handshake
-                       self->drain_timer_.expires_at(deadline);
-                       self->drain_timer_.async_wait([self](error_code ec) {
-                           if (!ec) self->stop();
-                       });
-                       self->closing_ = true;
-                       self->write_more();
-                   });
+        asio::post(
+            strand_, [self = shared_from_this(), deadline, token = std::move(token)]() mutable {
+                if (self->stopped_) return;
+                self->drain_token_ = std::move(token);
+                if (!self->connection_) return self->stop(); // still in the handshake
+                self->drain_timer_ = std::make_unique<asio::steady_timer>(self->strand_, deadline);
+                self->drain_timer_->async_wait([self](error_code ec) {
+                    if (!ec) self->stop();
+                });
+                self->closing_ = true;
+                self->write_more();
+            });
     }
     void wake() {
         // Woken by the message we are handing to the router right now (a
@@ -609,7 +609,7 @@ private:
         if (stopped_) return;
         stopped_ = true;
         timer_.cancel();
-        drain_timer_.cancel();
+        if (drain_timer_) drain_timer_->cancel();
         write_deadline_.cancel();
         drain_token_.reset();
         error_code ignored;
@@ -669,8 +669,9 @@ private:
     std::uint64_t timer_generation_ = 0;
     WriteDeadline write_deadline_{strand_, ws_.next_layer().tcp().socket().native_handle(),
                                   options_.write_timeout};
-    // The server's stop(grace): the deadline, and what tells it we closed.
-    asio::steady_timer drain_timer_{strand_};
+    // The server's stop(grace): the deadline (made only then: most
+    // connections never drain), and what tells it we closed.
+    std::unique_ptr<asio::steady_timer> drain_timer_;
     DrainToken drain_token_;
 };
 
