@@ -80,7 +80,7 @@ public:
     RealmSummary summary() const;
     /// Fills the realm's part of `out` (session counts, registrations, subscriptions).
     void read_metrics(RealmMetrics& out) const;
-    std::vector<SessionSummary> sessions() const;
+    SessionPage sessions(std::size_t offset, std::size_t limit) const;
     std::vector<RegistrationSummary> registrations() const;
     std::vector<SubscriptionSummary> subscriptions() const;
     /// Ends session `id` with GOODBYE `reason`; false if it is not in this realm.

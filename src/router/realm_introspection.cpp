@@ -36,7 +36,7 @@ void Realm::read_metrics(RealmMetrics& out) const {
     out.subscriptions = broker_.count();
 }
 
-std::vector<SessionSummary> Realm::sessions() const {
+SessionPage Realm::sessions(std::size_t offset, std::size_t limit) const {
     std::vector<Member> members;
     {
         std::lock_guard lock(mutex_);
@@ -44,10 +44,18 @@ std::vector<SessionSummary> Realm::sessions() const {
         for (const auto& [id, member] : members_)
             members.push_back(member);
     }
-    std::vector<SessionSummary> out;
-    out.reserve(members.size());
-    for (const Member& m : members) {
-        // Identity fields never change after join (session.hpp).
+    // Identity fields never change after join (session.hpp): read without the lock.
+    std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+        const Session &x = *a.session, &y = *b.session;
+        return x.joined_at != y.joined_at ? x.joined_at < y.joined_at : x.id < y.id;
+    });
+    SessionPage page;
+    page.total = members.size();
+    const std::size_t first = std::min(offset, members.size());
+    const std::size_t count = std::min(limit, members.size() - first);
+    page.sessions.reserve(count);
+    for (std::size_t i = first; i < first + count; ++i) {
+        const Member& m = members[i];
         const Session& s = *m.session;
         SessionSummary summary;
         summary.id = s.id;
@@ -66,12 +74,9 @@ std::vector<SessionSummary> Realm::sessions() const {
             summary.queue_depth = conn->queue()->size();
             summary.events_dropped = conn->queue()->dropped();
         }
-        out.push_back(std::move(summary));
+        page.sessions.push_back(std::move(summary));
     }
-    std::sort(out.begin(), out.end(), [](const SessionSummary& a, const SessionSummary& b) {
-        return a.joined_at != b.joined_at ? a.joined_at < b.joined_at : a.id < b.id;
-    });
-    return out;
+    return page;
 }
 
 std::vector<RegistrationSummary> Realm::registrations() const {

@@ -37,8 +37,9 @@ std::vector<RealmSummary> Router::realm_summaries() const {
     return out;
 }
 
-std::optional<std::vector<SessionSummary>> Router::sessions(std::string_view realm) const {
-    if (auto r = impl_->existing_realm(realm)) return r->sessions();
+std::optional<SessionPage> Router::sessions(std::string_view realm, std::size_t offset,
+                                            std::size_t limit) const {
+    if (auto r = impl_->existing_realm(realm)) return r->sessions(offset, limit);
     return std::nullopt;
 }
 

@@ -213,10 +213,10 @@ TEST_F(RouterMetricsTest, DroppedEventsAndQueueHighWater) {
     EXPECT_EQ(conn->dropped_events(), 8u);
     EXPECT_GE(m.queue_high_water, 4u);
     EXPECT_EQ(m.overflow_disconnects, 0u);
-    const auto sessions = router().sessions("realm1");
-    ASSERT_TRUE(sessions);
+    const auto page = router().sessions("realm1");
+    ASSERT_TRUE(page);
     bool found = false;
-    for (const auto& s : *sessions)
+    for (const auto& s : page->sessions)
         if (s.transport == "test") {
             found = true;
             EXPECT_EQ(s.queue_depth, 4u);
@@ -278,8 +278,10 @@ TEST_F(RouterMetricsTest, IntrospectionListsSessionsRegistrationsSubscriptions) 
     EXPECT_EQ(realms[0].registrations, 1u);
     EXPECT_EQ(realms[0].subscriptions, 1u);
 
-    auto sessions = router().sessions("realm1");
-    ASSERT_TRUE(sessions);
+    auto page = router().sessions("realm1");
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->total, 2u);
+    const auto* sessions = &page->sessions;
     ASSERT_EQ(sessions->size(), 2u);
     EXPECT_EQ((*sessions)[0].id, a.session()); // oldest first
     EXPECT_EQ((*sessions)[1].id, b.session());
@@ -288,6 +290,12 @@ TEST_F(RouterMetricsTest, IntrospectionListsSessionsRegistrationsSubscriptions) 
     EXPECT_EQ((*sessions)[0].messages_received, 2u); // HELLO, REGISTER
     EXPECT_EQ((*sessions)[0].messages_sent, 2u);     // WELCOME, REGISTERED
     EXPECT_LE((*sessions)[0].joined_at, std::chrono::system_clock::now());
+    auto second = router().sessions("realm1", 1, 5);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->total, 2u);
+    ASSERT_EQ(second->sessions.size(), 1u);
+    EXPECT_EQ(second->sessions[0].id, b.session());
+    EXPECT_TRUE(router().sessions("realm1", 7, 5)->sessions.empty());
 
     auto regs = router().registrations("realm1");
     ASSERT_TRUE(regs);

@@ -257,16 +257,16 @@ Response AdminApi::sessions(std::string_view realm, std::string_view query,
                           "limit (at most " + std::to_string(max_page) +
                               ") and offset are non-negative integers",
                           version);
-    auto list = router_.sessions(realm);
-    if (!list)
+    auto page = router_.sessions(realm, *offset, *limit);
+    if (!page)
         return json_error(bhttp::status::not_found, nexus::wamp::errors::no_such_realm,
                           "no realm \"" + std::string(realm) + "\"", version);
     Array out;
-    for (std::size_t i = *offset; i < list->size() && out.size() < *limit; ++i)
-        out.push_back(session_json((*list)[i]));
+    for (const auto& s : page->sessions)
+        out.push_back(session_json(s));
     return json_response(bhttp::status::ok,
                          Object{{"realm", std::string(realm)},
-                                {"total", static_cast<std::uint64_t>(list->size())},
+                                {"total", static_cast<std::uint64_t>(page->total)},
                                 {"offset", static_cast<std::uint64_t>(*offset)},
                                 {"sessions", std::move(out)}},
                          version);

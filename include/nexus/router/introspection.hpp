@@ -37,6 +37,12 @@ struct SessionSummary {
     std::uint64_t events_dropped = 0;    // under OverflowPolicy::drop_events
 };
 
+/// A page of a realm's sessions, oldest first, and how many there are in all.
+struct SessionPage {
+    std::size_t total = 0;
+    std::vector<SessionSummary> sessions;
+};
+
 struct RegistrationSummary {
     wamp::Id id = 0;
     std::string uri;

@@ -9,6 +9,7 @@
 // in the same program. Thread model: see docs/ARCHITECTURE.md.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,9 +70,12 @@ public:
     MetricsSnapshot metrics() const;
     /// Every realm with its counts, by uri.
     std::vector<RealmSummary> realm_summaries() const;
-    /// The joined sessions of `realm` (oldest first), registrations and
-    /// subscriptions; nullopt if there is no such realm.
-    std::optional<std::vector<SessionSummary>> sessions(std::string_view realm) const;
+    /// The joined sessions of `realm`, oldest first, from the `offset`th on and
+    /// at most `limit` of them (only those are described: a page of a large
+    /// realm costs little); its registrations and subscriptions. nullopt if
+    /// there is no such realm.
+    std::optional<SessionPage> sessions(std::string_view realm, std::size_t offset = 0,
+                                        std::size_t limit = SIZE_MAX) const;
     std::optional<std::vector<RegistrationSummary>> registrations(std::string_view realm) const;
     std::optional<std::vector<SubscriptionSummary>> subscriptions(std::string_view realm) const;
 
