@@ -10,7 +10,7 @@ FUZZ_SECONDS  ?= 60
 SMOKE_FUZZ_SECONDS ?= 10
 CMAKE_FLAGS   ?=
 
-.PHONY: all deps configure build test unit test-asan test-tsan fuzz fuzz-build fuzz-smoke bench run format clean
+.PHONY: all deps configure build test unit test-asan test-tsan fuzz fuzz-build fuzz-smoke bench run install format clean
 
 all: build
 
@@ -19,7 +19,7 @@ all: build
 # takes the versions the lockfile pins.
 deps:
 	@scripts/install-deps.sh
-	@if [ ! -d tests/interop/node_modules/autobahn ]; then \
+	@if [ ! -d tests/interop/node_modules/autobahn ] || [ ! -d tests/interop/node_modules/puppeteer-core ]; then \
 	  echo "deps: npm install (tests/interop, versions pinned by its package-lock.json)"; \
 	  npm install --prefix tests/interop --no-save --no-audit --no-fund; fi
 
@@ -104,6 +104,16 @@ run: build
 	  echo "make run: nexusd does not exist yet — the router service is still to be built"; \
 	  echo "(issue 'Network transports, the nexusd service ...'). The libraries and tests build: make test"; \
 	fi
+
+# nexusd, etc/nexus.json, the systemd unit and its user (docs/OPERATIONS.md).
+# PREFIX (default /usr/local; /usr puts the configuration in /etc) is set at
+# configure time, since the unit names the installed paths; DESTDIR (a
+# staging root for packaging) as usual.
+PREFIX ?= /usr/local
+install: build
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --install $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.hpp' '*.cpp')

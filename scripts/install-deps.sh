@@ -12,10 +12,13 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev   # Beast/Asio/JSON 1.81
   libmsgpuck-dev                    # MessagePack (see README: why not msgpack-cxx)
   libssl-dev                        # OpenSSL 3: authentication (HMAC, PBKDF2, Ed25519), TLS
+  libsystemd-dev                    # nexusd's sd_notify (systemd Type=notify)
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-autobahn python3-msgpack python3-cbor2  # interop peer (tests/interop; cbor2: its CBOR)
   python3-nacl openssl              # its cryptosign keys; the TLS interop's test certificate
+  python3-prometheus-client         # parses nexusd's /metrics in tests/interop/check_metrics.py
+  chromium                          # the dashboard's browser test (headless, via puppeteer-core)
 )
 
 # The JavaScript interop peers need Node.js and npm; take Debian's only when

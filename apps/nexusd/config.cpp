@@ -361,6 +361,35 @@ Config parse(const json::value& root) {
             s.fail(r.cert_file.empty() ? "cert_file" : "key_file",
                    "both cert_file and key_file, or neither");
     }
+    if (auto* http = top.get("http")) {
+        Section s(as_object(http, "http"), "http", unknown);
+        HttpConfig& h = config.http;
+        s.read("address", h.address);
+        s.read("cert_file", h.cert_file);
+        s.read("key_file", h.key_file);
+        s.read("admin_token", h.admin_token);
+        s.read("allow_origins", h.allow_origins);
+        s.read_unsigned("max_connections", h.max_connections, 100'000);
+        s.read_unsigned("request_timeout", h.request_timeout_seconds, 3600);
+        s.read_unsigned("max_request_size", h.max_request_size, std::uint64_t{1} << 26);
+        if (h.cert_file.empty() != h.key_file.empty())
+            s.fail(h.cert_file.empty() ? "cert_file" : "key_file",
+                   "both cert_file and key_file, or neither");
+        if (h.max_connections == 0) s.fail("max_connections", "a positive integer");
+        if (h.request_timeout_seconds == 0) s.fail("request_timeout", "a positive integer");
+        if (!h.admin_token.empty() && h.admin_token.size() < 16)
+            s.fail("admin_token", "at least 16 characters (or empty: no admin API)");
+    }
+    top.read_unsigned("shutdown_grace", config.shutdown_grace_seconds, 3600);
+    if (auto* format = top.get("log_format")) {
+        if (!format->is_string()) top.fail("log_format", "\"text\" or \"json\"");
+        if (format->as_string() == "text")
+            config.log_format = LogFormat::text;
+        else if (format->as_string() == "json")
+            config.log_format = LogFormat::json;
+        else
+            top.fail("log_format", "\"text\" or \"json\"");
+    }
     top.read("log_path", config.log_path);
     if (auto* level = top.get("log_level")) {
         if (!level->is_string()) top.fail("log_level", "one of error, warning, info, debug");

@@ -44,13 +44,30 @@ struct RawSocketConfig {
     unsigned write_timeout_seconds = 30; // 0 = off
 };
 
+/// The HTTP listener: health, readiness, metrics, admin API, dashboard.
+struct HttpConfig {
+    std::string address; // "host:port"; empty = no HTTP listener
+    std::string cert_file, key_file;
+    std::string admin_token; // empty = the admin API is off
+    std::vector<std::string> allow_origins;
+    unsigned max_connections = 64;
+    unsigned request_timeout_seconds = 10;
+    std::size_t max_request_size = 64 * 1024; // body bytes
+};
+
 enum class LogLevel { error, warning, info, debug };
+enum class LogFormat { text, json };
 
 struct Config {
     WebSocketConfig websocket;
     RawSocketConfig rawsocket;
+    HttpConfig http;
     std::string log_path; // empty = stderr
     LogLevel log_level = LogLevel::info;
+    LogFormat log_format = LogFormat::text;
+    /// SIGTERM/SIGINT: how long sessions get to receive their GOODBYE (and
+    /// everything queued before it) before their connections are closed.
+    unsigned shutdown_grace_seconds = 5;
     nexus::router::RouterConfig router;
     bool debug = false;
     /// Keys the loader did not know, as "path.to.key" (reported, not fatal).

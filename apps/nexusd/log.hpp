@@ -1,5 +1,5 @@
-// nexusd's log: timestamped lines with a level, to stderr or a file,
-// safe from any thread.
+// nexusd's log: timestamped lines with a level, to stderr or a file, as
+// text or as JSON lines ({"time", "level", "message"}); safe from any thread.
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@ namespace nexusd::log {
 
 /// Opens `path` for appending (empty = stderr). Returns false with errno set
 /// if the file cannot be opened.
-bool open(const std::string& path, LogLevel level);
+bool open(const std::string& path, LogLevel level, LogFormat format = LogFormat::text);
 void write(LogLevel level, std::string_view message);
 
 inline void error(std::string_view m) { write(LogLevel::error, m); }

@@ -3,7 +3,10 @@
 // Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), 1 for a bad
 // configuration or command line (including TLS certificates or keys that
 // cannot be used), 2 when a listener cannot be opened. SIGHUP reloads the
-// TLS certificates.
+// TLS certificates. SIGTERM drains: readiness goes 503, the WAMP listeners
+// stop accepting, every session gets GOODBYE and its connection closes once
+// that is written (or when shutdown_grace ends), then nexusd exits.
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <functional>
@@ -14,20 +17,25 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <nexus/router/router.hpp>
 #include <nexus/transport/rawsocket_server.hpp>
 #include <nexus/transport/websocket_server.hpp>
 
+#include "build_info.hpp"
 #include "config.hpp"
 #include "exposure.hpp"
+#include "http/server.hpp"
+#include "http/service.hpp"
+#include "listener_options.hpp"
 #include "log.hpp"
+#include "systemd_notify.hpp"
 
 namespace {
-
-constexpr const char* version = "nexusd (nexus C++) 0.1.0";
 
 void usage(std::ostream& out) {
     out << "usage: nexusd [--config FILE] [options]\n"
@@ -37,7 +45,9 @@ void usage(std::ostream& out) {
            "\n"
            "options:\n"
            "  --config FILE        nexus.json-style configuration file\n"
+           "  --check-config FILE  validate FILE (JSON, keys, addresses, TLS files) and exit\n"
            "  --websocket ADDR     WebSocket listener, host:port (overrides the file)\n"
+           "  --http ADDR          HTTP listener (health, metrics, dashboard), host:port\n"
            "  --rawsocket ADDR     RawSocket TCP listener, host:port (overrides the file)\n"
            "  --unix PATH          RawSocket Unix socket listener\n"
            "  --realm URI          serve this realm (anonymous) instead of the configured ones\n"
@@ -46,12 +56,13 @@ void usage(std::ostream& out) {
            "  --help               this text\n"
            "  --version            the version\n"
            "\n"
-           "signals: SIGINT/SIGTERM shut down, SIGHUP reloads the TLS certificates\n"
+           "signals: SIGINT/SIGTERM drain and shut down, SIGHUP reloads the TLS certificates\n"
            "exit codes: 0 clean shutdown, 1 bad configuration or arguments, 2 cannot listen\n";
 }
 
 struct Args {
-    std::optional<std::string> config, websocket, rawsocket, unix_path, realm, log_level;
+    std::optional<std::string> config, check_config, websocket, rawsocket, unix_path, http, realm,
+        log_level;
     unsigned threads = std::max(1u, std::thread::hardware_concurrency());
 };
 
@@ -71,12 +82,17 @@ std::optional<Args> parse_args(int argc, char** argv) {
             usage(std::cout);
             std::exit(0);
         } else if (arg == "--version") {
-            std::cout << version << "\n";
+            std::cout << "nexusd (nexus C++) " << nexusd::build_version << " ("
+                      << nexusd::build_git_hash << ")\n";
             std::exit(0);
         } else if (arg == "--config") {
             if (!value(a.config)) return std::nullopt;
+        } else if (arg == "--check-config") {
+            if (!value(a.check_config)) return std::nullopt;
         } else if (arg == "--websocket") {
             if (!value(a.websocket)) return std::nullopt;
+        } else if (arg == "--http") {
+            if (!value(a.http)) return std::nullopt;
         } else if (arg == "--rawsocket") {
             if (!value(a.rawsocket)) return std::nullopt;
         } else if (arg == "--unix") {
@@ -105,11 +121,32 @@ std::optional<Args> parse_args(int argc, char** argv) {
     return a;
 }
 
+// --check-config: everything startup would check short of opening the
+// listeners. Exit 0 when nexusd would start with this file, 1 otherwise.
+int check_config(const std::string& path) {
+    auto config = nexusd::load_config(path);
+    if (!config) {
+        std::cerr << "nexusd: " << config.error().message << "\n";
+        return 1;
+    }
+    for (const std::string& key : config->unknown_keys)
+        std::cerr << "nexusd: warning: " << path << ": unknown key \"" << key << "\" ignored\n";
+    for (const std::string& warning : nexusd::anonymous_exposure_warnings(*config))
+        std::cerr << "nexusd: warning: " << warning << "\n";
+    const auto problems = nexusd::check_listeners(*config);
+    for (const std::string& problem : problems)
+        std::cerr << "nexusd: " << path << ": " << problem << "\n";
+    if (!problems.empty()) return 1;
+    std::cout << "nexusd: " << path << ": configuration is valid\n";
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     auto args = parse_args(argc, argv);
     if (!args) return 1;
+    if (args->check_config) return check_config(*args->check_config);
 
     nexusd::Config config = nexusd::default_config();
     if (args->config) {
@@ -123,6 +160,7 @@ int main(int argc, char** argv) {
     if (args->websocket) config.websocket.address = *args->websocket;
     if (args->rawsocket) config.rawsocket.tcp_address = *args->rawsocket;
     if (args->unix_path) config.rawsocket.unix_address = *args->unix_path;
+    if (args->http) config.http.address = *args->http;
     if (args->realm) {
         nexus::router::RealmConfig realm;
         realm.uri = *args->realm;
@@ -143,7 +181,7 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    if (!nexusd::log::open(config.log_path, config.log_level)) {
+    if (!nexusd::log::open(config.log_path, config.log_level, config.log_format)) {
         std::cerr << "nexusd: cannot open log file " << config.log_path << "\n";
         return 1;
     }
@@ -180,45 +218,26 @@ int main(int argc, char** argv) {
     for (const std::string& warning : nexusd::anonymous_exposure_warnings(config))
         nexusd::log::warning(warning);
 
-    nexus::transport::RawSocketOptions raw;
-    raw.tcp_address = config.rawsocket.tcp_address;
-    raw.unix_path = config.rawsocket.unix_address;
-    if (config.rawsocket.max_msg_len) raw.max_message_size = config.rawsocket.max_msg_len;
-    raw.handshake_timeout = std::chrono::seconds(config.rawsocket.handshake_timeout_seconds);
-    raw.tcp_keepalive = std::chrono::seconds(config.rawsocket.tcp_keepalive_seconds);
-    raw.write_timeout = std::chrono::seconds(config.rawsocket.write_timeout_seconds);
-    raw.idle_timeout = std::chrono::seconds(config.rawsocket.idle_timeout_seconds);
-    raw.out_queue_size = config.rawsocket.out_queue_size;
-    if (!raw.tcp_address.empty()) {
-        raw.tls.certificate_file = config.rawsocket.cert_file;
-        raw.tls.private_key_file = config.rawsocket.key_file;
+    const nexus::transport::RawSocketOptions raw = nexusd::rawsocket_options(config);
+    const nexus::transport::WebSocketOptions ws = nexusd::websocket_options(config);
+    if (raw.tcp_address.empty() && raw.unix_path.empty() && ws.address.empty()) {
+        nexusd::log::error("no listener configured (websocket.address, rawsocket.tcp_address "
+                           "or rawsocket.unix_address)");
+        return 1;
     }
 
-    nexus::transport::WebSocketOptions ws;
-    ws.address = config.websocket.address;
-    ws.paths = config.websocket.paths;
-    ws.enable_compression = config.websocket.enable_compression;
-    ws.allow_origins = config.websocket.allow_origins;
-    ws.enable_tracking_cookie = config.websocket.enable_tracking_cookie;
-    ws.max_message_size = config.websocket.max_message_size;
-    ws.handshake_timeout = std::chrono::seconds(config.websocket.handshake_timeout_seconds);
-    ws.write_timeout = std::chrono::seconds(config.websocket.write_timeout_seconds);
-    ws.out_queue_size = config.websocket.out_queue_size;
-    ws.capture_request = config.websocket.enable_request_capture;
-    // keep_alive is the ping interval; Beast pings at half the idle timeout.
-    if (config.websocket.keep_alive_seconds)
-        ws.idle_timeout = std::chrono::seconds(2 * config.websocket.keep_alive_seconds);
-    if (config.websocket.idle_timeout_seconds)
-        ws.idle_timeout = std::chrono::seconds(config.websocket.idle_timeout_seconds);
-    if (!ws.address.empty()) {
-        ws.tls.certificate_file = config.websocket.cert_file;
-        ws.tls.private_key_file = config.websocket.key_file;
-    }
+    // The HTTP side's handlers run on a thread of their own, off the I/O
+    // threads that route (none without an HTTP listener).
+    std::optional<boost::asio::thread_pool> http_workers;
+    if (!config.http.address.empty()) http_workers.emplace(1);
+    nexusd::http::Service service(router, {config.http.admin_token, config.http.allow_origins,
+                                           nexusd::build_version, nexusd::build_git_hash});
 
     // The servers load their certificates when made: a file that cannot be
     // used is a configuration error.
     std::optional<nexus::transport::RawSocketServer> rawsocket_holder;
     std::optional<nexus::transport::WebSocketServer> websocket_holder;
+    std::optional<nexusd::http::Server> http_holder;
     try {
         rawsocket_holder.emplace(io.get_executor(), router, raw);
     } catch (const nexus::transport::TlsError& e) {
@@ -231,25 +250,43 @@ int main(int argc, char** argv) {
         nexusd::log::error(std::string("websocket: ") + e.what());
         return 1;
     }
+    if (!config.http.address.empty()) {
+        try {
+            http_holder.emplace(
+                io.get_executor(), http_workers->get_executor(), nexusd::http_options(config),
+                [&service](const nexusd::http::Request& request,
+                           const nexusd::http::RequestContext& context) {
+                    return service.handle(request, context);
+                },
+                [](std::string_view line) { nexusd::log::warning(line); });
+        } catch (const nexus::transport::TlsError& e) {
+            nexusd::log::error(std::string("http: ") + e.what());
+            return 1;
+        }
+        service.set_server_stats([&http_holder] { return http_holder->stats(); });
+    }
     nexus::transport::RawSocketServer& rawsocket = *rawsocket_holder;
     nexus::transport::WebSocketServer& websocket = *websocket_holder;
 
-    if (raw.tcp_address.empty() && raw.unix_path.empty() && ws.address.empty()) {
-        nexusd::log::error("no listener configured (websocket.address, rawsocket.tcp_address "
-                           "or rawsocket.unix_address)");
-        return 1;
-    }
     // Signals are caught from before the listeners open, so that a signal
     // sent once they accept never meets the default action (exit).
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     boost::asio::signal_set reload_signal(io, SIGHUP);
     try {
+        // HTTP first: /readyz answers "starting" until the WAMP listeners are open.
+        if (http_holder) http_holder->start();
         if (!raw.tcp_address.empty() || !raw.unix_path.empty()) rawsocket.start();
         if (!ws.address.empty()) websocket.start();
     } catch (const std::exception& e) {
         nexusd::log::error(e.what());
         return 2;
     }
+    if (http_holder)
+        nexusd::log::info("HTTP listening on " + config.http.address + " (port " +
+                          std::to_string(http_holder->port()) + ")" +
+                          (http_holder->tls() ? " with TLS" : "") +
+                          (config.http.admin_token.empty() ? "; admin API off (no admin_token)"
+                                                           : "; admin API on"));
     if (!ws.address.empty())
         nexusd::log::info("WebSocket listening on " + ws.address + " (port " +
                           std::to_string(websocket.port()) + ")" +
@@ -259,6 +296,8 @@ int main(int argc, char** argv) {
                           std::to_string(rawsocket.tcp_port()) + ")" +
                           (rawsocket.tls() ? " with TLS" : ""));
     if (!raw.unix_path.empty()) nexusd::log::info("RawSocket listening on unix:" + raw.unix_path);
+    service.set_readiness(nexusd::http::Readiness::ready);
+    nexusd::systemd::notify("READY=1\nSTATUS=routing");
 
     // SIGHUP: new connections get the certificates as they are in the files
     // now; open ones keep theirs. A file that cannot be used leaves the
@@ -280,31 +319,59 @@ int main(int argc, char** argv) {
             if (ec) return;
             const bool raw_tls = reload("rawsocket", rawsocket, raw.tls.certificate_file);
             const bool ws_tls = reload("websocket", websocket, ws.tls.certificate_file);
-            if (!raw_tls && !ws_tls)
+            const bool http_tls =
+                http_holder && reload("http", *http_holder, config.http.cert_file);
+            if (!raw_tls && !ws_tls && !http_tls)
                 nexusd::log::info("SIGHUP: no TLS listener, no certificate to reload");
             await_reload();
         });
     };
     await_reload();
 
-    // SIGINT and SIGTERM: GOODBYE to every session (pending calls fail, their
-    // callees are interrupted); a session whose client answers is closed by
-    // the router at once. The servers, whose stop() closes every connection
-    // at once, dropping what is still queued for it, stop only when the grace
-    // period ends.
-    boost::asio::steady_timer grace(io);
+    // SIGINT and SIGTERM drain: readiness turns 503 and the WAMP listeners
+    // stop accepting; every session gets GOODBYE (pending calls fail, their
+    // callees are interrupted) and its connection closes once everything
+    // queued for it is written, or when the grace period ends. The HTTP
+    // listener answers (/readyz: 503) until the end. A second signal ends
+    // the wait.
+    const auto grace = std::chrono::seconds(config.shutdown_grace_seconds);
+    std::atomic<bool> finished{false};
+    std::atomic<int> draining_servers{2};
+    boost::asio::steady_timer backstop(io);
+    const auto finish = [&](const char* why) {
+        if (finished.exchange(true)) return;
+        nexusd::log::info(std::string("drained: ") + why);
+        boost::asio::post(io, [&] {
+            if (http_holder) http_holder->stop();
+            rawsocket.stop();
+            websocket.stop();
+            backstop.cancel();
+            io.stop();
+        });
+    };
+    const auto server_drained = [&] {
+        if (draining_servers.fetch_sub(1) == 1) finish("every connection closed");
+    };
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (ec) return;
         nexusd::log::info(std::string("shutting down (") +
-                          (signal == SIGINT ? "SIGINT" : "SIGTERM") + ")");
+                          (signal == SIGINT ? "SIGINT" : "SIGTERM") + "): draining for up to " +
+                          std::to_string(grace.count()) + " s");
+        service.set_readiness(nexusd::http::Readiness::draining);
+        nexusd::systemd::notify("STOPPING=1\nSTATUS=draining");
         boost::system::error_code ignored;
         reload_signal.cancel(ignored);
         router.shutdown();
-        grace.expires_after(std::chrono::milliseconds(500));
-        grace.async_wait([&](const boost::system::error_code&) {
-            rawsocket.stop();
-            websocket.stop();
-            io.stop();
+        rawsocket.stop(grace, server_drained);
+        websocket.stop(grace, server_drained);
+        // The servers close what is left at the deadline; this only guards
+        // against a connection that would not let go.
+        backstop.expires_after(grace + std::chrono::seconds(1));
+        backstop.async_wait([&](const boost::system::error_code& ec) {
+            if (!ec) finish("grace period over");
+        });
+        signals.async_wait([&](const boost::system::error_code& ec, int) {
+            if (!ec) finish("second signal");
         });
     });
 
@@ -314,6 +381,7 @@ int main(int argc, char** argv) {
     io.run();
     for (auto& t : threads)
         t.join();
+    if (http_workers) http_workers->join();
     nexusd::log::info("stopped");
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/metrics.hpp"
 #include "router/nesting.hpp"
 #include "router/payload_passthru.hpp"
 #include "router/sharding.hpp"
@@ -328,6 +329,7 @@ public:
         copy_ppt(o, details);
 
         const wamp::Id publication = wamp::random_id();
+        realm_.metrics().event_published();
         deliver(m.topic, publication, details, m.payload, audience);
 
         const bool record = !histories_.empty() && !audience.by_session_lists();
@@ -409,6 +411,7 @@ public:
 
     // --- meta queries -----------------------------------------------------
 
+    std::size_t count() const { return by_id_.size(); }
     std::vector<wamp::Id> list(MatchPolicy match) const {
         std::vector<wamp::Id> ids;
         for (const auto& [id, sub] : by_id_)
@@ -696,6 +699,7 @@ OrUriError<std::vector<wamp::Id>> Broker::revoke(wamp::Id id, std::optional<wamp
                                                  const std::string& reason) {
     return impl_->revoke(id, subscriber, reason);
 }
+std::size_t Broker::count() const { return impl_->count(); }
 std::vector<wamp::Id> Broker::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Broker::lookup(std::string_view topic, wamp::MatchPolicy match) const {
     return impl_->lookup(topic, match);

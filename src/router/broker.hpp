@@ -60,6 +60,7 @@ public:
         std::string uri;
         wamp::MatchPolicy match = wamp::MatchPolicy::exact;
     };
+    std::size_t count() const;
     /// Ids of all subscriptions with the given match policy.
     std::vector<wamp::Id> list(wamp::MatchPolicy match) const;
     /// The subscription for exactly (topic, match), if any.

@@ -14,9 +14,9 @@ namespace nexus::router {
 
 ConnectionImpl::ConnectionImpl(std::weak_ptr<RouterImpl> router, std::shared_ptr<Peer> peer,
                                TransportInfo transport, std::size_t queue_limit,
-                               OverflowPolicy policy)
-    : router_(std::move(router)),
-      queue_(std::make_shared<OutboundQueue>(std::move(peer), queue_limit, policy)),
+                               OverflowPolicy policy, std::shared_ptr<RouterMetrics> metrics)
+    : router_(std::move(router)), metrics_(std::move(metrics)),
+      queue_(std::make_shared<OutboundQueue>(std::move(peer), queue_limit, policy, metrics_)),
       transport_(std::move(transport)) {}
 
 void ConnectionImpl::await_hello() {
@@ -92,6 +92,7 @@ void ConnectionImpl::abort_session(std::string_view reason, std::string message)
     wamp::Abort abort;
     abort.reason = std::string(reason);
     if (!message.empty()) abort.details.emplace("message", std::move(message));
+    metrics_->abort_sent(abort.reason);
     send(std::move(abort));
     queue_->close();
 }
@@ -102,6 +103,7 @@ void ConnectionImpl::refuse(wamp::Abort abort) {
         state_ = State::closed;
     }
     cancel_hello_deadline();
+    metrics_->abort_sent(abort.reason);
     send(std::move(abort));
     queue_->close();
 }
@@ -125,6 +127,8 @@ void ConnectionImpl::receive(wamp::Message message) {
         realm = realm_;
     }
     const wamp::MessageType type = wamp::message_type(message);
+    received_.store(received_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    metrics_->received(type);
 
     switch (state) {
     case State::closed: return;
@@ -243,8 +247,10 @@ void ConnectionImpl::on_hello(wamp::Hello&& hello) {
                                                std::string(pending.authenticator->method()) +
                                                " failed: " + e.what());
     }
-    if (!attempt)
+    if (!attempt) {
+        metrics_->auth_failed(pending.authenticator->method());
         return abort_session(wamp::errors::authentication_failed, "authentication failed");
+    }
     const auto timeout = pending.realm->config().auth_timeout;
     std::uint64_t round = 0;
     {
@@ -291,17 +297,20 @@ void ConnectionImpl::start_auth_deadline(std::chrono::milliseconds timeout, std:
     timer->async_wait([weak = weak_from_this(), first_round, timer](boost::system::error_code ec) {
         auto self = weak.lock();
         if (!self || ec) return;
+        std::string method;
         {
             std::lock_guard lock(self->mutex_);
             // Still in the authentication that armed this timer?
             if (self->state_ != State::authenticating || self->auth_.round < first_round ||
                 first_round <= self->auth_done_round_)
                 return;
+            method = std::string(self->auth_.authenticator->method());
             self->auth_ = {};
         }
         if (auto router = self->router_.lock())
             router->log(RouterLogLevel::info,
                         "authentication timed out (" + self->transport_.peer + ")");
+        self->metrics_->auth_failed(method);
         self->abort_session(wamp::errors::authentication_failed,
                             "authentication was not completed in time");
     });
@@ -379,6 +388,7 @@ void ConnectionImpl::conclude_auth(std::shared_ptr<Realm> realm, AuthRequest req
     if (!router) return abort_session(wamp::close::system_shutdown, "the router is shutting down");
     const std::string address = AuthThrottle::address_of(transport_.peer);
     if (auto* rejection = std::get_if<Rejection>(&step)) {
+        metrics_->auth_failed(method);
         router->log(RouterLogLevel::warning, "realm " + request.realm + ": " + method +
                                                  " authentication failed (" + transport_.peer +
                                                  "): " + rejection->log_reason);

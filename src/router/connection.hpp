@@ -16,6 +16,7 @@
 #include <nexus/router/peer.hpp>
 #include <nexus/wamp/message.hpp>
 
+#include "router/metrics.hpp"
 #include "router/outbound_queue.hpp"
 
 namespace nexus::router {
@@ -27,7 +28,8 @@ class Session;
 class ConnectionImpl : public std::enable_shared_from_this<ConnectionImpl> {
 public:
     ConnectionImpl(std::weak_ptr<RouterImpl> router, std::shared_ptr<Peer> peer,
-                   TransportInfo transport, std::size_t queue_limit, OverflowPolicy policy);
+                   TransportInfo transport, std::size_t queue_limit, OverflowPolicy policy,
+                   std::shared_ptr<RouterMetrics> metrics);
 
     /// Arms the HELLO deadline (RouterConfig::hello_timeout); called once the
     /// connection is shared, and again whenever it waits for a new HELLO.
@@ -58,6 +60,8 @@ public:
     std::uint64_t dropped_events() const { return queue_->dropped(); }
     const std::shared_ptr<OutboundQueue>& queue() const { return queue_; }
     const TransportInfo& transport() const { return transport_; }
+    /// Messages received from the peer (receive()).
+    std::uint64_t messages_received() const { return received_.load(std::memory_order_relaxed); }
 
 private:
     enum class State { awaiting_hello, authenticating, established, goodbye_sent, closed };
@@ -93,8 +97,11 @@ private:
     void send(wamp::Message message);
 
     std::weak_ptr<RouterImpl> router_;
+    const std::shared_ptr<RouterMetrics> metrics_;
     std::shared_ptr<OutboundQueue> queue_;
     const TransportInfo transport_;
+    // Written by receive() alone, which is never concurrent with itself.
+    std::atomic<std::uint64_t> received_{0};
 
     mutable std::mutex mutex_; // guards the fields below
     State state_ = State::awaiting_hello;

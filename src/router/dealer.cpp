@@ -33,6 +33,7 @@ OrUriError<std::vector<wamp::Id>> Dealer::revoke(wamp::Id id, std::optional<wamp
     return impl_->revoke(id, callee, reason);
 }
 void Dealer::cancel_all() { impl_->cancel_all(); }
+std::size_t Dealer::count() const { return impl_->count(); }
 std::vector<wamp::Id> Dealer::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Dealer::lookup(std::string_view uri, wamp::MatchPolicy match) const {
     return impl_->lookup(uri, match);

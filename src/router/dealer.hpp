@@ -76,6 +76,7 @@ public:
         wamp::MatchPolicy match = wamp::MatchPolicy::exact;
         std::string invoke; // "single", "roundrobin", ...
     };
+    std::size_t count() const;
     std::vector<wamp::Id> list(wamp::MatchPolicy match) const;
     std::optional<wamp::Id> lookup(std::string_view uri, wamp::MatchPolicy match) const;
     /// The registration a call to `uri` would go to (the best match).

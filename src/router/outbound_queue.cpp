@@ -18,14 +18,17 @@ OutboundQueue::Push OutboundQueue::push(OutgoingPtr message, bool droppable) {
         if (n >= cap) {
             if (policy_ == OverflowPolicy::drop_events && droppable) {
                 ++dropped_;
+                if (metrics_) metrics_->event_dropped();
                 return Push::dropped;
             }
+            if (metrics_) metrics_->overflow_disconnect();
             closed_ = true;
             overflowed_ = true;
             close_peer = true;
             result = Push::overflow;
         } else {
             queue_.push_back(std::move(message));
+            if (metrics_) metrics_->queued(n + 1, droppable);
             wake = n == 0;
         }
     }
@@ -39,10 +42,12 @@ std::size_t OutboundQueue::take(std::vector<OutgoingPtr>& out, std::size_t max) 
     std::lock_guard lock(mutex_);
     std::size_t n = 0;
     while (n < max && !queue_.empty()) {
+        if (metrics_) metrics_->sent(queue_.front()->type());
         out.push_back(std::move(queue_.front()));
         queue_.pop_front();
         ++n;
     }
+    taken_ += n;
     return n;
 }
 
@@ -68,6 +73,11 @@ bool OutboundQueue::overflowed() const {
 std::uint64_t OutboundQueue::dropped() const {
     std::lock_guard lock(mutex_);
     return dropped_;
+}
+
+std::uint64_t OutboundQueue::taken() const {
+    std::lock_guard lock(mutex_);
+    return taken_;
 }
 
 std::size_t OutboundQueue::size() const {

@@ -16,12 +16,17 @@
 #include <nexus/router/outgoing.hpp>
 #include <nexus/router/peer.hpp>
 
+#include "router/metrics.hpp"
+
 namespace nexus::router {
 
 class OutboundQueue {
 public:
-    OutboundQueue(std::shared_ptr<Peer> peer, std::size_t limit, OverflowPolicy policy)
-        : peer_(std::move(peer)), limit_(limit == 0 ? 1 : limit), policy_(policy) {}
+    /// `metrics`: where drops, overflows, depths and sent messages are counted (none: not counted).
+    OutboundQueue(std::shared_ptr<Peer> peer, std::size_t limit, OverflowPolicy policy,
+                  std::shared_ptr<RouterMetrics> metrics = nullptr)
+        : peer_(std::move(peer)), limit_(limit == 0 ? 1 : limit), policy_(policy),
+          metrics_(std::move(metrics)) {}
 
     enum class Push { queued, dropped, overflow, closed };
 
@@ -40,14 +45,18 @@ public:
 
     std::uint64_t dropped() const;
     std::size_t size() const;
+    /// Messages handed to the peer by take().
+    std::uint64_t taken() const;
 
 private:
     std::shared_ptr<Peer> peer_;
     const std::size_t limit_;
     const OverflowPolicy policy_;
+    const std::shared_ptr<RouterMetrics> metrics_;
     mutable std::mutex mutex_;
     std::deque<OutgoingPtr> queue_;
     std::uint64_t dropped_ = 0;
+    std::uint64_t taken_ = 0;
     bool closed_ = false;
     bool overflowed_ = false;
 };

@@ -45,9 +45,11 @@ private:
 } // namespace
 
 Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger,
-             std::shared_ptr<SessionBudget> budget, const std::string& auth_secret)
+             std::shared_ptr<SessionBudget> budget, const std::string& auth_secret,
+             std::shared_ptr<RouterMetrics> metrics)
     : config_(std::move(config)), logger_(std::move(logger)),
       budget_(budget ? std::move(budget) : std::make_shared<SessionBudget>(0)),
+      metrics_(metrics ? std::move(metrics) : std::make_shared<RouterMetrics>()),
       internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
       strand_(boost::asio::make_strand(executor)), broker_(*this), dealer_(*this) {
     for (const RolePermissions& role : config_.roles)
@@ -113,6 +115,8 @@ Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
         return JoinResult::full;
     if (!budget_->take()) return JoinResult::router_full;
     session->role = find_role(session->authrole);
+    session->joined_at = std::chrono::system_clock::now();
+    stats_.joined(session->transport.type, session->transport.protocol);
     session->send(std::move(welcome));
     const wamp::Id id = session->id;
     const Session& joined = *session;
@@ -141,6 +145,7 @@ void Realm::remove_locked(Session& session, Ending ending, KillNotice notice) {
     if (announced) publish_testaments(session, 1);
     broker_.remove_session(session);
     dealer_.remove_session(session);
+    stats_.left(session.transport.type, session.transport.protocol, ending);
     const wamp::Id id = session.id;
     const std::string authid = session.authid, authrole = session.authrole;
     members_.erase(id); // may destroy `session`

@@ -18,12 +18,15 @@
 #include <boost/asio/strand.hpp>
 
 #include <nexus/router/config.hpp>
+#include <nexus/router/introspection.hpp>
+#include <nexus/router/metrics.hpp>
 #include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/message.hpp>
 
 #include "router/broker.hpp"
 #include "router/dealer.hpp"
 #include "router/internal_caller.hpp"
+#include "router/metrics.hpp"
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
 #include "router/session_budget.hpp"
@@ -37,8 +40,10 @@ public:
     /// `budget`: the router's session count and limit (none: the realm counts alone).
     /// `auth_secret`: keys what authentication derives to hide which authids
     /// exist (RouterConfig::auth_secret; empty: random).
+    /// `metrics`: the router's counters (none: the realm keeps its own).
     Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {},
-          std::shared_ptr<SessionBudget> budget = nullptr, const std::string& auth_secret = {});
+          std::shared_ptr<SessionBudget> budget = nullptr, const std::string& auth_secret = {},
+          std::shared_ptr<RouterMetrics> metrics = nullptr);
     ~Realm() override;
 
     const std::string& uri() const { return config_.uri; }
@@ -57,12 +62,10 @@ public:
     /// RouterConfig::max_sessions.
     JoinResult join(std::shared_ptr<Session> session, std::weak_ptr<ConnectionImpl> connection,
                     OutgoingPtr welcome);
-    /// How a session ended: what its testaments and meta events see.
-    enum class Ending {
-        goodbye, // GOODBYE from the client: "destroyed" testaments
-        lost,    // transport lost, ABORT, protocol violation: "detached", then "destroyed"
-        killed,  // by the router (kill, realm closed): "destroyed"
-    };
+    /// How a session ended: what its testaments and meta events see
+    /// (goodbye: "destroyed" testaments; lost: "detached", then "destroyed";
+    /// killed: "destroyed").
+    using Ending = SessionEnding;
     /// Removes a session. Idempotent.
     void leave(const std::shared_ptr<Session>& session, Ending ending);
     /// Routes a message of an established session. A Failure is a protocol
@@ -79,6 +82,19 @@ public:
 
     std::size_t session_count() const;
 
+    // Introspection (realm_introspection.cpp): copies taken under the lock.
+    RealmSummary summary() const;
+    /// Fills the realm's part of `out` (session counts, registrations, subscriptions).
+    void read_metrics(RealmMetrics& out) const;
+    SessionPage sessions(std::size_t offset, std::size_t limit) const;
+    std::vector<RegistrationSummary> registrations() const;
+    std::vector<SubscriptionSummary> subscriptions() const;
+    /// Ends session `id` with GOODBYE `reason`; false if it is not in this realm.
+    bool kill(wamp::Id id, std::string_view reason, std::string_view message);
+    /// Publishes as the router itself (no session of the realm is the
+    /// publisher); the publication id, or the ERROR's URI and message.
+    wamp::Expected<wamp::Id> publish(wamp::Publish publish);
+
     // RealmContext (called with mutex_ held)
     const RealmConfig& config() const override { return config_; }
     Session* find_session(wamp::Id id) override;
@@ -88,6 +104,7 @@ public:
                       wamp::Id cause = 0) override;
     bool may_request_disclosure(const Session& session) const override;
     std::optional<std::int64_t> trustlevel(const Session& session) const override;
+    RouterMetrics& metrics() override { return *metrics_; }
 
     // For the meta procedures (meta/*.cpp): called with the lock held.
     struct Member {
@@ -154,6 +171,7 @@ private:
     const RealmConfig config_;
     const RouterLogger logger_;
     const std::shared_ptr<SessionBudget> budget_;
+    const std::shared_ptr<RouterMetrics> metrics_;
     std::unordered_map<std::string, const RolePermissions*> roles_by_name_;
     std::unique_ptr<InternalCaller> internal_;
     struct CookieEntry {
@@ -166,6 +184,7 @@ private:
     boost::asio::strand<boost::asio::any_io_executor> strand_;
     mutable std::mutex mutex_;
     std::unordered_map<wamp::Id, Member> members_;
+    RealmStats stats_; // guarded by mutex_
     bool closed_ = false;
     // Declared last: destroyed first, while the session table still exists.
     Broker broker_;

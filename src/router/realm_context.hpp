@@ -18,6 +18,7 @@
 
 namespace nexus::router {
 
+class RouterMetrics;
 class Session;
 
 /// A scheduled callback; destroying or cancelling it guarantees the callback
@@ -54,6 +55,8 @@ public:
     /// The trust level of what `session` calls or publishes (RealmConfig::
     /// trustlevels; call_trustlevels, publication_trustlevels), if configured.
     virtual std::optional<std::int64_t> trustlevel(const Session& session) const = 0;
+    /// The router's counters (metrics.hpp).
+    virtual RouterMetrics& metrics() = 0;
 };
 
 } // namespace nexus::router

@@ -69,7 +69,7 @@ RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig confi
 
 std::shared_ptr<Realm> RouterImpl::make_realm(RealmConfig realm) {
     return std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_,
-                                   auth_secret_);
+                                   auth_secret_, metrics_);
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -269,7 +269,7 @@ std::unique_ptr<Connection> Router::attach(std::shared_ptr<Peer> peer, Transport
     auto conn = std::make_shared<ConnectionImpl>(
         impl_, std::move(peer), std::move(transport),
         out_queue_size != 0 ? out_queue_size : impl_->config().out_queue_size,
-        impl_->config().overflow);
+        impl_->config().overflow, impl_->metrics());
     conn->await_hello();
     return std::make_unique<Connection>(std::move(conn));
 }

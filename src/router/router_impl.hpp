@@ -15,6 +15,7 @@
 #include <nexus/wamp/message.hpp>
 
 #include "router/auth/throttle.hpp"
+#include "router/metrics.hpp"
 #include "router/session_budget.hpp"
 
 namespace nexus::router {
@@ -65,6 +66,10 @@ public:
     AuthThrottle& throttle() { return throttle_; }
     /// RouterConfig::auth_secret, or a random one made at construction.
     const std::string& auth_secret() const { return auth_secret_; }
+    const std::shared_ptr<RouterMetrics>& metrics() const { return metrics_; }
+    /// The realm named `uri`, without creating it from the template; null if none.
+    std::shared_ptr<Realm> existing_realm(std::string_view uri) const;
+    std::vector<std::shared_ptr<Realm>> realm_list() const;
 
 private:
     std::shared_ptr<Realm> find_realm(const std::string& uri);
@@ -75,6 +80,7 @@ private:
     const std::string auth_secret_;
     const std::shared_ptr<SessionBudget> sessions_;
     AuthThrottle throttle_;
+    const std::shared_ptr<RouterMetrics> metrics_ = std::make_shared<RouterMetrics>();
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms_;
     bool shut_down_ = false;

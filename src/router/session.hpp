@@ -5,6 +5,7 @@
 // read without locks; sending goes through the connection's thread-safe queue.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ public:
     std::string authprovider;
     wamp::Object authextra;
     TransportInfo transport;
+    std::chrono::system_clock::time_point joined_at; // set by the realm at join
     wamp::Object hello_details;
     PeerFeatures features;
 

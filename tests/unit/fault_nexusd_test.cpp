@@ -1,9 +1,10 @@
 // Fault tests (issue #8), nexusd itself: SIGTERM with calls in flight over
 // RawSocket and WebSocket. Every caller gets ERROR wamp.error.canceled for
 // each pending call, callees with call_canceling an INTERRUPT per invocation,
-// every session GOODBYE wamp.close.system_shutdown, and then the connection
-// closes: at once for a client that answers the GOODBYE, after the grace
-// period for one that does not. nexusd exits with 0.
+// every session GOODBYE wamp.close.system_shutdown, and then nexusd closes
+// its end of each connection once that is written (RawSocket: its FIN;
+// WebSocket: a close frame). nexusd exits with 0 once the clients have hung
+// up (or when the grace period ends).
 #include "support/net_fault.hpp"
 
 #include <signal.h>
@@ -99,8 +100,7 @@ TEST(FaultNexusd, SigtermWithCallsInFlight) {
     ASSERT_NE(nexusd.raw_port(), 0) << nexusd.log().all();
     ASSERT_NE(nexusd.ws_port(), 0) << nexusd.log().all();
 
-    RawClient callee_a(nexusd.raw_port()), caller_raw(nexusd.raw_port()),
-        polite(nexusd.raw_port());
+    RawClient callee_a(nexusd.raw_port()), caller_raw(nexusd.raw_port()), polite(nexusd.raw_port());
     WsClient callee_b(nexusd.ws_port()), caller_ws(nexusd.ws_port());
     ASSERT_NE(callee_a.join(hello_with_roles("realm1", rpc_features(true))), 0u);
     ASSERT_NE(callee_b.join(hello_with_roles("realm1", rpc_features(false))), 0u);
@@ -137,13 +137,17 @@ TEST(FaultNexusd, SigtermWithCallsInFlight) {
         EXPECT_EQ(callee_a.expect<wamp::Interrupt>().options.at("mode"), Value("killnowait"));
     expect_goodbye(callee_a);
     expect_goodbye(callee_b); // no INTERRUPT: it did not announce call_canceling
-    // The others never answered: closed when the grace period ends.
+    // The others never answered: their connections are closed all the same.
     EXPECT_TRUE(caller_raw.closed_by_peer());
     EXPECT_TRUE(caller_ws.closed_by_peer());
     EXPECT_TRUE(callee_a.closed_by_peer());
     EXPECT_TRUE(callee_b.closed_by_peer());
     const double all_closed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // nexusd waits for the RawSocket clients to hang up too.
+    polite.close();
+    caller_raw.close();
+    callee_a.close();
     stopper.join();
     EXPECT_GE(nexusd.log().count("shutting down (SIGTERM)"), 1) << nexusd.log().all();
     EXPECT_GE(nexusd.log().count("stopped"), 1) << nexusd.log().all();

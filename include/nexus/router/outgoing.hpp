@@ -86,6 +86,8 @@ public:
     /// (in-process sessions). For a WELCOME with a shared detail, the first
     /// call copies that detail into the message.
     const wamp::Message& message() const;
+    /// The message's type, without message()'s copying.
+    wamp::MessageType type() const noexcept { return wamp::message_type(message_); }
 
     /// The message encoded in `format`, computed at most once per format.
     /// Fails only for values the format cannot carry (e.g. NaN in JSON).

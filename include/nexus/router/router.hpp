@@ -9,7 +9,9 @@
 // in the same program. Thread model: see docs/ARCHITECTURE.md.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +19,11 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <nexus/router/config.hpp>
+#include <nexus/router/introspection.hpp>
+#include <nexus/router/metrics.hpp>
 #include <nexus/router/peer.hpp>
+#include <nexus/wamp/expected.hpp>
+#include <nexus/wamp/message.hpp>
 
 namespace nexus::router {
 
@@ -55,6 +61,34 @@ public:
     /// Writes a line to RouterConfig::logger, if one is set: for the
     /// transports serving this router (accept failures, ...).
     void log(RouterLogLevel level, std::string_view message) const;
+
+    // Monitoring and administration. Thread-safe; each call copies what it
+    // returns under the realm's lock and does nothing else there, so it can
+    // be called while the router routes.
+
+    /// The router's counters and per-realm figures.
+    MetricsSnapshot metrics() const;
+    /// Every realm with its counts, by uri.
+    std::vector<RealmSummary> realm_summaries() const;
+    /// The joined sessions of `realm`, oldest first, from the `offset`th on and
+    /// at most `limit` of them (only those are described: a page of a large
+    /// realm costs little); its registrations and subscriptions. nullopt if
+    /// there is no such realm.
+    std::optional<SessionPage> sessions(std::string_view realm, std::size_t offset = 0,
+                                        std::size_t limit = SIZE_MAX) const;
+    std::optional<std::vector<RegistrationSummary>> registrations(std::string_view realm) const;
+    std::optional<std::vector<SubscriptionSummary>> subscriptions(std::string_view realm) const;
+
+    enum class KillResult { killed, no_such_realm, no_such_session };
+    /// Ends a session as wamp.session.kill does: GOODBYE with `reason` (a URI)
+    /// and `message` in its details.
+    KillResult kill_session(std::string_view realm, wamp::Id session, std::string_view reason,
+                            std::string_view message);
+    /// Publishes `publish` (topic, options, payload; its request id is
+    /// ignored) in `realm` as the router itself, as if acknowledged: the
+    /// publication id, or why the broker refused it (an error URI, ": " and
+    /// the reason), wamp.error.no_such_realm without such a realm.
+    wamp::Expected<wamp::Id> publish(std::string_view realm, wamp::Publish publish);
 
 private:
     std::shared_ptr<RouterImpl> impl_;

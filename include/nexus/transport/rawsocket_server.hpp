@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,12 @@ public:
     void start();
     /// Stops accepting and closes every connection. Idempotent.
     void stop();
+    /// Stops accepting; every open connection writes what is queued for it
+    /// (a GOODBYE after Router::shutdown(), say) and closes, or is closed
+    /// once `grace` has passed. `done` runs on the executor when the last one
+    /// has closed (at once without connections). Idempotent: once stopped,
+    /// `done` runs at once.
+    void stop(std::chrono::milliseconds grace, std::function<void()> done = {});
 
     /// The bound TCP port (after start), 0 without TCP.
     std::uint16_t tcp_port() const;

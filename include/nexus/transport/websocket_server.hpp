@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +69,12 @@ public:
     void start();
     /// Stops accepting and closes every connection. Idempotent.
     void stop();
+    /// Stops accepting; every open connection writes what is queued for it
+    /// (a GOODBYE after Router::shutdown(), say), then a close frame, and
+    /// closes, or is closed once `grace` has passed. `done` runs on the
+    /// executor when the last one has closed (at once without connections).
+    /// Idempotent: once stopped, `done` runs at once.
+    void stop(std::chrono::milliseconds grace, std::function<void()> done = {});
     std::uint16_t port() const;
 
     /// Reads options.tls's files again: connections accepted from now on get

@@ -39,6 +39,7 @@ void DealerImpl::answer_undeliverable(Session& caller, wamp::Id request, Undeliv
         // A progressive result: the rest of the call is worthless now.
         PendingCall& call = it->second;
         if (call.callee->features.callee_call_canceling) interrupt(call, "killnowait");
+        call.outcome = CallOutcome::error;
         finish(call);
     }
     send_undeliverable_error(caller, request, why, "the result");
@@ -51,6 +52,7 @@ void DealerImpl::invocation_undeliverable(Session& callee, wamp::Id request, Und
     // Earlier chunks of a progressive call did reach the callee.
     if (call.continued && callee.features.callee_call_canceling) interrupt(call, "killnowait");
     send_undeliverable_error(*call.caller, call.call_request, why, "the call");
+    call.outcome = CallOutcome::error;
     finish(call);
 }
 
@@ -106,6 +108,7 @@ void DealerImpl::on_timeout(PendingCall& call) {
     if (call.callee->features.callee_call_canceling) interrupt(call, "killnowait");
     send_error(*call.caller, wamp::MessageType::call, call.call_request, wamp::errors::timeout,
                "the call timed out after " + std::to_string(call.timeout.count()) + " ms");
+    call.outcome = CallOutcome::timed_out;
     finish(call);
 }
 
@@ -174,6 +177,7 @@ void DealerImpl::arm_timer(PendingCall& call) {
 }
 
 void DealerImpl::finish(PendingCall& call) {
+    realm_.metrics().call_finished(call.outcome, call.started);
     --call.caller->pending_calls;
     if (call.caller_streaming) remember_completed_progressive(*call.caller, call.call_request);
     by_callee_request_.erase({call.callee, call.invocation_request});

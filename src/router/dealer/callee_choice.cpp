@@ -85,6 +85,7 @@ void DealerImpl::reroute(PendingCall& call) {
         send_error(*call.caller, wamp::MessageType::call, call.call_request,
                    wamp::errors::no_available_callee,
                    "every callee of the procedure answered wamp.error.unavailable");
+        call.outcome = CallOutcome::error;
         finish(call);
         return;
     }

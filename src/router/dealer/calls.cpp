@@ -28,6 +28,7 @@ wamp::Status DealerImpl::call(Session& caller, wamp::Call&& m, bool force_disclo
     if (completed_progressive(caller, m.request)) return {}; // late chunk: drop
 
     const auto refuse = [&](std::string_view uri, std::string message) {
+        realm_.metrics().call_refused();
         send_error(caller, wamp::MessageType::call, m.request, uri, std::move(message));
         return wamp::Status{};
     };
@@ -87,6 +88,7 @@ wamp::Status DealerImpl::call(Session& caller, wamp::Call&& m, bool force_disclo
     invoke(call, *reg, *target, m.options, m.procedure, std::move(m.payload), disclose);
     dealing::link_call(calls_of_caller_[&caller], call, &PendingCall::as_caller);
     ++caller.pending_calls;
+    call.started = realm_.metrics().call_started();
     arm_timer(call);
     return {};
 }
@@ -170,6 +172,7 @@ wamp::Status DealerImpl::yield(Session& callee, wamp::Yield&& m) {
                    wamp::errors::feature_not_supported,
                    "the callee answered in payload passthru mode, which this caller does not "
                    "support");
+        call->outcome = CallOutcome::error;
         finish(*call);
         return {};
     }
@@ -187,6 +190,7 @@ wamp::Status DealerImpl::yield(Session& callee, wamp::Yield&& m) {
     if (progress) {
         arm_timer(*call); // the timeout runs between results
     } else {
+        call->outcome = CallOutcome::completed;
         finish(*call);
     }
     return {};
@@ -210,6 +214,7 @@ wamp::Status DealerImpl::invocation_error(Session& callee, wamp::Error&& m) {
             send_error(*call->caller, wamp::MessageType::call, call->call_request,
                        wamp::errors::no_available_callee,
                        "the callee of the procedure is unavailable");
+            call->outcome = CallOutcome::error;
             finish(*call);
         }
         return {};
@@ -221,6 +226,7 @@ wamp::Status DealerImpl::invocation_error(Session& callee, wamp::Error&& m) {
     e.error = std::move(m.error);
     e.payload = std::move(m.payload);
     call->caller->send(std::move(e));
+    call->outcome = CallOutcome::error;
     finish(*call);
     return {};
 }

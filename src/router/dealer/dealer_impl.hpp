@@ -23,6 +23,7 @@ public:
     wamp::Status unregister(Session& callee, const wamp::Unregister& m);
     OrUriError<std::vector<wamp::Id>> revoke(wamp::Id id, std::optional<wamp::Id> only,
                                              const std::string& reason);
+    std::size_t count() const { return registrations_.size(); }
     std::vector<wamp::Id> list(wamp::MatchPolicy match) const;
     std::optional<wamp::Id> lookup(std::string_view uri, wamp::MatchPolicy match) const;
     std::optional<wamp::Id> match(std::string_view uri) const;

@@ -14,6 +14,7 @@
 #include <nexus/wamp/message.hpp>
 #include <nexus/wamp/uri.hpp>
 
+#include "router/metrics.hpp"
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
 
@@ -73,6 +74,8 @@ struct PendingCall {
     bool caller_streaming = false;                  // progressive call invocations still open
     bool kill_requested = false;                    // CANCEL mode=kill: waiting for the callee
     bool continued = false;                         // the callee was sent more than the first chunk
+    CallOutcome outcome = CallOutcome::canceled;    // unless something else ends it
+    RouterMetrics::Clock::time_point started;
     std::chrono::milliseconds requested_timeout{0}; // CALL.Options.timeout
     std::chrono::milliseconds timeout{0};           // the dealer's share of it
     std::unique_ptr<Timer> timer;

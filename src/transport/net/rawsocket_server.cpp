@@ -24,6 +24,7 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/connection_list.hpp"
+#include "transport/net/drain.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
 #include "transport/net/read_turns.hpp"
@@ -63,6 +64,8 @@ public:
     virtual ~SessionBase() = default;
     virtual void start() = 0;
     virtual void shutdown() = 0;
+    /// Writes what is queued, then closes; closed at `deadline` at the latest.
+    virtual void drain(std::chrono::steady_clock::time_point deadline, DrainToken token) = 0;
 };
 
 using TlsSocket = asio::ssl::stream<asio::ip::tcp::socket>;
@@ -107,6 +110,22 @@ public:
 
     void shutdown() override {
         asio::post(strand_, [self = this->shared_from_this()] { self->shutdown_now(); });
+    }
+
+    void drain(Clock::time_point deadline, DrainToken token) override {
+        asio::post(strand_, [self = this->shared_from_this(), deadline,
+                             token = std::move(token)]() mutable {
+            if (self->stopped_) return;
+            self->drain_token_ = std::move(token);
+            if (!self->connection_) return self->shutdown_now(); // no WAMP session yet
+            self->drain_timer_ = std::make_unique<asio::steady_timer>(self->strand_, deadline);
+            self->drain_timer_->async_wait(
+                asio::bind_executor(self->strand_, [self](error_code ec) {
+                    if (!ec) self->shutdown_now();
+                }));
+            self->closing_ = true;
+            self->write_more();
+        });
     }
 
     // router::Peer, through a weak adapter (below): both only schedule work.
@@ -375,6 +394,7 @@ private:
             taken_.clear();
         }
         if (batch_messages_ == 0) {
+            if (closing_ && drain_token_) return half_close();
             if (closing_) shutdown_now();
             return;
         }
@@ -414,11 +434,22 @@ private:
         ReadTurns::worked();
     }
 
+    // Draining: everything is written; our FIN follows it, and the peer's end
+    // of the stream (or the drain deadline) closes the connection. Closing at
+    // once could answer a message still in flight from the peer with a reset,
+    // which may discard what we wrote before it reaches the peer.
+    void half_close() {
+        error_code ignored;
+        socket_.lowest_layer().shutdown(asio::socket_base::shutdown_send, ignored);
+    }
+
     void shutdown_now() {
         if (stopped_) return;
         stopped_ = true;
         timer_.cancel();
+        if (drain_timer_) drain_timer_->cancel();
         write_deadline_.cancel();
+        drain_token_.reset();
         error_code ignored;
         // Without a TLS close_notify: this is a hard close (a protocol error,
         // the router's request or server stop), nothing is waited for.
@@ -474,6 +505,11 @@ private:
     std::vector<asio::const_buffer> buffers_;
     std::size_t batch_bytes_ = 0;
     std::size_t batch_messages_ = 0;
+
+    // The server's stop(grace): the deadline (made only then: most
+    // connections never drain), and what tells it we closed.
+    std::unique_ptr<asio::steady_timer> drain_timer_;
+    DrainToken drain_token_;
 };
 
 } // namespace
@@ -594,23 +630,40 @@ void RawSocketServer::start() {
     }
 }
 
-void RawSocketServer::stop() {
+namespace {
+
+// Stops accepting, then hands each open connection to `each` (none: closes it).
+void stop_server(const std::shared_ptr<RawSocketServer::Impl>& impl,
+                 const std::function<void(SessionBase&)>& each) {
     std::vector<std::shared_ptr<SessionBase>> live;
     {
-        std::lock_guard lock(impl_->mutex);
-        if (impl_->stopped) return;
-        impl_->stopped = true;
-        live = impl_->sessions.take_open();
+        std::lock_guard lock(impl->mutex);
+        if (impl->stopped) return;
+        impl->stopped = true;
+        live = impl->sessions.take_open();
     }
-    if (!impl_->options.unix_path.empty()) ::unlink(impl_->options.unix_path.c_str());
+    if (!impl->options.unix_path.empty()) ::unlink(impl->options.unix_path.c_str());
     // Acceptors are not thread-safe: close them on the executor that runs them.
-    asio::post(impl_->executor, [impl = impl_] {
+    asio::post(impl->executor, [impl] {
         error_code ignored;
         impl->tcp.close(ignored);
         impl->unix_acceptor.close(ignored);
     });
     for (auto& s : live)
-        s->shutdown();
+        if (each)
+            each(*s);
+        else
+            s->shutdown();
+}
+
+} // namespace
+
+void RawSocketServer::stop() { stop_server(impl_, nullptr); }
+
+void RawSocketServer::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    const auto deadline = Clock::now() + grace;
+    auto token = make_drain_token(impl_->executor, std::move(done));
+    stop_server(impl_, [&](SessionBase& s) { s.drain(deadline, token); });
 }
 
 void RawSocketServer::reload_tls() {

@@ -34,6 +34,7 @@
 #include "transport/net/address.hpp"
 #include "transport/net/any_stream.hpp"
 #include "transport/net/connection_list.hpp"
+#include "transport/net/drain.hpp"
 #include "transport/net/idle_watch.hpp"
 #include "transport/net/read_buffer.hpp"
 #include "transport/net/read_turns.hpp"
@@ -117,6 +118,22 @@ public:
 
     void shutdown() {
         asio::post(strand_, [self = shared_from_this()] { self->stop(); });
+    }
+    /// Writes what is queued and closes (a close frame after it); closed at
+    /// `deadline` at the latest.
+    void drain(Clock::time_point deadline, DrainToken token) {
+        asio::post(
+            strand_, [self = shared_from_this(), deadline, token = std::move(token)]() mutable {
+                if (self->stopped_) return;
+                self->drain_token_ = std::move(token);
+                if (!self->connection_) return self->stop(); // still in the handshake
+                self->drain_timer_ = std::make_unique<asio::steady_timer>(self->strand_, deadline);
+                self->drain_timer_->async_wait([self](error_code ec) {
+                    if (!ec) self->stop();
+                });
+                self->closing_ = true;
+                self->write_more();
+            });
     }
     void wake() {
         // Woken by the message we are handing to the router right now (a
@@ -598,7 +615,9 @@ private:
         if (stopped_) return;
         stopped_ = true;
         timer_.cancel();
+        if (drain_timer_) drain_timer_->cancel();
         write_deadline_.cancel();
+        drain_token_.reset();
         error_code ignored;
         ws_.next_layer().tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         ws_.next_layer().tcp().socket().close(ignored);
@@ -656,6 +675,10 @@ private:
     std::uint64_t timer_generation_ = 0;
     WriteDeadline write_deadline_{strand_, ws_.next_layer().tcp().socket().native_handle(),
                                   options_.write_timeout};
+    // The server's stop(grace): the deadline (made only then: most
+    // connections never drain), and what tells it we closed.
+    std::unique_ptr<asio::steady_timer> drain_timer_;
+    DrainToken drain_token_;
 };
 
 } // namespace
@@ -727,20 +750,37 @@ void WebSocketServer::start() {
     impl_->accept();
 }
 
-void WebSocketServer::stop() {
+namespace {
+
+// Stops accepting, then hands each open connection to `each` (none: closes it).
+void stop_server(const std::shared_ptr<WebSocketServer::Impl>& impl,
+                 const std::function<void(WsSession&)>& each) {
     std::vector<std::shared_ptr<WsSession>> live;
     {
-        std::lock_guard lock(impl_->mutex);
-        if (impl_->stopped) return;
-        impl_->stopped = true;
-        live = impl_->sessions.take_open();
+        std::lock_guard lock(impl->mutex);
+        if (impl->stopped) return;
+        impl->stopped = true;
+        live = impl->sessions.take_open();
     }
-    asio::post(impl_->executor, [impl = impl_] {
+    asio::post(impl->executor, [impl] {
         error_code ignored;
         impl->acceptor.close(ignored);
     });
     for (auto& s : live)
-        s->shutdown();
+        if (each)
+            each(*s);
+        else
+            s->shutdown();
+}
+
+} // namespace
+
+void WebSocketServer::stop() { stop_server(impl_, nullptr); }
+
+void WebSocketServer::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+    const auto deadline = Clock::now() + grace;
+    auto token = make_drain_token(impl_->executor, std::move(done));
+    stop_server(impl_, [&](WsSession& s) { s.drain(deadline, token); });
 }
 
 void WebSocketServer::reload_tls() {
