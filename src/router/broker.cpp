@@ -7,6 +7,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/cluster/port.hpp"
 #include "router/metrics.hpp"
 #include "router/nesting.hpp"
 #include "router/payload_passthru.hpp"
@@ -129,6 +130,36 @@ bool read_list(const Object& o, std::string_view key, std::vector<T>& out, bool&
     return true;
 }
 
+// The PUBLISH options that select receivers (exclude/eligible lists, rkey).
+bool read_audience(const Object& o, Audience& audience) {
+    bool unused = false;
+    bool ok =
+        read_list(o, "exclude", audience.exclude, unused) &&
+        read_list(o, "eligible", audience.eligible, audience.has_eligible) &&
+        read_list(o, "exclude_authid", audience.exclude_authid, unused) &&
+        read_list(o, "eligible_authid", audience.eligible_authid, audience.has_eligible_authid) &&
+        read_list(o, "exclude_authrole", audience.exclude_authrole, unused) &&
+        read_list(o, "eligible_authrole", audience.eligible_authrole,
+                  audience.has_eligible_authrole);
+    if (auto it = o.find("rkey"); ok && it != o.end() && !it->second.is_null()) {
+        const std::string* rkey = it->second.if_string();
+        if (!rkey || rkey->empty()) return false;
+        audience.rkey = *rkey;
+    }
+    for (const auto& entry : o) {
+        const std::string& key = entry.first;
+        const bool eligible = key.starts_with("eligible_");
+        if (!ok || (!eligible && !key.starts_with("exclude_")) || key == "exclude_me" ||
+            key.ends_with("_authid") || key.ends_with("_authrole"))
+            continue;
+        Audience::DetailFilter f{key.substr(eligible ? 9 : 8), eligible, {}};
+        bool present = false;
+        ok = read_list(o, key, f.values, present);
+        audience.by_detail.push_back(std::move(f));
+    }
+    return ok;
+}
+
 } // namespace
 
 class BrokerImpl {
@@ -216,6 +247,7 @@ public:
         if (added) {
             members.push_back(&session);
             by_session_[&session].push_back(sub);
+            announce(cluster::change::subscribe, session, *sub, nkey);
             if (!nkey.empty()) sub->nkeys.emplace(&session, std::move(nkey));
         }
         session.send(wamp::Subscribed{m.request, sub->id});
@@ -248,6 +280,7 @@ public:
         auto& mine = by_session_[&session];
         mine.erase(std::remove(mine.begin(), mine.end(), it->second.get()), mine.end());
         if (mine.empty()) by_session_.erase(&session);
+        announce(cluster::change::unsubscribe, session, *it->second);
         const wamp::Id id = m.subscription;
         const bool deleted = it->second->subscribers.empty();
         if (deleted) destroy(it->second.get());
@@ -283,38 +316,12 @@ public:
         audience.exclude_me = read_bool(o, "exclude_me", true, ok);
         const bool disclose = read_bool(o, "disclose_me", false, ok);
         const bool retain = read_bool(o, "retain", false, ok);
-        if (auto it = o.find("rkey"); it != o.end() && !it->second.is_null()) {
-            const std::string* rkey = it->second.if_string();
-            if (!rkey || rkey->empty())
-                return refuse(wamp::errors::invalid_argument, "rkey must be a string");
-            audience.rkey = *rkey;
-        }
-        bool unused = false;
-        ok = ok && read_list(o, "exclude", audience.exclude, unused) &&
-             read_list(o, "eligible", audience.eligible, audience.has_eligible) &&
-             read_list(o, "exclude_authid", audience.exclude_authid, unused) &&
-             read_list(o, "eligible_authid", audience.eligible_authid,
-                       audience.has_eligible_authid) &&
-             read_list(o, "exclude_authrole", audience.exclude_authrole, unused) &&
-             read_list(o, "eligible_authrole", audience.eligible_authrole,
-                       audience.has_eligible_authrole);
-        for (const auto& entry : o) {
-            const std::string& key = entry.first;
-            const bool eligible = key.starts_with("eligible_");
-            if (!ok || (!eligible && !key.starts_with("exclude_")) || key == "exclude_me" ||
-                key.ends_with("_authid") || key.ends_with("_authrole"))
-                continue;
-            Audience::DetailFilter f{key.substr(eligible ? 9 : 8), eligible, {}};
-            bool present = false;
-            ok = read_list(o, key, f.values, present);
-            audience.by_detail.push_back(std::move(f));
-        }
-        if (!ok)
+        if (!ok || !read_audience(o, audience))
             return refuse(wamp::errors::invalid_argument,
                           "malformed PUBLISH options (acknowledge, exclude_me, disclose_me and "
                           "retain are booleans; exclude/eligible are lists of session ids; "
                           "*_authid/*_authrole and other exclude_<detail>/eligible_<detail> are "
-                          "lists of strings)");
+                          "lists of strings; rkey is a string)");
         if (disclose && !force_disclose && !realm_.may_request_disclosure(publisher))
             return refuse(wamp::errors::option_disallowed_disclose_me,
                           "this realm does not allow publisher disclosure (allow_disclose)");
@@ -330,24 +337,164 @@ public:
 
         const wamp::Id publication = wamp::random_id();
         realm_.metrics().event_published();
-        deliver(m.topic, publication, details, m.payload, audience);
+        std::vector<std::uint32_t> nodes =
+            deliver(m.topic, publication, details, m.payload, audience);
 
-        const bool record = !histories_.empty() && !audience.by_session_lists();
+        const bool record = !audience.by_session_lists() && in_history(m.topic);
         if (record || retain) {
             StoredEvent stored{now_ms(), publication, m.topic, details, m.payload, audience};
             if (record) remember(stored);
             if (retain) retained_.insert_or_assign(m.topic, std::move(stored));
         }
+        if (cluster::Port* cluster = realm_.cluster()) {
+            // Every node keeps retained events and history: those go to all.
+            if (record || retain) nodes = cluster->all_nodes();
+            if (!nodes.empty()) forward(*cluster, nodes, m, publication, details, record, retain);
+        }
         if (acknowledge) publisher.send(wamp::Published{m.request, publication});
         return {};
     }
 
+    // To the nodes that hold matching subscriptions: the event once per node,
+    // with the options each node selects its own subscribers by.
+    void forward(cluster::Port& cluster, const std::vector<std::uint32_t>& nodes,
+                 const wamp::Publish& m, wamp::Id publication, const Object& details, bool record,
+                 bool retain) {
+        Object options;
+        for (const auto& [key, value] : m.options)
+            if (key != "acknowledge" && key != "exclude_me" && key != "disclose_me" &&
+                key != "retain")
+                options.emplace(key, value);
+        if (record) options.emplace("nexus_history", true);
+        if (retain) options.emplace("retain", true);
+        cluster.forward_event(nodes, m.topic, wamp::Event{1, publication, details, m.payload},
+                              std::move(options));
+    }
+
+public:
+    // An event another node forwarded: to this node's subscribers only.
+    void deliver_remote(const std::string& topic, wamp::Event&& e, const Object& options) {
+        Audience audience;
+        audience.exclude_me = false;
+        if (!read_audience(options, audience)) return;
+        deliver(topic, e.publication, e.details, e.payload, audience);
+        bool ok = true;
+        const bool record = read_bool(options, "nexus_history", false, ok);
+        const bool retain = read_bool(options, "retain", false, ok);
+        if (record || retain) {
+            StoredEvent stored{now_ms(), e.publication, topic, e.details, e.payload, audience};
+            if (record) remember(stored);
+            if (retain) retained_.insert_or_assign(topic, std::move(stored));
+        }
+    }
+
+    // A subscriber on another node (its proxy): as subscribe(), without answer.
+    void add_remote(Session& proxy, MatchPolicy match, std::string uri, std::string nkey) {
+        Subscription* sub = find(uri, match);
+        const bool created = !sub;
+        if (!sub) sub = create(std::move(uri), match);
+        auto& members = sub->subscribers;
+        if (std::find(members.begin(), members.end(), &proxy) != members.end()) return;
+        members.push_back(&proxy);
+        by_session_[&proxy].push_back(sub);
+        if (!nkey.empty()) sub->nkeys.emplace(&proxy, std::move(nkey));
+        const wamp::Id id = sub->id;
+        if (created)
+            realm_.publish_meta(
+                "wamp.subscription.on_create",
+                [&] {
+                    auto info = *get(id);
+                    return wamp::Array{Value(proxy.id),
+                                       Value{{"id", info.id},
+                                             {"created", info.created},
+                                             {"uri", info.uri},
+                                             {"match", wamp::match_policy_name(info.match)}}};
+                },
+                proxy.id);
+        meta_membership("wamp.subscription.on_subscribe", proxy.id, id);
+    }
+
+    void remove_remote(Session& proxy, MatchPolicy match, std::string_view uri) {
+        Subscription* sub = find(uri, match);
+        if (!sub || !remove_member(*sub, proxy)) return;
+        auto& mine = by_session_[&proxy];
+        mine.erase(std::remove(mine.begin(), mine.end(), sub), mine.end());
+        if (mine.empty()) by_session_.erase(&proxy);
+        const wamp::Id id = sub->id;
+        const bool deleted = sub->subscribers.empty();
+        if (deleted) destroy(sub);
+        meta_membership("wamp.subscription.on_unsubscribe", proxy.id, id);
+        if (deleted) meta_membership("wamp.subscription.on_delete", proxy.id, id);
+    }
+
+    // This node's subscriptions and retained events, for another node's snapshot.
+    void snapshot(wamp::Array& out) const {
+        for (const auto& [session, subs] : by_session_) {
+            if (session->node != 0) continue;
+            for (const Subscription* sub : subs) {
+                auto it = sub->nkeys.find(session);
+                out.emplace_back(announcement(cluster::change::subscribe, session->id, *sub,
+                                              it == sub->nkeys.end() ? "" : it->second));
+            }
+        }
+        for (const auto& [topic, stored] : retained_)
+            out.emplace_back(wamp::Array{Value(std::string(cluster::change::retained)),
+                                         Value(topic), stored_value(stored)});
+    }
+
+    void restore_retained(const std::string& topic, const Value& stored) {
+        const Value* publication = stored.find("publication");
+        const Value* details = stored.find("details");
+        if (!publication || !publication->to_uint() || !details || !details->is_object()) return;
+        const Value* args = stored.find("args");
+        const Value* kwargs = stored.find("kwargs");
+        StoredEvent e;
+        e.timestamp_ms = now_ms();
+        e.publication = *publication->to_uint();
+        e.topic = topic;
+        e.details = details->as_object();
+        e.payload = wamp::Payload(args && args->is_array() ? args->as_array() : wamp::Array{},
+                                  kwargs && kwargs->is_object() ? kwargs->as_object() : Object{});
+        retained_.insert_or_assign(topic, std::move(e));
+    }
+
+private:
+    static Value stored_value(const StoredEvent& e) {
+        Object o{{"publication", e.publication}, {"details", e.details}};
+        if (e.payload.has_args()) o.emplace("args", e.payload.args());
+        if (e.payload.has_kwargs()) o.emplace("kwargs", e.payload.kwargs());
+        return Value(std::move(o));
+    }
+
+    static wamp::Array announcement(std::string_view kind, wamp::Id session,
+                                    const Subscription& sub, const std::string& nkey) {
+        wamp::Array a{Value(std::string(kind)), Value(session),
+                      Value(std::string(wamp::match_policy_name(sub.match))), Value(sub.uri)};
+        if (kind == cluster::change::subscribe) a.emplace_back(nkey);
+        return a;
+    }
+
+    void announce(std::string_view kind, const Session& session, const Subscription& sub,
+                  const std::string& nkey = {}) {
+        if (session.node != 0) return;
+        if (cluster::Port* cluster = realm_.cluster())
+            cluster->announce(announcement(kind, session.id, sub, nkey));
+    }
+
+    bool in_history(const std::string& topic) const {
+        for (const auto& [key, store] : histories_)
+            if (wamp::uri_matches(store.topic, store.match, topic)) return true;
+        return false;
+    }
+
+public:
     void remove_session(Session& session) {
         auto it = by_session_.find(&session);
         if (it == by_session_.end()) return;
         std::vector<std::pair<wamp::Id, bool>> gone; // (subscription, deleted)
         for (Subscription* sub : it->second) {
             remove_member(*sub, session);
+            // (no announcement: the session's leave tells the other nodes)
             gone.emplace_back(sub->id, sub->subscribers.empty());
             if (sub->subscribers.empty()) destroy(sub);
         }
@@ -363,7 +510,7 @@ public:
         bool wanted = false;
         for_each_match(topic, [&](const Subscription& sub) {
             for (const Session* s : sub.subscribers)
-                wanted = wanted || s->id != cause;
+                wanted = wanted || (s->id != cause && s->node == 0);
         });
         if (!wanted) return;
         Audience audience;
@@ -388,7 +535,14 @@ public:
                                                                std::to_string(id)};
         std::vector<wamp::Id> ids;
         for (Session* s : removed) {
+            if (s->node != 0) {
+                // Its own node revokes it (and tells everyone).
+                realm_.cluster()->revoke(s->node, "subscription", id, s->id, reason);
+                ids.push_back(s->id);
+                continue;
+            }
             remove_member(sub, *s);
+            announce(cluster::change::unsubscribe, *s, sub);
             auto& mine = by_session_[s];
             mine.erase(std::remove(mine.begin(), mine.end(), &sub), mine.end());
             if (mine.empty()) by_session_.erase(s);
@@ -403,8 +557,8 @@ public:
         const bool deleted = sub.subscribers.empty();
         const wamp::Id last = removed.back()->id;
         if (deleted) destroy(&sub);
-        for (wamp::Id s : ids)
-            meta_membership("wamp.subscription.on_unsubscribe", s, id);
+        for (Session* s : removed)
+            if (s->node == 0) meta_membership("wamp.subscription.on_unsubscribe", s->id, id);
         if (deleted) meta_membership("wamp.subscription.on_delete", last, id);
         return ids;
     }
@@ -458,7 +612,10 @@ private:
     Subscription* create(std::string topic, MatchPolicy match) {
         auto owned = std::make_unique<Subscription>();
         Subscription* sub = owned.get();
-        sub->id = ids_.next();
+        // In a cluster every node names a subscription alike (the meta API).
+        sub->id = realm_.cluster()
+                      ? cluster::shared_id(realm_.config().uri, "subscription", match, topic)
+                      : ids_.next();
         sub->uri = std::move(topic);
         sub->match = match;
         sub->created_ms = now_ms();
@@ -497,18 +654,27 @@ private:
         index_.for_each_match(topic, f);
     }
 
-    // One EVENT per subscription, built once and shared by its subscribers.
-    void deliver(const std::string& topic, wamp::Id publication, const Object& details,
-                 const wamp::Payload& payload, const Audience& audience) {
+    // One EVENT per subscription, built once and shared by its subscribers
+    // here; answers the other nodes where matching subscribers are (they
+    // select their own by the audience).
+    std::vector<std::uint32_t> deliver(const std::string& topic, wamp::Id publication,
+                                       const Object& details, const wamp::Payload& payload,
+                                       const Audience& audience) {
+        std::vector<std::uint32_t> nodes;
         for_each_match(topic, [&](const Subscription& sub) {
             OutgoingPtr event;
             const std::string* node = shard_for(sub, audience.rkey);
             for (Session* s : sub.subscribers) {
-                if (!audience.admits(*s)) continue;
                 if (node) {
                     auto it = sub.nkeys.find(s);
                     if (it != sub.nkeys.end() && it->second != *node) continue;
                 }
+                if (s->node != 0) {
+                    if (std::find(nodes.begin(), nodes.end(), s->node) == nodes.end())
+                        nodes.push_back(s->node);
+                    continue;
+                }
+                if (!audience.admits(*s)) continue;
                 if (!event) {
                     wamp::Event e{sub.id, publication, details, payload};
                     if (sub.match != MatchPolicy::exact) e.details.insert_or_assign("topic", topic);
@@ -517,6 +683,7 @@ private:
                 s->send_event(event);
             }
         });
+        return nodes;
     }
 
     // The node key an event with resource key `rkey` goes to among the
@@ -691,6 +858,21 @@ wamp::Status Broker::publish(Session& s, wamp::Publish&& m, bool force_disclose)
     return impl_->publish(s, std::move(m), force_disclose);
 }
 void Broker::remove_session(Session& s) { impl_->remove_session(s); }
+void Broker::deliver_remote(const std::string& topic, wamp::Event&& e,
+                            const wamp::Object& options) {
+    impl_->deliver_remote(topic, std::move(e), options);
+}
+void Broker::add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri,
+                        std::string nkey) {
+    impl_->add_remote(proxy, match, std::move(uri), std::move(nkey));
+}
+void Broker::remove_remote(Session& proxy, wamp::MatchPolicy match, std::string_view uri) {
+    impl_->remove_remote(proxy, match, uri);
+}
+void Broker::snapshot(wamp::Array& out) const { impl_->snapshot(out); }
+void Broker::restore_retained(const std::string& topic, const wamp::Value& stored) {
+    impl_->restore_retained(topic, stored);
+}
 void Broker::publish_meta(std::string_view topic, const std::function<wamp::Array()>& args,
                           wamp::Id cause) {
     impl_->publish_meta(topic, args, cause);

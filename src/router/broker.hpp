@@ -39,6 +39,19 @@ public:
     /// The session left: drop its subscriptions (no UNSUBSCRIBED is sent).
     void remove_session(Session& session);
 
+    // The cluster (docs/CLUSTER.md): subscribers on other nodes are their
+    // proxies (Session::node); events for them go once per node.
+
+    /// An event another node forwarded (its PUBLISH options select receivers).
+    void deliver_remote(const std::string& topic, wamp::Event&& event, const wamp::Object& options);
+    /// A subscription of a session of another node, or its end.
+    void add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri, std::string nkey);
+    void remove_remote(Session& proxy, wamp::MatchPolicy match, std::string_view uri);
+    /// This node's subscriptions and retained events, as directory changes.
+    void snapshot(wamp::Array& out) const;
+    /// A retained event another node had when this one joined.
+    void restore_retained(const std::string& topic, const wamp::Value& stored);
+
     /// An event from the router itself (meta events), to every subscriber but
     /// `cause` (the session whose action made it; 0: none). `args` is only
     /// called when someone will receive it.

@@ -442,6 +442,10 @@ void ConnectionImpl::join(std::shared_ptr<Realm> realm, std::shared_ptr<Session>
         if (joined == Realm::JoinResult::full)
             return abort_session(wamp::errors::limit_exceeded,
                                  "the realm has reached its session limit (max_sessions)");
+        if (joined == Realm::JoinResult::id_taken)
+            return abort_session(wamp::errors::session_id_taken,
+                                 "the session id is in use on another node of the cluster; join "
+                                 "again");
         if (joined == Realm::JoinResult::router_full)
             return abort_session(wamp::errors::limit_exceeded,
                                  "the router has reached its session limit (max_sessions)");

@@ -33,6 +33,29 @@ OrUriError<std::vector<wamp::Id>> Dealer::revoke(wamp::Id id, std::optional<wamp
     return impl_->revoke(id, callee, reason);
 }
 void Dealer::cancel_all() { impl_->cancel_all(); }
+void Dealer::claim_result(const std::string& key, const std::optional<std::string>& refusal) {
+    impl_->claim_result(key, refusal);
+}
+void Dealer::add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri,
+                        const RemoteCallee& c) {
+    auto invoke = dealing::parse_invoke(c.invoke);
+    if (!invoke) return;
+    impl_->add_remote(
+        proxy, match, std::move(uri), *invoke,
+        dealing::Callee{&proxy, c.disclose_caller, c.forward_timeout, c.nkey, c.order});
+}
+void Dealer::remove_remote(Session& proxy, wamp::MatchPolicy match, std::string_view uri) {
+    impl_->remove_remote(proxy, match, uri);
+}
+void Dealer::relay_invocation(std::uint32_t origin, Session& callee, wamp::Invocation&& m) {
+    impl_->relay_invocation(origin, callee, std::move(m));
+}
+void Dealer::relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interrupt&& m) {
+    impl_->relay_interrupt(origin, callee, std::move(m));
+}
+void Dealer::forget_origin(std::uint32_t origin) { impl_->forget_origin(origin); }
+void Dealer::snapshot(wamp::Array& out) const { impl_->snapshot(out); }
+std::vector<std::pair<std::string, std::string>> Dealer::claims() const { return impl_->claims(); }
 std::size_t Dealer::count() const { return impl_->count(); }
 std::vector<wamp::Id> Dealer::list(wamp::MatchPolicy match) const { return impl_->list(match); }
 std::optional<wamp::Id> Dealer::lookup(std::string_view uri, wamp::MatchPolicy match) const {

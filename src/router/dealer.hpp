@@ -63,6 +63,33 @@ public:
     OrUriError<std::vector<wamp::Id>> revoke(wamp::Id registration, std::optional<wamp::Id> callee,
                                              const std::string& reason);
 
+    // The cluster (docs/CLUSTER.md): callees on other nodes are their proxies
+    // (Session::node) in the same registrations; the caller's node owns a
+    // call, the callee's node relays between it and the callee.
+
+    /// The shared store's answer to RealmContext::claim(key): refused with why, or held.
+    void claim_result(const std::string& key, const std::optional<std::string>& refusal);
+    /// A callee of another node registered (match, uri) with `invoke`.
+    struct RemoteCallee {
+        std::string invoke;
+        bool disclose_caller = false;
+        bool forward_timeout = false;
+        std::string nkey;
+        std::string order;
+    };
+    void add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri,
+                    const RemoteCallee& callee);
+    void remove_remote(Session& proxy, wamp::MatchPolicy match, std::string_view uri);
+    /// An INVOCATION (or INTERRUPT) node `origin` sends a callee of this node.
+    void relay_invocation(std::uint32_t origin, Session& callee, wamp::Invocation&& m);
+    void relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interrupt&& m);
+    /// Node `origin` is gone: its relayed invocations are forgotten.
+    void forget_origin(std::uint32_t origin);
+    /// This node's callees, as directory changes; the keys it claimed (with
+    /// their invoke policy) for re-asserting them.
+    void snapshot(wamp::Array& out) const;
+    std::vector<std::pair<std::string, std::string>> claims() const;
+
     /// Router shutdown: fail every pending call with wamp.error.canceled
     /// and interrupt the callees that support it.
     void cancel_all();

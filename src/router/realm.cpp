@@ -46,12 +46,14 @@ private:
 
 Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger,
              std::shared_ptr<SessionBudget> budget, const std::string& auth_secret,
-             std::shared_ptr<RouterMetrics> metrics)
+             std::shared_ptr<RouterMetrics> metrics, std::shared_ptr<cluster::Node> node)
     : config_(std::move(config)), logger_(std::move(logger)),
       budget_(budget ? std::move(budget) : std::make_shared<SessionBudget>(0)),
       metrics_(metrics ? std::move(metrics) : std::make_shared<RouterMetrics>()),
       internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
-      strand_(boost::asio::make_strand(executor)), broker_(*this), dealer_(*this) {
+      strand_(boost::asio::make_strand(executor)), node_(std::move(node)),
+      port_(node_ ? std::make_unique<cluster::Port>(*node_, config_.uri) : nullptr), broker_(*this),
+      dealer_(*this) {
     for (const RolePermissions& role : config_.roles)
         roles_by_name_.emplace(role.role, &role);
     for (const auto& a : config_.authenticators)
@@ -85,6 +87,15 @@ void Realm::remember_cookie(const std::string& cookie, const Identity& identity)
     if (cookies_.size() >= cap) cookies_.clear();
     Identity remembered = identity;
     remembered.authmethod = "cookie";
+    if (port_)
+        port_->announce(wamp::Array{
+            wamp::Value(std::string(cluster::change::cookie)), wamp::Value(cookie),
+            wamp::Value(wamp::Array{
+                wamp::Value(remembered.authid), wamp::Value(remembered.authrole),
+                wamp::Value(remembered.authmethod), wamp::Value(remembered.authprovider)}),
+            wamp::Value(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::seconds>(config_.cookie_max_age)
+                    .count()))});
     cookies_.insert_or_assign(cookie,
                               CookieEntry{std::move(remembered), now + config_.cookie_max_age});
 }
@@ -113,6 +124,9 @@ Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
     if (closed_) return JoinResult::closed;
     if (config_.max_sessions != 0 && members_.size() >= config_.max_sessions)
         return JoinResult::full;
+    // Random ids of 53 bits: another node's session holding this one is as
+    // likely as two random ids colliding, but it must not be joined twice.
+    if (remote_members_.contains(session->id)) return JoinResult::id_taken;
     if (!budget_->take()) return JoinResult::router_full;
     session->role = find_role(session->authrole);
     session->joined_at = std::chrono::system_clock::now();
@@ -121,6 +135,7 @@ Realm::JoinResult Realm::join(std::shared_ptr<Session> session,
     const wamp::Id id = session->id;
     const Session& joined = *session;
     members_.insert_or_assign(id, Member{std::move(session), std::move(connection)});
+    if (port_) port_->announce(join_announcement(joined));
     publish_meta("wamp.session.on_join", [&] { return wamp::Array{describe(joined)}; });
     return JoinResult::joined;
 }
@@ -150,6 +165,9 @@ void Realm::remove_locked(Session& session, Ending ending, KillNotice notice) {
     const std::string authid = session.authid, authrole = session.authrole;
     members_.erase(id); // may destroy `session`
     budget_->give_back();
+    if (port_)
+        port_->announce(
+            wamp::Array{wamp::Value(std::string(cluster::change::leave)), wamp::Value(id)});
     if (announced)
         publish_meta("wamp.session.on_leave", [&] {
             return wamp::Array{wamp::Value(id), wamp::Value(authid), wamp::Value(authrole)};
@@ -275,22 +293,40 @@ wamp::Status Realm::handle(const std::shared_ptr<Session>& session, wamp::Messag
         if (auto status = check_request_id(s, message); !status) return status;
     }
     if (bypasses_authorization_wait(message)) return route(s, std::move(message));
-    if (auto* d = s.dynamic_authorization.get(); d && !d->parked.empty()) {
-        // A decision is pending for an earlier message: this one waits its turn.
-        if (d->parked.size() >= DynamicAuthorizationState::max_parked)
-            return wamp::Failure{"more than " +
-                                 std::to_string(DynamicAuthorizationState::max_parked) +
-                                 " messages waiting for authorization"};
-        d->parked.push_back(std::move(message));
+    if (!s.parked.empty()) {
+        // An earlier message waits for an answer: this one waits its turn.
+        if (s.parked.size() >= Session::max_parked)
+            return wamp::Failure{"more than " + std::to_string(Session::max_parked) +
+                                 " messages waiting for an authorization or a cluster answer"};
+        s.parked.push_back(std::move(message));
         return {};
     }
     return dispatch(session, std::move(message));
 }
 
+std::shared_ptr<ConnectionImpl> Realm::resume_locked(const std::shared_ptr<Session>& session,
+                                                     std::string& violation) {
+    Session& s = *session;
+    // Route what waited, in order, until one needs another answer.
+    while (!s.parked.empty() && !s.waiting) {
+        wamp::Message next = std::move(s.parked.front());
+        s.parked.pop_front();
+        auto status = dispatch(session, std::move(next));
+        // A message may have ended its own session (meta API).
+        auto it = members_.find(s.id);
+        if (it == members_.end() || it->second.session != session) return nullptr;
+        if (!status) {
+            violation = status.error().message;
+            return it->second.connection.lock();
+        }
+    }
+    return nullptr;
+}
+
 wamp::Status Realm::dispatch(const std::shared_ptr<Session>& session, wamp::Message&& message) {
     Session& s = *session;
     const RolePermissions* role = config_.authorizer ? nullptr : s.role;
-    if (!role || role->authorizer.empty()) return route(s, std::move(message));
+    if (!role || role->authorizer.empty()) return route_or_defer(session, std::move(message));
     if (!s.dynamic_authorization)
         s.dynamic_authorization = std::make_unique<DynamicAuthorizationState>();
     DynamicAuthorizationState& d = *s.dynamic_authorization;
@@ -300,18 +336,33 @@ wamp::Status Realm::dispatch(const std::shared_ptr<Session>& session, wamp::Mess
             if (!decided->allowed) break; // refused anyway: no need to ask the rest
             continue;
         }
-        d.parked.push_front(std::move(message));
+        s.parked.push_front(std::move(message));
+        s.waiting = true;
         ask_authorizer(session, *role, std::move(need));
         return {};
     }
-    auto status = route(s, std::move(message));
-    d.routed();
+    auto status = route_or_defer(session, std::move(message));
+    // A deferred message is routed again later: its decisions must still be there.
+    if (!s.waiting) d.routed();
+    return status;
+}
+
+wamp::Status Realm::route_or_defer(const std::shared_ptr<Session>& session,
+                                   wamp::Message&& message) {
+    auto status = route(*session, std::move(message));
+    if (deferred_) {
+        // The dealer needs the cluster's answer first (defer()): the message,
+        // which it left untouched, waits at the front with the later ones.
+        session->parked.push_front(std::move(message));
+        session->waiting = true;
+        waiting_on_claim_[*deferred_].push_back(session);
+        deferred_.reset();
+    }
     return status;
 }
 
 void Realm::ask_authorizer(const std::shared_ptr<Session>& session, const RolePermissions& role,
                            AuthorizationNeed need) {
-    session->dynamic_authorization->asking = true;
     const SessionIdentity who{session->id,       config_.uri,         session->authid,
                               session->authrole, session->authmethod, session->authprovider};
     wamp::Array args = authorizer_arguments(who, need);
@@ -340,25 +391,12 @@ void Realm::on_authorizer_answer(const std::shared_ptr<Session>& session,
         auto it = members_.find(session->id);
         if (it == members_.end() || it->second.session != session) return;
         DynamicAuthorizationState& d = *session->dynamic_authorization;
-        d.asking = false;
+        session->waiting = false;
         const auto ttl = answer.cache
                              ? std::chrono::steady_clock::duration(config_.authorizer_cache_ttl)
                              : std::chrono::steady_clock::duration::zero();
         d.decide(need, answer.authorization, ttl, std::chrono::steady_clock::now());
-        // Route what waited, in order, until one needs another decision.
-        while (!d.parked.empty() && !d.asking) {
-            wamp::Message next = std::move(d.parked.front());
-            d.parked.pop_front();
-            auto status = dispatch(session, std::move(next));
-            // A message may have ended its own session (meta API).
-            it = members_.find(session->id);
-            if (it == members_.end() || it->second.session != session) return;
-            if (!status) {
-                violator = it->second.connection.lock();
-                violation = status.error().message;
-                break;
-            }
-        }
+        violator = resume_locked(session, violation);
     }
     // Ending the session takes the realm lock again.
     if (violator) violator->fail(std::move(violation));

@@ -7,9 +7,12 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,6 +27,8 @@
 #include <nexus/wamp/message.hpp>
 
 #include "router/broker.hpp"
+#include "router/cluster/node.hpp"
+#include "router/cluster/port.hpp"
 #include "router/dealer.hpp"
 #include "router/internal_caller.hpp"
 #include "router/metrics.hpp"
@@ -35,15 +40,19 @@ namespace nexus::router {
 
 class ConnectionImpl;
 
-class Realm final : public RealmContext, public std::enable_shared_from_this<Realm> {
+class Realm final : public RealmContext,
+                    public cluster::RealmMember,
+                    public std::enable_shared_from_this<Realm> {
 public:
     /// `budget`: the router's session count and limit (none: the realm counts alone).
     /// `auth_secret`: keys what authentication derives to hide which authids
     /// exist (RouterConfig::auth_secret; empty: random).
     /// `metrics`: the router's counters (none: the realm keeps its own).
+    /// `node`: the cluster the realm is served by (none: this router alone).
     Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {},
           std::shared_ptr<SessionBudget> budget = nullptr, const std::string& auth_secret = {},
-          std::shared_ptr<RouterMetrics> metrics = nullptr);
+          std::shared_ptr<RouterMetrics> metrics = nullptr,
+          std::shared_ptr<cluster::Node> node = nullptr);
     ~Realm() override;
 
     const std::string& uri() const { return config_.uri; }
@@ -56,7 +65,7 @@ public:
     void remember_cookie(const std::string& cookie, const Identity& identity);
     std::optional<Identity> identity_for_cookie(const std::string& cookie);
 
-    enum class JoinResult { joined, closed, full, router_full };
+    enum class JoinResult { joined, closed, full, router_full, id_taken };
     /// Queues `welcome` to the session and adds it, unless the realm is closed,
     /// holds RealmConfig::max_sessions already, or the router holds
     /// RouterConfig::max_sessions.
@@ -105,6 +114,32 @@ public:
     bool may_request_disclosure(const Session& session) const override;
     std::optional<std::int64_t> trustlevel(const Session& session) const override;
     RouterMetrics& metrics() override { return *metrics_; }
+    cluster::Port* cluster() override { return port_.get(); }
+    void claim(const std::string& key, std::string_view invoke) override;
+    void release(const std::string& key) override;
+    void defer(const std::string& key) override { deferred_ = key; }
+
+    // cluster::RealmMember (realm_cluster.cpp)
+    void cluster_change(const cluster::NodeRef& node, const wamp::Array& change) override;
+    void cluster_replace(const cluster::NodeRef& node, const wamp::Array& state) override;
+    wamp::Array cluster_snapshot() override;
+    void cluster_node_gone(const cluster::NodeRef& node, bool elected) override;
+    void cluster_message(const cluster::NodeRef& node, cluster::Envelope&& envelope) override;
+    void cluster_reconnected() override;
+
+    /// Sessions of other nodes (their proxies), for the meta API; lock held.
+    struct RemoteMember {
+        std::shared_ptr<Session> session;
+        std::set<std::pair<wamp::MatchPolicy, std::string>> subscriptions, registrations;
+    };
+    const std::unordered_map<wamp::Id, RemoteMember>& remote_members_locked() const {
+        return remote_members_;
+    }
+    /// A session of this realm, here or on another node; nullptr if none.
+    Session* any_session_locked(wamp::Id id);
+    /// Applies a validated wamp.session.modify_details delta to a session of
+    /// this node, and tells the cluster.
+    void apply_modification_locked(Session& target, const wamp::Object& delta);
 
     // For the meta procedures (meta/*.cpp): called with the lock held.
     struct Member {
@@ -123,6 +158,10 @@ public:
     /// answers how many there were.
     std::size_t kill_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
                             std::string_view message, KillNotice notice);
+    /// kill_locked() for sessions of any node: those of others are asked to
+    /// their nodes (answers how many were found).
+    std::size_t kill_anywhere_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
+                                     std::string_view message, KillNotice notice);
     /// The meta API's description of a session (wamp.session.get, on_join).
     wamp::Value describe(const Session& s) const;
     /// The realm's authorizer, else its roles, else "allowed".
@@ -140,6 +179,12 @@ private:
     /// parks it in front of the session's waiting messages and asks the
     /// role's authorizer (dynamic_authorizer.hpp).
     wamp::Status dispatch(const std::shared_ptr<Session>& session, wamp::Message&& message);
+    /// route(), parking the message when the dealer deferred it (defer()).
+    wamp::Status route_or_defer(const std::shared_ptr<Session>& session, wamp::Message&& message);
+    /// Routes the session's parked messages now that it no longer waits; the
+    /// connection to fail (and why) when one of them was a protocol violation.
+    std::shared_ptr<ConnectionImpl> resume_locked(const std::shared_ptr<Session>& session,
+                                                  std::string& violation);
     /// Routes a message to the broker, dealer or meta API.
     wamp::Status route(Session& s, wamp::Message&& message);
     void ask_authorizer(const std::shared_ptr<Session>& session, const RolePermissions& role,
@@ -168,6 +213,20 @@ private:
                               std::chrono::milliseconds timeout,
                               std::function<void(const wamp::Message&)> done);
 
+    // realm_cluster.cpp
+    wamp::Array join_announcement(const Session& s) const;
+    void apply_change_locked(const cluster::NodeRef& node, const wamp::Array& change);
+    void remote_join_locked(const cluster::NodeRef& node, const wamp::Array& change);
+    void remote_leave_locked(wamp::Id id, bool announce);
+    void cluster_message_locked(const cluster::NodeRef& node, cluster::Envelope& e);
+    /// One step of the shared store's work for `key`, the next when it ends.
+    void store_claim(const std::string& key, const std::string& invoke, bool reassert);
+    void store_release(const std::string& key, const std::string& node);
+    void store_next(const std::string& key);
+    void claim_settled(const std::string& key, std::optional<std::string> refusal, bool reassert);
+    std::string store_bucket() const;
+    static std::string store_key(std::string_view realm, std::string_view key);
+
     const RealmConfig config_;
     const RouterLogger logger_;
     const std::shared_ptr<SessionBudget> budget_;
@@ -186,6 +245,21 @@ private:
     std::unordered_map<wamp::Id, Member> members_;
     RealmStats stats_; // guarded by mutex_
     bool closed_ = false;
+    // The cluster (docs/CLUSTER.md); the port outlives the proxies below.
+    const std::shared_ptr<cluster::Node> node_;
+    std::unique_ptr<cluster::Port> port_;
+    std::unordered_map<wamp::Id, RemoteMember> remote_members_; // guarded by mutex_
+    std::optional<std::string> deferred_;                       // set by defer() while routing
+    std::map<std::string, std::vector<std::weak_ptr<Session>>> waiting_on_claim_;
+    // The shared store's work per key, one operation at a time, in order
+    // (guarded by mutex_).
+    struct StoreOp {
+        bool claim = false;
+        bool reassert = false;
+        std::string invoke; // of a claim
+        std::string node;   // whose membership a release removes
+    };
+    std::map<std::string, std::deque<StoreOp>> store_ops_;
     // Declared last: destroyed first, while the session table still exists.
     Broker broker_;
     Dealer dealer_;

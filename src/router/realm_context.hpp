@@ -19,6 +19,9 @@
 namespace nexus::router {
 
 class RouterMetrics;
+namespace cluster {
+class Port;
+}
 class Session;
 
 /// A scheduled callback; destroying or cancelling it guarantees the callback
@@ -57,6 +60,18 @@ public:
     virtual std::optional<std::int64_t> trustlevel(const Session& session) const = 0;
     /// The router's counters (metrics.hpp).
     virtual RouterMetrics& metrics() = 0;
+    /// The cluster this realm is served by (docs/CLUSTER.md), or nullptr.
+    virtual cluster::Port* cluster() = 0;
+    /// Cluster-wide registrations: claims `key` (match:uri) for this node in
+    /// the shared store, where exactly one registration per key may exist
+    /// (shared registrations list every node that has callees). The answer
+    /// comes later through Dealer::claim_result. The message being routed
+    /// waits (with the session's later ones) until then: defer() parks it.
+    virtual void claim(const std::string& key, std::string_view invoke) = 0;
+    /// This node no longer has callees for `key`.
+    virtual void release(const std::string& key) = 0;
+    /// The message being routed waits for the answer to the claim of `key`.
+    virtual void defer(const std::string& key) = 0;
 };
 
 } // namespace nexus::router

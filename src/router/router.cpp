@@ -62,14 +62,34 @@ RouterImpl::RouterImpl(boost::asio::any_io_executor executor, RouterConfig confi
       auth_secret_(config_.auth_secret.empty() ? auth::to_base64(auth::random_bytes(32))
                                                : config_.auth_secret),
       sessions_(std::make_shared<SessionBudget>(config_.max_sessions)),
-      throttle_(config_.auth_throttle) {
+      throttle_(config_.auth_throttle),
+      node_(config_.cluster
+                ? std::make_shared<cluster::Node>(*config_.cluster, executor_, config_.logger)
+                : nullptr) {
     for (const RealmConfig& realm : config_.realms)
         realms_.emplace(realm.uri, make_realm(realm));
 }
 
+void RouterImpl::start_cluster() {
+    if (!node_) return;
+    std::weak_ptr<RouterImpl> weak = weak_from_this();
+    node_->start(
+        [weak](const std::string& uri) -> std::shared_ptr<cluster::RealmMember> {
+            auto self = weak.lock();
+            return self ? self->existing_realm(uri) : nullptr;
+        },
+        [weak] {
+            std::vector<std::pair<std::string, std::shared_ptr<cluster::RealmMember>>> out;
+            if (auto self = weak.lock())
+                for (auto& realm : self->realm_list())
+                    out.emplace_back(realm->uri(), realm);
+            return out;
+        });
+}
+
 std::shared_ptr<Realm> RouterImpl::make_realm(RealmConfig realm) {
     return std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_,
-                                   auth_secret_, metrics_);
+                                   auth_secret_, metrics_, node_);
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -82,6 +102,8 @@ std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
     realm.uri = uri;
     auto created = make_realm(std::move(realm));
     realms_.emplace(uri, created);
+    // What the other nodes hold of this realm, this node has not heard yet.
+    if (node_) node_->refresh();
     return created;
 }
 
@@ -253,6 +275,9 @@ void RouterImpl::shutdown() {
     }
     for (auto& [uri, realm] : realms)
         realm->close(wamp::close::system_shutdown, "the router is shutting down");
+    // After the realms said GOODBYE (and announced their sessions leaving):
+    // the other nodes forget this one at once rather than after node_timeout.
+    if (node_) node_->stop();
 }
 
 std::size_t RouterImpl::session_count() const { return sessions_->used(); }
@@ -260,7 +285,9 @@ std::size_t RouterImpl::session_count() const { return sessions_->used(); }
 // Router: the public face ------------------------------------------------
 
 Router::Router(boost::asio::any_io_executor executor, RouterConfig config)
-    : impl_(std::make_shared<RouterImpl>(std::move(executor), std::move(config))) {}
+    : impl_(std::make_shared<RouterImpl>(std::move(executor), std::move(config))) {
+    impl_->start_cluster();
+}
 
 Router::~Router() { impl_->shutdown(); }
 

@@ -15,6 +15,7 @@
 #include <nexus/wamp/message.hpp>
 
 #include "router/auth/throttle.hpp"
+#include "router/cluster/node.hpp"
 #include "router/metrics.hpp"
 #include "router/session_budget.hpp"
 
@@ -60,6 +61,8 @@ public:
     bool remove_realm(const std::string& uri);
     std::vector<std::string> realm_uris() const;
     void shutdown();
+    /// Joins the cluster (RouterConfig::cluster), once the router is shared.
+    void start_cluster();
     std::size_t session_count() const;
 
     const RouterConfig& config() const { return config_; }
@@ -81,6 +84,7 @@ private:
     const std::shared_ptr<SessionBudget> sessions_;
     AuthThrottle throttle_;
     const std::shared_ptr<RouterMetrics> metrics_ = std::make_shared<RouterMetrics>();
+    const std::shared_ptr<cluster::Node> node_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<Realm>, std::less<>> realms_;
     bool shut_down_ = false;

@@ -1,11 +1,13 @@
 // A joined WAMP session as the realm, broker and dealer see it.
 //
 // Created at WELCOME, owned by the realm's session table (shared_ptr) and by
-// its connection. Its identity fields never change after join, so they are
-// read without locks; sending goes through the connection's thread-safe queue.
+// its connection. Its identity fields (authid, authrole) change only through
+// wamp.session.modify_details, under the realm lock, and are read under it;
+// sending goes through the connection's thread-safe queue.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +30,11 @@ public:
 
     const wamp::Id id;
     const std::string realm;
+    /// 0: a session of this router. Otherwise the cluster node it lives on,
+    /// and this object is its proxy here: its identity and features as that
+    /// node announced them, and a queue whose messages (INVOCATION,
+    /// INTERRUPT) go to that node (docs/CLUSTER.md).
+    std::uint32_t node = 0;
     std::string authid;
     std::string authrole;
     std::string authmethod;
@@ -94,6 +101,15 @@ public:
     /// Dynamic authorization (roles with an authorizer procedure): created at
     /// the first decision; guarded by the realm lock.
     std::unique_ptr<DynamicAuthorizationState> dynamic_authorization;
+
+    /// Messages waiting behind one that needs an answer from elsewhere
+    /// first (a dynamic authorizer's decision, a cluster-wide registration
+    /// claim), oldest first, and whether that answer is awaited; realm lock.
+    /// The session's messages are still routed in the order they came.
+    std::deque<wamp::Message> parked;
+    bool waiting = false;
+    /// Most messages a session may have waiting; more is a protocol violation.
+    static constexpr std::size_t max_parked = 4096;
 
     bool gone() const { return queue_->closed(); }
 

@@ -30,6 +30,19 @@ Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame, const Dec
     return wamp::make_message(p.type, p.head, std::move(payload));
 }
 
+Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame, std::string_view bytes,
+                               const DecodeLimits& limits) {
+    if (!frame || bytes.data() < frame->data() ||
+        bytes.data() + bytes.size() > frame->data() + frame->size())
+        return Failure{"the message does not lie in its frame"};
+    detail::SplitFrame p;
+    if (auto status = split(format, bytes, limits, p); !status) return status.error();
+    wamp::Payload payload;
+    if (!p.args.empty() || !p.kwargs.empty())
+        payload = wamp::Payload::raw(format, std::move(frame), p.args, p.kwargs);
+    return wamp::make_message(p.type, p.head, std::move(payload));
+}
+
 Expected<wamp::Message> decode(Format format, std::string_view bytes, const DecodeLimits& limits) {
     return decode(format, std::make_shared<const std::string>(bytes), limits);
 }

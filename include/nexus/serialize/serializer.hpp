@@ -32,6 +32,10 @@ struct DecodeLimits {
 /// Decodes one message from `frame`; the payload keeps referencing `frame`.
 Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame,
                                const DecodeLimits& limits = {});
+/// Decodes the message in `bytes`, a part of *frame: the payload slices
+/// *frame and keeps it alive (a message carried inside a larger buffer).
+Expected<wamp::Message> decode(Format format, wamp::SharedFrame frame, std::string_view bytes,
+                               const DecodeLimits& limits = {});
 /// Convenience overload that copies `bytes` into a new shared frame.
 Expected<wamp::Message> decode(Format format, std::string_view bytes,
                                const DecodeLimits& limits = {});

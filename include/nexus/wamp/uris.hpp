@@ -45,6 +45,9 @@ inline constexpr std::string_view authorization_required = "wamp.error.authoriza
 /// Not a spec URI (implementation URIs must not use the wamp. prefix): a
 /// configured limit (sessions, pending calls, subscriptions, registrations).
 inline constexpr std::string_view limit_exceeded = "nexus.error.limit_exceeded";
+/// Not a spec URI: a cluster node already holds the random session id a
+/// joining session drew (as likely as two random 53-bit ids colliding).
+inline constexpr std::string_view session_id_taken = "nexus.error.session_id_taken";
 /// Not a spec URI: no HELLO arrived within RouterConfig::hello_timeout.
 inline constexpr std::string_view hello_timeout = "nexus.error.hello_timeout";
 inline constexpr std::string_view option_not_allowed = "wamp.error.option_not_allowed";

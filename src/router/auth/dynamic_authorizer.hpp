@@ -76,13 +76,6 @@ public:
     /// Forgets every cached decision (the session's authrole changed).
     void forget_cached() { cache_.clear(); }
 
-    /// Messages waiting behind the decision in flight, oldest first.
-    std::deque<wamp::Message> parked;
-    /// A call to the authorizer is in flight for parked.front().
-    bool asking = false;
-
-    /// Most messages a session may have waiting; more is a protocol violation.
-    static constexpr std::size_t max_parked = 4096;
     /// Most cached decisions per session; beyond it the cache starts over.
     static constexpr std::size_t max_cached = 4096;
 

@@ -122,6 +122,9 @@ void DealerImpl::remove_session(Session& session) {
             auto reg = registrations_.find(id);
             if (reg == registrations_.end()) continue;
             remove_callee(*reg->second, session);
+            // (the session's leave tells the other nodes)
+            callee_removed(session, reg->second->match, reg->second->uri,
+                           reg->second->callees.empty(), false);
             gone.emplace_back(id, reg->second->callees.empty());
             if (reg->second->callees.empty()) destroy(reg->second.get());
         }
@@ -150,6 +153,11 @@ void DealerImpl::remove_session(Session& session) {
     calls_of_caller_.erase(&session);
     calls_of_callee_.erase(&session);
     completed_.erase(&session);
+    // Invocations other nodes sent it: their callers' nodes see it leave.
+    if (!relays_.empty()) {
+        std::erase_if(relays_, [&](const auto& e) { return e.first.session == &session; });
+        std::erase_if(relayed_, [&](const auto& e) { return std::get<1>(e.first) == &session; });
+    }
 }
 
 void DealerImpl::cancel_all() {

@@ -162,6 +162,8 @@ wamp::Status DealerImpl::yield(Session& callee, wamp::Yield&& m) {
     if (has_ppt(m.options) && !callee.features.callee_payload_passthru)
         return wamp::Failure{"YIELD with ppt_* options from a callee that did not announce "
                              "payload_passthru_mode"};
+    if (!relays_.empty() && relays_.contains({&callee, m.request}))
+        return relayed_answer(callee, m.request, std::move(m)), wamp::Status{};
     auto found = answered(callee, m.request, "YIELD");
     if (!found) return found.error();
     PendingCall* call = *found;
@@ -197,6 +199,8 @@ wamp::Status DealerImpl::yield(Session& callee, wamp::Yield&& m) {
 }
 
 wamp::Status DealerImpl::invocation_error(Session& callee, wamp::Error&& m) {
+    if (!relays_.empty() && relays_.contains({&callee, m.request}))
+        return relayed_answer(callee, m.request, std::move(m)), wamp::Status{};
     auto found = answered(callee, m.request, "ERROR");
     if (!found) return found.error();
     PendingCall* call = *found;

@@ -5,7 +5,10 @@
 // answers, sessions leaving). Runs under the realm lock.
 #pragma once
 
+#include <map>
 #include <random>
+#include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "router/dealer.hpp"
@@ -35,6 +38,17 @@ public:
     wamp::Status yield(Session& callee, wamp::Yield&& m);
     wamp::Status invocation_error(Session& callee, wamp::Error&& m);
 
+    // cluster_callees.cpp (docs/CLUSTER.md)
+    void claim_result(const std::string& key, const std::optional<std::string>& refusal);
+    void add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri,
+                    dealing::Invoke invoke, dealing::Callee callee);
+    void remove_remote(Session& proxy, wamp::MatchPolicy match, std::string_view uri);
+    void relay_invocation(std::uint32_t origin, Session& callee, wamp::Invocation&& m);
+    void relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interrupt&& m);
+    void forget_origin(std::uint32_t origin);
+    void snapshot(wamp::Array& out) const;
+    std::vector<std::pair<std::string, std::string>> claims() const; // key, invoke
+
     // call_endings.cpp
     wamp::Status cancel(Session& caller, const wamp::Cancel& m);
     void answer_undeliverable(Session& caller, wamp::Id request, Undeliverable why);
@@ -61,6 +75,17 @@ private:
     static bool remove_callee(Registration& reg, Session& session);
     void forget_registration_of(Session& callee, wamp::Id registration);
     void meta_membership(std::string_view topic, wamp::Id session, wamp::Id registration);
+    /// A callee was removed from `reg` (which may be gone now: `deleted`):
+    /// the other nodes hear of a local one, and the shared store when it was
+    /// this node's last callee there.
+    void callee_removed(const Session& callee, wamp::MatchPolicy match, const std::string& uri,
+                        bool deleted, bool announce = true);
+    void insert_callee(Registration& reg, Callee callee);
+    std::string next_order(); // for a local callee
+    static std::string claim_key(wamp::MatchPolicy match, std::string_view uri);
+    /// Answers a YIELD or ERROR of a callee for an invocation another node
+    /// sent it; false if `request` is not one.
+    bool relayed_answer(Session& callee, wamp::Id request, wamp::Message answer);
 
     // callee_choice.cpp
     /// The node key a partitioned call's rkey belongs to (CALL.Options
@@ -109,6 +134,20 @@ private:
     std::unordered_map<const Session*, PendingCall*> calls_of_caller_;
     std::unordered_map<const Session*, PendingCall*> calls_of_callee_;
     std::unordered_map<const Session*, std::vector<wamp::Id>> completed_;
+
+    // Cluster: keys this node holds in the shared store, and refusals waiting
+    // for the REGISTER that asked.
+    std::set<std::string> claimed_;
+    std::map<std::string, std::string> refused_;
+    std::uint64_t order_sequence_ = 0;
+    // Invocations other nodes sent to callees here: (callee, request here)
+    // -> (origin node, request there), and the reverse.
+    struct Relay {
+        std::uint32_t origin = 0;
+        wamp::Id origin_request = 0;
+    };
+    std::unordered_map<SessionRequest, Relay, dealing::SessionRequestHash> relays_;
+    std::map<std::tuple<std::uint32_t, const Session*, wamp::Id>, wamp::Id> relayed_;
 };
 
 } // namespace nexus::router

@@ -33,6 +33,9 @@ struct Callee {
     bool forward_timeout;
     /// REGISTER.Options.nkey: the node (shard) this callee serves; empty: none.
     std::string nkey;
+    /// Where it stands among the registration's callees (first, last): by
+    /// when it registered, then the cluster node and a sequence number.
+    std::string order;
 };
 
 struct Registration {
@@ -70,11 +73,11 @@ struct PendingCall {
     Session* callee = nullptr;
     wamp::Id invocation_request = 0;
     wamp::Id registration = 0;
-    bool receive_progress = false;                  // the caller asked and the callee can
-    bool caller_streaming = false;                  // progressive call invocations still open
-    bool kill_requested = false;                    // CANCEL mode=kill: waiting for the callee
-    bool continued = false;                         // the callee was sent more than the first chunk
-    CallOutcome outcome = CallOutcome::canceled;    // unless something else ends it
+    bool receive_progress = false;               // the caller asked and the callee can
+    bool caller_streaming = false;               // progressive call invocations still open
+    bool kill_requested = false;                 // CANCEL mode=kill: waiting for the callee
+    bool continued = false;                      // the callee was sent more than the first chunk
+    CallOutcome outcome = CallOutcome::canceled; // unless something else ends it
     RouterMetrics::Clock::time_point started;
     std::chrono::milliseconds requested_timeout{0}; // CALL.Options.timeout
     std::chrono::milliseconds timeout{0};           // the dealer's share of it

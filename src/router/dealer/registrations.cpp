@@ -4,6 +4,7 @@
 
 #include <nexus/wamp/uris.hpp>
 
+#include "router/cluster/port.hpp"
 #include "router/dealer/dealer_impl.hpp"
 #include "router/timestamp.hpp"
 
@@ -85,6 +86,22 @@ wamp::Status DealerImpl::register_(Session& callee, wamp::Register&& m) {
                               " registrations (max_registrations_per_session)");
     }
     Registration* reg = index_.find(m.procedure, match);
+    // In a cluster one registration per (match, uri) exists cluster-wide:
+    // this node claims it in the shared store first (a shared registration
+    // lists every node with callees); the REGISTER waits for the answer.
+    if (realm_.cluster()) {
+        const std::string key = claim_key(match, m.procedure);
+        if (auto refusal = refused_.find(key); refusal != refused_.end()) {
+            std::string why = std::move(refusal->second);
+            refused_.erase(refusal);
+            return refuse(wamp::errors::procedure_already_exists, std::move(why));
+        }
+        if (!claimed_.contains(key)) {
+            realm_.claim(key, dealing::invoke_name(invoke));
+            realm_.defer(key);
+            return {};
+        }
+    }
     if (reg) {
         const bool already = std::any_of(reg->callees.begin(), reg->callees.end(),
                                          [&](const Callee& c) { return c.session == &callee; });
@@ -98,10 +115,17 @@ wamp::Status DealerImpl::register_(Session& callee, wamp::Register&& m) {
     }
     const bool created = !reg;
     if (created) reg = create(std::move(m.procedure), match, invoke);
-    reg->callees.push_back(
-        Callee{&callee, disclose_caller,
-               flag(m.options, "forward_timeout") && callee.features.callee_call_timeout,
-               std::move(nkey)});
+    Callee entry{&callee, disclose_caller,
+                 flag(m.options, "forward_timeout") && callee.features.callee_call_timeout,
+                 std::move(nkey), next_order()};
+    if (cluster::Port* cluster = realm_.cluster())
+        cluster->announce(wamp::Array{
+            Value(std::string(cluster::change::register_)), Value(callee.id),
+            Value(std::string(wamp::match_policy_name(match))), Value(reg->uri),
+            Value(std::string(dealing::invoke_name(invoke))),
+            Value(wamp::Array{Value(entry.disclose_caller), Value(entry.forward_timeout)}),
+            Value(entry.nkey), Value(entry.order)});
+    insert_callee(*reg, std::move(entry));
     by_callee_[&callee].push_back(reg->id);
     callee.send(wamp::Registered{m.request, reg->id});
     const wamp::Id id = reg->id;
@@ -139,6 +163,7 @@ wamp::Status DealerImpl::unregister(Session& callee, const wamp::Unregister& m) 
     forget_registration_of(callee, m.registration);
     const wamp::Id id = m.registration;
     const bool deleted = it->second->callees.empty();
+    callee_removed(callee, it->second->match, it->second->uri, deleted);
     if (deleted) destroy(it->second.get());
     callee.send(wamp::Unregistered{m.request, std::nullopt});
     meta_membership("wamp.registration.on_unregister", callee.id, id);
@@ -162,8 +187,15 @@ OrUriError<std::vector<wamp::Id>> DealerImpl::revoke(wamp::Id id, std::optional<
                                                            std::to_string(id)};
     std::vector<wamp::Id> ids;
     for (Session* s : removed) {
+        if (s->node != 0) {
+            // Its own node revokes it (and tells everyone).
+            realm_.cluster()->revoke(s->node, "registration", id, s->id, reason);
+            ids.push_back(s->id);
+            continue;
+        }
         remove_callee(reg, *s);
         forget_registration_of(*s, id);
+        callee_removed(*s, reg.match, reg.uri, reg.callees.empty());
         // Only peers that announced the feature may be sent the revocation form.
         if (s->features.callee_registration_revocation) {
             Object details{{"registration", id}};
@@ -175,8 +207,8 @@ OrUriError<std::vector<wamp::Id>> DealerImpl::revoke(wamp::Id id, std::optional<
     const bool deleted = reg.callees.empty();
     const wamp::Id last = removed.back()->id;
     if (deleted) destroy(&reg);
-    for (wamp::Id s : ids)
-        meta_membership("wamp.registration.on_unregister", s, id);
+    for (Session* s : removed)
+        if (s->node == 0) meta_membership("wamp.registration.on_unregister", s->id, id);
     if (deleted) meta_membership("wamp.registration.on_delete", last, id);
     return ids;
 }
@@ -184,7 +216,9 @@ OrUriError<std::vector<wamp::Id>> DealerImpl::revoke(wamp::Id id, std::optional<
 DealerImpl::Registration* DealerImpl::create(std::string uri, MatchPolicy match, Invoke invoke) {
     auto owned = std::make_unique<Registration>();
     Registration* r = owned.get();
-    r->id = ids_.next();
+    // In a cluster every node names a registration alike (the meta API).
+    r->id = realm_.cluster() ? cluster::shared_id(realm_.config().uri, "registration", match, uri)
+                             : ids_.next();
     r->uri = std::move(uri);
     r->match = match;
     r->invoke = invoke;
@@ -207,6 +241,48 @@ bool DealerImpl::remove_callee(Registration& reg, Session& session) {
     reg.callees.erase(it);
     if (reg.next > index) --reg.next; // keep the roundrobin turn where it was
     return true;
+}
+
+std::string DealerImpl::claim_key(MatchPolicy match, std::string_view uri) {
+    return std::string(wamp::match_policy_name(match)) + ":" + std::string(uri);
+}
+
+std::string DealerImpl::next_order() {
+    // Zero-padded, so that the strings sort as the times do; then which node
+    // and which of its registrations.
+    std::string t = std::to_string(now_ms());
+    std::string seq = std::to_string(++order_sequence_);
+    const std::string node = realm_.cluster() ? realm_.cluster()->node_name() : std::string();
+    return std::string(20 - t.size(), '0') + t + "/" + node + "/" +
+           std::string(20 - seq.size(), '0') + seq;
+}
+
+void DealerImpl::insert_callee(Registration& reg, Callee callee) {
+    auto at = std::upper_bound(reg.callees.begin(), reg.callees.end(), callee,
+                               [](const Callee& a, const Callee& b) { return a.order < b.order; });
+    const auto index = static_cast<std::size_t>(at - reg.callees.begin());
+    reg.callees.insert(at, std::move(callee));
+    if (reg.next > index) ++reg.next; // keep the roundrobin turn where it was
+}
+
+void DealerImpl::callee_removed(const Session& callee, MatchPolicy match, const std::string& uri,
+                                bool deleted, bool announce) {
+    cluster::Port* cluster = realm_.cluster();
+    if (!cluster || callee.node != 0) return;
+    if (announce)
+        cluster->announce(
+            wamp::Array{Value(std::string(cluster::change::unregister)), Value(callee.id),
+                        Value(std::string(wamp::match_policy_name(match))), Value(uri)});
+    // This node's last callee of the registration: its claim goes.
+    bool local_left = false;
+    if (!deleted)
+        if (const Registration* reg = index_.find(uri, match))
+            local_left = std::any_of(reg->callees.begin(), reg->callees.end(),
+                                     [&](const Callee& c) { return c.session->node == 0; });
+    if (!local_left) {
+        const std::string key = claim_key(match, uri);
+        if (claimed_.erase(key)) realm_.release(key);
+    }
 }
 
 // on_register, on_unregister, on_delete: [session|id, registration|id], not

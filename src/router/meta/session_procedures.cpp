@@ -22,12 +22,20 @@ std::optional<std::vector<std::string>> authrole_filter(const Array& args) {
     return args[0].to<std::vector<std::string>>();
 }
 
+// Sessions of the realm on every node of the cluster.
+template <class F> void for_each_session(Realm& realm, F&& f) {
+    for (const auto& [id, member] : realm.members_locked())
+        f(*member.session);
+    for (const auto& [id, member] : realm.remote_members_locked())
+        f(*member.session);
+}
+
 std::vector<wamp::Id> sessions_with_roles(Realm& realm, const Array& args) {
     const auto roles = authrole_filter(args);
     std::vector<wamp::Id> ids;
-    for (const auto& [id, member] : realm.members_locked())
-        if (!roles || std::ranges::find(*roles, member.session->authrole) != roles->end())
-            ids.push_back(id);
+    for_each_session(realm, [&](const Session& s) {
+        if (!roles || std::ranges::find(*roles, s.authrole) != roles->end()) ids.push_back(s.id);
+    });
     return ids;
 }
 
@@ -44,10 +52,9 @@ Result list(Call& c) {
 Result get(Call& c) {
     auto id = id_argument(c.args);
     if (!id) return bad_argument("expected [session|id]");
-    auto it = c.realm.members_locked().find(*id);
-    if (it == c.realm.members_locked().end())
-        return UriError{wamp::errors::no_such_session, "no session " + std::to_string(*id)};
-    return Array{c.realm.describe(*it->second.session)};
+    Session* s = c.realm.any_session_locked(*id);
+    if (!s) return UriError{wamp::errors::no_such_session, "no session " + std::to_string(*id)};
+    return Array{c.realm.describe(*s)};
 }
 
 // --- killing -------------------------------------------------------------------
@@ -84,8 +91,9 @@ std::optional<UriError> kill_disabled(const Call& c) {
 // Sessions other than the caller's own for which `pred` holds, sorted.
 template <class Pred> std::vector<wamp::Id> others_where(Call& c, Pred&& pred) {
     std::vector<wamp::Id> ids;
-    for (const auto& [id, member] : c.realm.members_locked())
-        if (id != c.caller.id && pred(*member.session)) ids.push_back(id);
+    for_each_session(c.realm, [&](const Session& s) {
+        if (s.id != c.caller.id && pred(s)) ids.push_back(s.id);
+    });
     std::sort(ids.begin(), ids.end());
     return ids;
 }
@@ -97,10 +105,10 @@ Result kill(Call& c) {
     auto reason = kill_reason(c.kwargs);
     if (auto* e = std::get_if<UriError>(&reason)) return *e;
     // The caller's own session is not an *other* session (the spec's wording).
-    if (*id == c.caller.id || !c.realm.members_locked().contains(*id))
+    if (*id == c.caller.id || !c.realm.any_session_locked(*id))
         return UriError{wamp::errors::no_such_session, "no other session " + std::to_string(*id)};
     const auto& r = std::get<KillReason>(reason);
-    c.realm.kill_locked({*id}, r.reason, r.message, Realm::KillNotice::announced);
+    c.realm.kill_anywhere_locked({*id}, r.reason, r.message, Realm::KillNotice::announced);
     return Array{};
 }
 
@@ -114,7 +122,7 @@ OrUriError<std::vector<wamp::Id>> kill_by(Call& c, std::string Session::*field, 
     if (auto* e = std::get_if<UriError>(&reason)) return *e;
     const auto& r = std::get<KillReason>(reason);
     auto ids = others_where(c, [&](const Session& s) { return s.*field == *value; });
-    c.realm.kill_locked(ids, r.reason, r.message, Realm::KillNotice::announced);
+    c.realm.kill_anywhere_locked(ids, r.reason, r.message, Realm::KillNotice::announced);
     return ids;
 }
 
@@ -138,7 +146,7 @@ Result kill_all(Call& c) {
     auto ids = others_where(c, [](const Session&) { return true; });
     // Nobody but the caller remains to hear on_leave or testaments: none go out.
     return Array{static_cast<std::uint64_t>(
-        c.realm.kill_locked(ids, r.reason, r.message, Realm::KillNotice::silent))};
+        c.realm.kill_anywhere_locked(ids, r.reason, r.message, Realm::KillNotice::silent))};
 }
 
 // --- modify_details ------------------------------------------------------------
@@ -170,23 +178,17 @@ Result modify_details(Call& c) {
     auto id = id_argument(c.args);
     if (!id || c.args.size() < 2 || !c.args[1].is_object())
         return bad_argument("expected [session|id, details|dict]");
-    auto it = c.realm.members_locked().find(*id);
-    if (it == c.realm.members_locked().end())
+    Session* target = c.realm.any_session_locked(*id);
+    if (!target)
         return UriError{wamp::errors::no_such_session, "no session " + std::to_string(*id)};
-    Session& target = *it->second.session;
     const Object& delta = c.args[1].as_object();
     for (const auto& [key, value] : delta)
-        if (auto e = check_modification(c, target, key, value)) return *e;
-    for (const auto& [key, value] : delta) {
-        if (key == "authid")
-            target.authid = value.as_string();
-        else if (key == "authrole")
-            c.realm.change_authrole_locked(target, value.as_string());
-        else if (value.is_null())
-            target.modified_details.erase(key); // null removes a detail
-        else
-            target.modified_details.insert_or_assign(key, value);
-    }
+        if (auto e = check_modification(c, *target, key, value)) return *e;
+    // A session of another node changes there (and that node tells everyone).
+    if (target->node != 0)
+        c.realm.cluster()->modify(target->node, target->id, delta);
+    else
+        c.realm.apply_modification_locked(*target, delta);
     return Array{};
 }
 

@@ -50,6 +50,13 @@ Result add_testament(Call& c) {
                             " testaments per scope");
     Array event_args = c.args.size() > 1 ? c.args[1].as_array() : Array{};
     Object event_kwargs = c.args.size() > 2 ? c.args[2].as_object() : Object{};
+    // The other nodes keep it too: if this node dies, one of them publishes it.
+    if (cluster::Port* cluster = c.realm.cluster())
+        cluster->announce(
+            Array{wamp::Value(std::string(cluster::change::testament)), wamp::Value(c.caller.id),
+                  wamp::Value(static_cast<std::uint64_t>(*scope)),
+                  wamp::Value(Array{wamp::Value(*topic), wamp::Value(event_args),
+                                    wamp::Value(event_kwargs), wamp::Value(options)})});
     bucket.push_back({*topic, wamp::Payload(std::move(event_args), std::move(event_kwargs)),
                       std::move(options)});
     return Array{};
@@ -59,6 +66,10 @@ Result flush_testaments(Call& c) {
     auto scope = testament_scope(c.kwargs);
     if (!scope) return bad_argument("scope must be \"detached\" or \"destroyed\"");
     c.caller.testaments[*scope].clear();
+    if (cluster::Port* cluster = c.realm.cluster())
+        cluster->announce(Array{wamp::Value(std::string(cluster::change::testament)),
+                                wamp::Value(c.caller.id),
+                                wamp::Value(static_cast<std::uint64_t>(*scope)), wamp::Value()});
     return Array{};
 }
 
