@@ -16,6 +16,10 @@
 #include <nexus/router/authorizer.hpp>
 #include <nexus/wamp/uri.hpp>
 
+namespace nexus::cluster {
+class Bus;
+}
+
 namespace nexus::router {
 
 /// Keep the last `limit` events of the subscription (topic, match) for
@@ -150,6 +154,21 @@ enum class RouterLogLevel { debug, info, warning, error };
 /// and return. Never given secrets.
 using RouterLogger = std::function<void(RouterLogLevel, std::string_view)>;
 
+/// Joining a cluster of routers (docs/CLUSTER.md): several routers serve the
+/// same realms as one over a shared bus (NATS; nexus/cluster/nats.hpp).
+struct ClusterConfig {
+    std::shared_ptr<cluster::Bus> bus;
+    /// This router's name in the cluster, unique among its members.
+    std::string node_name;
+    /// Prefix of every subject and key-value bucket, so that several
+    /// clusters can share one NATS: letters, digits, '_' and '-'.
+    std::string prefix = "nexus";
+    /// How often this node says it is alive, and how long another waits
+    /// without hearing it before it counts it as gone.
+    std::chrono::milliseconds heartbeat{std::chrono::seconds(1)};
+    std::chrono::milliseconds node_timeout{std::chrono::seconds(5)};
+};
+
 struct RouterConfig {
     std::vector<RealmConfig> realms;
     /// When set, a HELLO for an unknown realm creates the realm from this
@@ -174,6 +193,8 @@ struct RouterConfig {
     /// per process; set it (any long random string) so that answers stay the
     /// same across restarts and cluster nodes.
     std::string auth_secret;
+    /// Set: this router is a node of a cluster.
+    std::optional<ClusterConfig> cluster;
     /// Empty: the router logs nothing.
     RouterLogger logger;
 };
