@@ -6,7 +6,8 @@
 // Every callback runs on a thread of the bus's own, never inside a call into
 // the bus, and must not block: copy what it needs and return (post to an
 // executor). Messages one Bus publishes reach each subscriber in the order
-// they were published.
+// they were published. A Bus receives its own messages too when it subscribes
+// to their subject (as NATS does).
 #pragma once
 
 #include <chrono>
@@ -35,8 +36,11 @@ struct KvResult {
         not_found, // get/update/erase of a key that does not exist
         exists,    // create of a key that exists already
         conflict,  // update/erase whose expected revision is not the current one
-        error,     // the store could not be reached; `error` says why
+        error,     // the store could not be reached; `error` says why. A write
+                   // that ends so may still have happened (a lost answer).
     };
+    // exists and conflict: `value` and `revision` are the key's as read just
+    // after the refusal (revision 0 when that read failed).
     Status status = Status::error;
     std::string value;          // get: the value read
     std::uint64_t revision = 0; // ok: the revision written or read
@@ -59,8 +63,9 @@ public:
     /// and then dropped; a false return says this one was not accepted.
     virtual bool publish(std::string_view subject, std::string_view payload) = 0;
 
-    using MessageHandler = std::function<void(std::string_view subject, std::string_view payload,
-                                              std::string_view reply_to)>;
+    using MessageHandler =
+        std::function<void(std::string_view subject, std::string_view payload,
+                           std::string_view reply_to)>;
     /// NATS subject syntax: tokens separated by '.', '*' matches one token, '>'
     /// the rest. `reply_to` is empty unless the sender made a request.
     virtual std::unique_ptr<BusSubscription> subscribe(std::string_view subject,
@@ -90,10 +95,10 @@ public:
                           KvDone done) = 0;
     /// Every key of the bucket with its value (status ok with an empty list
     /// for an empty or missing bucket).
-    virtual void
-    kv_list(std::string_view bucket,
-            std::function<void(KvResult::Status, std::vector<std::pair<std::string, std::string>>)>
-                done) = 0;
+    virtual void kv_list(std::string_view bucket,
+                         std::function<void(KvResult::Status,
+                                            std::vector<std::pair<std::string, std::string>>)>
+                             done) = 0;
 
     // --- the link -------------------------------------------------------------------------
 
