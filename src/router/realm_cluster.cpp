@@ -113,6 +113,36 @@ wamp::Array testament_value(const Session::Testament& t) {
                  Value(t.options)};
 }
 
+// A registration's entry in the shared store: the invocation policy and the
+// nodes holding callees of it.
+struct StoreEntry {
+    std::string invoke;
+    std::vector<std::string> nodes;
+};
+
+std::optional<StoreEntry> read_entry(std::string_view bytes) {
+    auto v = serialize::decode_value(wamp::Format::msgpack, bytes);
+    if (!v || !v->is_object()) return std::nullopt;
+    const Value* invoke = v->find("invoke");
+    const Value* nodes = v->find("nodes");
+    if (!invoke || !invoke->is_string() || !nodes || !nodes->is_array()) return std::nullopt;
+    StoreEntry e{invoke->as_string(), {}};
+    for (const Value& n : nodes->as_array())
+        if (n.is_string()) e.nodes.push_back(n.as_string());
+    return e;
+}
+
+std::string write_entry(const StoreEntry& e) {
+    Array nodes;
+    for (const std::string& n : e.nodes)
+        nodes.emplace_back(n);
+    std::string out;
+    (void)serialize::encode_value_into(
+        wamp::Format::msgpack,
+        Value(Object{{"invoke", e.invoke}, {"nodes", Value(std::move(nodes))}}), out);
+    return out;
+}
+
 } // namespace
 
 std::size_t Realm::kill_anywhere_locked(const std::vector<wamp::Id>& ids, std::string_view reason,
@@ -427,7 +457,10 @@ void Realm::cluster_node_gone(const NodeRef& node, bool elected) {
                 for (const auto& [key, value] : entries) {
                     // Keys of this realm only (they start with its prefix).
                     if (!key.starts_with(mine)) continue;
-                    if (value.find(dead) == std::string::npos) continue;
+                    auto entry = read_entry(value);
+                    if (!entry || std::find(entry->nodes.begin(), entry->nodes.end(), dead) ==
+                                      entry->nodes.end())
+                        continue;
                     auto& ops = self->store_ops_[key];
                     const bool idle = ops.empty();
                     ops.push_back(StoreOp{false, false, {}, dead});
@@ -591,38 +624,6 @@ void Realm::store_next(const std::string& key) {
     else
         store_release(key, op.node);
 }
-
-namespace {
-
-struct StoreEntry {
-    std::string invoke;
-    std::vector<std::string> nodes;
-};
-
-std::optional<StoreEntry> read_entry(std::string_view bytes) {
-    auto v = serialize::decode_value(wamp::Format::msgpack, bytes);
-    if (!v || !v->is_object()) return std::nullopt;
-    const Value* invoke = v->find("invoke");
-    const Value* nodes = v->find("nodes");
-    if (!invoke || !invoke->is_string() || !nodes || !nodes->is_array()) return std::nullopt;
-    StoreEntry e{invoke->as_string(), {}};
-    for (const Value& n : nodes->as_array())
-        if (n.is_string()) e.nodes.push_back(n.as_string());
-    return e;
-}
-
-std::string write_entry(const StoreEntry& e) {
-    Array nodes;
-    for (const std::string& n : e.nodes)
-        nodes.emplace_back(n);
-    std::string out;
-    (void)serialize::encode_value_into(
-        wamp::Format::msgpack,
-        Value(Object{{"invoke", e.invoke}, {"nodes", Value(std::move(nodes))}}), out);
-    return out;
-}
-
-} // namespace
 
 void Realm::store_claim(const std::string& key, const std::string& invoke, bool reassert) {
     const auto bus = node_->config().bus;

@@ -362,8 +362,9 @@ void Node::on_bus(std::string subject_name, std::shared_ptr<const std::string> p
     if (!realm_uri) return;
     auto realm = lookup_(*realm_uri);
     if (!realm) return;
+    NodeRef sender{p.index, *from}; // before the head it points into goes
     e.head.erase(e.head.begin(), e.head.begin() + 3);
-    realm->cluster_message(NodeRef{p.index, *from}, std::move(e));
+    realm->cluster_message(sender, std::move(e));
 }
 
 void Node::on_heartbeat(const Envelope& e) {
@@ -383,6 +384,11 @@ void Node::on_heartbeat(const Envelope& e) {
     // Changes and heartbeats take different subjects, so a heartbeat may
     // overtake a change for a moment: only one still ahead a heartbeat later counts.
     const auto sequence = e.head.size() > 2 ? e.head[2].to_uint() : std::nullopt;
+    if (!p.synced && !p.asking) {
+        // Its snapshot never came (no answer in time): ask again.
+        ask_snapshot(from);
+        return;
+    }
     if (!p.synced || !sequence || *sequence <= p.sequence) {
         p.behind_since.reset();
         return;
@@ -428,6 +434,10 @@ void Node::apply_change(const NodeRef& node, const Envelope& e) {
 }
 
 void Node::ask_snapshot(const std::string& name) {
+    if (auto it = peers_.find(name); it != peers_.end()) {
+        if (it->second.asking) return;
+        it->second.asking = true;
+    }
     auto request = encode(Kind::snapshot, Array{Value(config_.node_name), Value(incarnation_)});
     if (!request) return;
     std::weak_ptr<Node> weak = weak_from_this();
@@ -440,8 +450,10 @@ void Node::ask_snapshot(const std::string& name) {
             auto bytes = reply ? std::make_shared<const std::string>(std::move(*reply)) : nullptr;
             asio::post(self->strand_, [self, name, bytes] {
                 if (self->stopped_) return;
+                if (auto it = self->peers_.find(name); it != self->peers_.end())
+                    it->second.asking = false;
                 if (!bytes) {
-                    // No answer: try again with the next heartbeat of that node.
+                    // No answer: ask again at that node's next heartbeat.
                     if (auto it = self->peers_.find(name); it != self->peers_.end())
                         it->second.synced = false, it->second.sequence = 0;
                     self->log(RouterLogLevel::info, "no snapshot from node " + name + " yet");

@@ -121,6 +121,7 @@ private:
         std::chrono::steady_clock::time_point last_heard;
         std::uint64_t sequence = 0; // of its last directory change applied
         bool synced = false;        // a snapshot arrived since it was seen
+        bool asking = false;        // a snapshot request is out
         std::optional<std::chrono::steady_clock::time_point> behind_since;
         std::deque<Envelope> waiting; // changes that came before its snapshot
     };

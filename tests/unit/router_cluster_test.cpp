@@ -1,0 +1,654 @@
+// A realm served by several routers joined through a bus (docs/CLUSTER.md):
+// every case puts the parties on different nodes and checks that they see one
+// router. The bus is the in-memory fabric; tests/unit/cluster_nats_*_test.cpp
+// run the same routers over a real NATS server.
+#include "support/cluster_fixture.hpp"
+
+#include <set>
+
+using namespace nexus;
+using namespace nexus::test;
+using wamp::Array;
+using wamp::Object;
+using wamp::Payload;
+using wamp::Value;
+
+namespace {
+
+std::set<wamp::Id> ids_of(const Array& list) {
+    std::set<wamp::Id> ids;
+    for (const Value& v : list)
+        ids.insert(v.to_uint().value_or(0));
+    return ids;
+}
+
+class Cluster : public ClusterFixture {
+protected:
+    static wamp::Id subscribe(TestClient& c, const std::string& topic, Object options = {}) {
+        const wamp::Id req = c.next_request();
+        c.send(wamp::Subscribe{req, std::move(options), topic});
+        auto s = c.expect<wamp::Subscribed>();
+        EXPECT_EQ(s.request, req);
+        return s.subscription;
+    }
+    static wamp::Id register_(TestClient& c, const std::string& procedure, Object options = {}) {
+        const wamp::Id req = c.next_request();
+        c.send(wamp::Register{req, std::move(options), procedure});
+        auto r = c.expect<wamp::Registered>();
+        EXPECT_EQ(r.request, req);
+        return r.registration;
+    }
+    static void publish(TestClient& c, const std::string& topic, Object options = {},
+                        Payload payload = Payload(Array{"hello"})) {
+        c.send(wamp::Publish{c.next_request(), std::move(options), topic, std::move(payload)});
+    }
+
+    /// Waits until every node's view of the realm counts `n` sessions.
+    bool sessions_everywhere(std::size_t n) {
+        std::vector<TestClient*> probes;
+        for (auto& node : nodes_)
+            probes.push_back(&node->joined());
+        n += probes.size();
+        return eventually([&] {
+            for (TestClient* p : probes)
+                if (session_count(*p) != n) return false;
+            return true;
+        });
+    }
+
+    /// Waits until a call to `procedure` from `c` stops failing with
+    /// no_such_procedure (the registration reached c's node).
+    static bool callable(TestClient& c, const std::string& procedure) {
+        return eventually([&] {
+            auto m = call(c, "wamp.registration.lookup", Array{procedure});
+            auto* r = std::get_if<wamp::Result>(&m);
+            return r && !r->payload.args().empty() && !r->payload.args()[0].is_null();
+        });
+    }
+
+    /// Waits until `c`'s node matches `topic` to `n` subscriptions.
+    static bool subscribers(TestClient& c, const std::string& topic, std::size_t n) {
+        return eventually([&] {
+            auto m = call(c, "wamp.subscription.match", Array{topic});
+            auto* r = std::get_if<wamp::Result>(&m);
+            if (!r || r->payload.args().empty()) return false;
+            const Value ids = r->payload.args()[0];
+            if (!ids.is_array()) return n == 0;
+            std::size_t subscribers = 0;
+            for (const Value& id : ids.as_array()) {
+                auto list = call(c, "wamp.subscription.count_subscribers", Array{id});
+                auto* lr = std::get_if<wamp::Result>(&list);
+                if (lr && !lr->payload.args().empty())
+                    subscribers += lr->payload.args()[0].to_uint().value_or(0);
+            }
+            return subscribers == n;
+        });
+    }
+};
+
+} // namespace
+
+TEST_F(Cluster, SessionIdsAndCountsCoverEveryNode) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& ca = a.joined();
+    TestClient& cb = b.joined();
+    EXPECT_NE(ca.session(), cb.session());
+    ASSERT_TRUE(eventually([&] { return session_count(ca) == 2 && session_count(cb) == 2; }));
+
+    // wamp.session.get on a session of the other node.
+    auto m = call(ca, "wamp.session.get", Array{cb.session()});
+    auto* r = std::get_if<wamp::Result>(&m);
+    ASSERT_TRUE(r) << TestClient::describe(m);
+    const Object details = r->payload.args().at(0).as_object();
+    EXPECT_EQ(details.at("session"), Value(cb.session()));
+
+    // wamp.session.list lists both.
+    m = call(cb, "wamp.session.list");
+    r = std::get_if<wamp::Result>(&m);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(ids_of(r->payload.args().at(0).as_array()),
+              (std::set<wamp::Id>{ca.session(), cb.session()}));
+}
+
+TEST_F(Cluster, EventReachesEverySubscriberOnEveryNodeOnce) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    ClusterNode& c = add_node();
+    TestClient& pub = a.joined();
+    TestClient& sa = a.joined();
+    TestClient& sb1 = b.joined();
+    TestClient& sb2 = b.joined();
+    TestClient& sc = c.joined();
+    const wamp::Id id = subscribe(sa, "com.example.t");
+    EXPECT_EQ(subscribe(sb1, "com.example.t"), id) << "subscription ids agree cluster-wide";
+    subscribe(sb2, "com.example.t");
+    subscribe(sc, "com.example.t");
+    ASSERT_TRUE(subscribers(pub, "com.example.t", 4));
+
+    publish(pub, "com.example.t", {}, Payload(Array{1, "two"}, Object{{"k", true}}));
+    for (TestClient* s : {&sa, &sb1, &sb2, &sc}) {
+        auto e = s->expect<wamp::Event>();
+        EXPECT_EQ(e.subscription, id);
+        EXPECT_EQ(e.payload.args(), (Array{1, "two"}));
+        EXPECT_EQ(e.payload.kwargs(), (Object{{"k", true}}));
+    }
+    for (TestClient* s : {&pub, &sa, &sb1, &sb2, &sc})
+        EXPECT_TRUE(s->nothing_for(50ms));
+}
+
+TEST_F(Cluster, PrefixAndWildcardSubscriptionsAcrossNodes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.joined();
+    TestClient& prefix = b.joined();
+    TestClient& wildcard = b.joined();
+    const wamp::Id pid = subscribe(prefix, "com.example", {{"match", "prefix"}});
+    const wamp::Id wid = subscribe(wildcard, "com..t", {{"match", "wildcard"}});
+    ASSERT_TRUE(subscribers(pub, "com.example.t", 2));
+    publish(pub, "com.example.t");
+    auto e = prefix.expect<wamp::Event>();
+    EXPECT_EQ(e.subscription, pid);
+    EXPECT_EQ(e.details.at("topic"), Value("com.example.t"));
+    e = wildcard.expect<wamp::Event>();
+    EXPECT_EQ(e.subscription, wid);
+    publish(pub, "com.other.t");
+    EXPECT_EQ(wildcard.expect<wamp::Event>().details.at("topic"), Value("com.other.t"));
+    EXPECT_TRUE(prefix.nothing_for(50ms));
+}
+
+TEST_F(Cluster, ExclusionEligibilityAndDisclosureAcrossNodes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.client();
+    pub.join_as("alice");
+    TestClient& bob = b.client();
+    bob.join_as("bob");
+    TestClient& carol = b.client();
+    carol.join_as("carol");
+    subscribe(pub, "com.t");
+    subscribe(bob, "com.t");
+    subscribe(carol, "com.t");
+    ASSERT_TRUE(subscribers(pub, "com.t", 3));
+
+    publish(pub, "com.t", {{"exclude_authid", Array{"bob"}}, {"exclude_me", false}});
+    pub.expect<wamp::Event>(); // exclude_me: false
+    EXPECT_EQ(carol.expect<wamp::Event>().payload.args(), (Array{"hello"}));
+    EXPECT_TRUE(bob.nothing_for(50ms));
+
+    publish(pub, "com.t", {{"eligible", Array{bob.session()}}});
+    bob.expect<wamp::Event>();
+    EXPECT_TRUE(carol.nothing_for(50ms));
+
+    publish(pub, "com.t", {{"exclude", Array{bob.session()}}, {"disclose_me", true}});
+    auto e = carol.expect<wamp::Event>();
+    EXPECT_EQ(e.details.at("publisher"), Value(pub.session()));
+    EXPECT_EQ(e.details.at("publisher_authid"), Value("alice"));
+    EXPECT_TRUE(bob.nothing_for(50ms));
+    EXPECT_TRUE(pub.nothing_for(0ms));
+}
+
+TEST_F(Cluster, EventsFromOnePublisherArriveInOrder) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.joined();
+    TestClient& sub = b.joined();
+    subscribe(sub, "com.seq");
+    ASSERT_TRUE(subscribers(pub, "com.seq", 1));
+    constexpr int n = 500;
+    for (int i = 0; i < n; ++i)
+        publish(pub, "com.seq", {}, Payload(Array{i}));
+    for (int i = 0; i < n; ++i)
+        ASSERT_EQ(sub.expect<wamp::Event>().payload.args(), (Array{i}));
+}
+
+TEST_F(Cluster, AcknowledgedPublicationToRemoteSubscribers) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.joined();
+    TestClient& sub = b.joined();
+    subscribe(sub, "com.ack");
+    ASSERT_TRUE(subscribers(pub, "com.ack", 1));
+    const wamp::Id req = pub.next_request();
+    pub.send(wamp::Publish{req, {{"acknowledge", true}}, "com.ack", {}});
+    auto ack = pub.expect<wamp::Published>();
+    EXPECT_EQ(ack.request, req);
+    EXPECT_EQ(sub.expect<wamp::Event>().publication, ack.publication);
+}
+
+TEST_F(Cluster, CallAProcedureRegisteredOnAnotherNode) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    const wamp::Id reg = register_(callee, "com.example.add");
+    ASSERT_TRUE(callable(caller, "com.example.add"));
+
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{
+        req, {{"disclose_me", true}}, "com.example.add", Payload(Array{2, 3}, Object{{"k", "v"}})});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.registration, reg);
+    EXPECT_EQ(inv.payload.args(), (Array{2, 3}));
+    EXPECT_EQ(inv.payload.kwargs(), (Object{{"k", "v"}}));
+    EXPECT_EQ(inv.details.at("caller"), Value(caller.session()));
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{5})});
+    auto res = caller.expect<wamp::Result>();
+    EXPECT_EQ(res.request, req);
+    EXPECT_EQ(res.payload.args(), (Array{5}));
+
+    // An error with its arguments comes back as it was sent.
+    const wamp::Id req2 = caller.next_request();
+    caller.send(wamp::Call{req2, {}, "com.example.add", Payload(Array{1})});
+    inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Error{wamp::MessageType::invocation,
+                            inv.request,
+                            {},
+                            "com.example.oops",
+                            Payload(Array{"why"}, Object{{"code", 7}})});
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req2);
+    EXPECT_EQ(err.error, "com.example.oops");
+    EXPECT_EQ(err.payload.args(), (Array{"why"}));
+    EXPECT_EQ(err.payload.kwargs(), (Object{{"code", 7}}));
+}
+
+TEST_F(Cluster, ProcedureAlreadyExistsHoldsClusterWide) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& first = a.joined();
+    TestClient& second = b.joined();
+    register_(first, "com.only");
+    ASSERT_TRUE(callable(second, "com.only"));
+    const wamp::Id req = second.next_request();
+    second.send(wamp::Register{req, {}, "com.only"});
+    auto err = second.expect<wamp::Error>();
+    EXPECT_EQ(err.error, wamp::errors::procedure_already_exists);
+}
+
+TEST_F(Cluster, ConcurrentRegistrationsOnTwoNodesExactlyOneWins) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    for (int round = 0; round < 10; ++round) {
+        TestClient& x = a.joined();
+        TestClient& y = b.joined();
+        const std::string uri = "com.race." + std::to_string(round);
+        x.send(wamp::Register{x.next_request(), {}, uri});
+        y.send(wamp::Register{y.next_request(), {}, uri});
+        auto mx = x.next();
+        auto my = y.next();
+        ASSERT_TRUE(mx && my);
+        const bool x_won = std::holds_alternative<wamp::Registered>(*mx);
+        const bool y_won = std::holds_alternative<wamp::Registered>(*my);
+        EXPECT_NE(x_won, y_won) << "round " << round;
+        const wamp::Message& lost = x_won ? *my : *mx;
+        ASSERT_TRUE(std::holds_alternative<wamp::Error>(lost));
+        EXPECT_EQ(std::get<wamp::Error>(lost).error, wamp::errors::procedure_already_exists);
+    }
+}
+
+TEST_F(Cluster, SharedRegistrationRoundRobinsOverEveryNodesCallees) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& ca = a.joined();
+    TestClient& cb = b.joined();
+    register_(ca, "com.shared", {{"invoke", "roundrobin"}});
+    register_(cb, "com.shared", {{"invoke", "roundrobin"}});
+    ASSERT_TRUE(eventually([&] {
+        auto m = call(caller, "wamp.registration.lookup", Array{"com.shared"});
+        auto* r = std::get_if<wamp::Result>(&m);
+        if (!r || r->payload.args().empty() || r->payload.args()[0].is_null()) return false;
+        auto n = call(caller, "wamp.registration.count_callees", Array{r->payload.args()[0]});
+        auto* rn = std::get_if<wamp::Result>(&n);
+        return rn && rn->payload.args().at(0) == Value(2);
+    }));
+    std::map<TestClient*, int> served;
+    for (int i = 0; i < 6; ++i) {
+        caller.send(wamp::Call{caller.next_request(), {}, "com.shared", {}});
+        TestClient* who = nullptr;
+        for (TestClient* c : {&ca, &cb}) {
+            if (auto m = c->next(i == 0 ? 2s : 500ms)) {
+                auto* inv = std::get_if<wamp::Invocation>(&*m);
+                ASSERT_TRUE(inv);
+                c->send(wamp::Yield{inv->request, {}, {}});
+                who = c;
+                break;
+            }
+        }
+        ASSERT_TRUE(who) << "call " << i << " reached no callee";
+        ++served[who];
+        caller.expect<wamp::Result>();
+    }
+    EXPECT_EQ(served[&ca], 3);
+    EXPECT_EQ(served[&cb], 3);
+}
+
+TEST_F(Cluster, ProgressiveResultsAndCancelAcrossNodes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.stream");
+    ASSERT_TRUE(callable(caller, "com.stream"));
+
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {{"receive_progress", true}}, "com.stream", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    EXPECT_EQ(inv.details.at("receive_progress"), Value(true));
+    for (int i = 1; i <= 3; ++i)
+        callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{i})});
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{100})});
+    for (int i = 1; i <= 3; ++i) {
+        auto r = caller.expect<wamp::Result>();
+        EXPECT_EQ(r.details.at("progress"), Value(true));
+        EXPECT_EQ(r.payload.args(), (Array{i}));
+    }
+    auto last = caller.expect<wamp::Result>();
+    EXPECT_FALSE(last.details.contains("progress"));
+    EXPECT_EQ(last.payload.args(), (Array{100}));
+
+    // Cancel (kill): the callee gets INTERRUPT, the caller the callee's answer.
+    const wamp::Id req2 = caller.next_request();
+    caller.send(wamp::Call{req2, {}, "com.stream", {}});
+    inv = callee.expect<wamp::Invocation>();
+    caller.send(wamp::Cancel{req2, {{"mode", "kill"}}});
+    auto interrupt = callee.expect<wamp::Interrupt>();
+    EXPECT_EQ(interrupt.request, inv.request);
+    callee.send(wamp::Error{
+        wamp::MessageType::invocation, inv.request, {}, std::string(wamp::errors::canceled), {}});
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::canceled);
+
+    // skip: the caller gets canceled at once, the callee hears nothing.
+    const wamp::Id req3 = caller.next_request();
+    caller.send(wamp::Call{req3, {}, "com.stream", {}});
+    inv = callee.expect<wamp::Invocation>();
+    caller.send(wamp::Cancel{req3, {{"mode", "skip"}}});
+    EXPECT_EQ(caller.expect<wamp::Error>().error, wamp::errors::canceled);
+    callee.send(wamp::Yield{inv.request, {}, {}});
+    EXPECT_TRUE(caller.nothing_for(100ms));
+}
+
+TEST_F(Cluster, CallTimeoutAcrossNodes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.slow");
+    ASSERT_TRUE(callable(caller, "com.slow"));
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {{"timeout", 100}}, "com.slow", {}});
+    callee.expect<wamp::Invocation>();
+    auto err = caller.expect<wamp::Error>();
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::timeout);
+}
+
+TEST_F(Cluster, KillASessionOnAnotherNode) {
+    auto config = RouterFixture::default_config();
+    config.realms[0].enable_meta_kill = true;
+    ClusterNode& a = add_node(config);
+    ClusterNode& b = add_node(config);
+    TestClient& admin = a.joined();
+    TestClient& victim = b.joined();
+    ASSERT_TRUE(eventually([&] { return session_count(admin) == 2; }));
+    auto m = call(admin, "wamp.session.kill", Array{victim.session()}, Object{});
+    ASSERT_TRUE(std::holds_alternative<wamp::Result>(m)) << TestClient::describe(m);
+    auto bye = victim.expect<wamp::Goodbye>();
+    EXPECT_EQ(bye.reason, wamp::close::killed);
+    ASSERT_TRUE(eventually([&] { return session_count(admin) == 1; }));
+}
+
+TEST_F(Cluster, MetaEventsForSessionsOfOtherNodes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& watcher = a.joined();
+    subscribe(watcher, "wamp.session.on_join");
+    subscribe(watcher, "wamp.session.on_leave");
+    TestClient& remote = b.joined();
+    auto join = watcher.expect<wamp::Event>();
+    EXPECT_EQ(join.payload.args().at(0).as_object().at("session"), Value(remote.session()));
+    remote.send(wamp::Goodbye{{}, std::string(wamp::close::normal)});
+    remote.expect<wamp::Goodbye>();
+    auto leave = watcher.expect<wamp::Event>();
+    EXPECT_EQ(leave.payload.args().at(0), Value(remote.session()));
+}
+
+TEST_F(Cluster, AKilledNodesSessionsAndRegistrationsGoAndItsCallsFail) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    subscribe(caller, "wamp.session.on_leave");
+    TestClient& callee = b.joined();
+    register_(callee, "com.doomed");
+    ASSERT_TRUE(callable(caller, "com.doomed"));
+    const wamp::Id gone = callee.session();
+
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {}, "com.doomed", {}});
+    callee.expect<wamp::Invocation>();
+    b.kill();
+
+    // The call in flight ends with an error, the session leaves, the
+    // registration goes: all within node_timeout (400 ms here).
+    bool answered = false, left = false;
+    while (!(answered && left)) {
+        auto m = caller.next(3s);
+        ASSERT_TRUE(m) << "answered " << answered << " left " << left;
+        if (auto* e = std::get_if<wamp::Error>(&*m)) {
+            EXPECT_EQ(e->request, req);
+            EXPECT_EQ(e->error, wamp::errors::canceled);
+            answered = true;
+        } else if (auto* ev = std::get_if<wamp::Event>(&*m)) {
+            EXPECT_EQ(ev->payload.args().at(0), Value(gone));
+            left = true;
+        }
+    }
+    auto m = call(caller, "com.doomed");
+    ASSERT_TRUE(std::holds_alternative<wamp::Error>(m));
+    EXPECT_EQ(std::get<wamp::Error>(m).error, wamp::errors::no_such_procedure);
+    EXPECT_EQ(session_count(caller), 1u);
+}
+
+TEST_F(Cluster, TestamentOfASessionOnAKilledNode) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& listener = a.joined();
+    subscribe(listener, "com.last.words");
+    TestClient& dying = b.joined();
+    auto m =
+        call(dying, "wamp.session.add_testament", Array{"com.last.words", Array{"bye"}, Object{}});
+    ASSERT_TRUE(std::holds_alternative<wamp::Result>(m)) << TestClient::describe(m);
+    // Node b's changes arrive in order: once node a has its later
+    // subscription, it has the testament too.
+    subscribe(dying, "com.marker");
+    ASSERT_TRUE(subscribers(listener, "com.marker", 1));
+    b.kill();
+    auto e = listener.expect<wamp::Event>(3s);
+    EXPECT_EQ(e.payload.args(), (Array{"bye"}));
+}
+
+TEST_F(Cluster, RegistrationsComeBackAfterTheBusReconnects) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.survivor");
+    ASSERT_TRUE(callable(caller, "com.survivor"));
+    b.bus().disconnect();
+    // While cut off, node b serves its own clients.
+    TestClient& local = b.joined();
+    caller.next(0ms);
+    local.send(wamp::Call{local.next_request(), {}, "com.survivor", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"local"})});
+    EXPECT_EQ(local.expect<wamp::Result>().payload.args(), (Array{"local"}));
+    b.bus().reconnect();
+    ASSERT_TRUE(callable(caller, "com.survivor"));
+    caller.send(wamp::Call{caller.next_request(), {}, "com.survivor", {}});
+    inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"remote"})});
+    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{"remote"}));
+}
+
+TEST_F(Cluster, KillByAuthidReachesEveryNode) {
+    auto config = RouterFixture::default_config();
+    config.realms[0].enable_meta_kill = true;
+    ClusterNode& a = add_node(config);
+    ClusterNode& b = add_node(config);
+    TestClient& admin = a.client();
+    admin.join_as("root");
+    TestClient& here = a.client();
+    here.join_as("victim");
+    TestClient& there = b.client();
+    there.join_as("victim");
+    TestClient& bystander = b.client();
+    bystander.join_as("bob");
+    ASSERT_TRUE(eventually([&] { return session_count(admin) == 4; }));
+    auto m = call(admin, "wamp.session.kill_by_authid", Array{"victim"});
+    auto* r = std::get_if<wamp::Result>(&m);
+    ASSERT_TRUE(r) << TestClient::describe(m);
+    const Array killed = r->payload.args().at(0).as_array();
+    EXPECT_EQ(ids_of(killed), (std::set<wamp::Id>{here.session(), there.session()}));
+    EXPECT_EQ(here.expect<wamp::Goodbye>().reason, wamp::close::killed);
+    EXPECT_EQ(there.expect<wamp::Goodbye>().reason, wamp::close::killed);
+    EXPECT_TRUE(bystander.nothing_for(50ms));
+    ASSERT_TRUE(eventually([&] { return session_count(admin) == 2; }));
+}
+
+TEST_F(Cluster, RegistrationMetaListsCalleesOfEveryNode) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& asker = a.joined();
+    TestClient& ca = a.joined();
+    TestClient& cb = b.joined();
+    const wamp::Id reg = register_(cb, "com.meta.p", {{"invoke", "random"}});
+    ASSERT_TRUE(callable(asker, "com.meta.p"));
+    EXPECT_EQ(register_(ca, "com.meta.p", {{"invoke", "random"}}), reg)
+        << "registration ids agree cluster-wide";
+    ASSERT_TRUE(eventually([&] {
+        auto m = call(cb, "wamp.registration.list_callees", Array{reg});
+        auto* r = std::get_if<wamp::Result>(&m);
+        if (!r) return false;
+        const Array callees = r->payload.args().at(0).as_array();
+        return ids_of(callees) == std::set<wamp::Id>{ca.session(), cb.session()};
+    }));
+    // A different invocation policy is refused cluster-wide.
+    TestClient& odd = b.joined();
+    odd.send(wamp::Register{odd.next_request(), {{"invoke", "first"}}, "com.meta.p"});
+    EXPECT_EQ(odd.expect<wamp::Error>().error, wamp::errors::procedure_already_exists);
+}
+
+TEST_F(Cluster, PatternRegistrationsFollowThePrecedenceAcrossNodes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& exact = b.joined();
+    TestClient& prefix = a.joined();
+    TestClient& wildcard = b.joined();
+    register_(wildcard, "com..op", {{"match", "wildcard"}});
+    register_(prefix, "com.app", {{"match", "prefix"}});
+    register_(exact, "com.app.op");
+    ASSERT_TRUE(callable(caller, "com.app.op"));
+    ASSERT_TRUE(eventually([&] {
+        auto m = call(caller, "wamp.registration.match", Array{"com.other.op"});
+        auto* r = std::get_if<wamp::Result>(&m);
+        return r && !r->payload.args().empty() && !r->payload.args()[0].is_null();
+    }));
+    const auto served_by = [&](const std::string& procedure) -> TestClient* {
+        caller.send(wamp::Call{caller.next_request(), {}, procedure, {}});
+        for (int round = 0; round < 100; ++round)
+            for (TestClient* c : {&exact, &prefix, &wildcard})
+                if (auto m = c->next(10ms)) {
+                    auto* inv = std::get_if<wamp::Invocation>(&*m);
+                    if (!inv) return nullptr;
+                    c->send(wamp::Yield{inv->request, {}, {}});
+                    caller.expect<wamp::Result>();
+                    return c;
+                }
+        return nullptr;
+    };
+    EXPECT_EQ(served_by("com.app.op"), &exact);
+    EXPECT_EQ(served_by("com.app.other"), &prefix);
+    EXPECT_EQ(served_by("com.other.op"), &wildcard);
+}
+
+TEST_F(Cluster, RetainedEventsAndHistoryAreClusterWide) {
+    auto config = RouterFixture::default_config();
+    config.realms[0].event_history.push_back({"com.hist", wamp::MatchPolicy::prefix, 5});
+    ClusterNode& a = add_node(config);
+    ClusterNode& b = add_node(config);
+    TestClient& pub = a.joined();
+    TestClient& probe = b.joined();
+    ASSERT_TRUE(eventually([&] { return session_count(probe) == 2; }));
+    pub.send(
+        wamp::Publish{pub.next_request(), {{"retain", true}}, "com.kept", Payload(Array{"kept"})});
+    for (int i = 0; i < 3; ++i)
+        publish(pub, "com.hist.t", {}, Payload(Array{i}));
+    // A subscriber joining later on the other node gets the retained event.
+    TestClient& late = b.joined();
+    ASSERT_TRUE(eventually([&] {
+        late.send(wamp::Subscribe{late.next_request(), {{"get_retained", true}}, "com.kept"});
+        late.expect<wamp::Subscribed>();
+        auto m = late.next(100ms);
+        return m && std::holds_alternative<wamp::Event>(*m) &&
+               std::get<wamp::Event>(*m).payload.args() == Array{"kept"};
+    }));
+    const wamp::Id sub = subscribe(probe, "com.hist", {{"match", "prefix"}});
+    ASSERT_TRUE(eventually([&] {
+        auto m = call(probe, "wamp.subscription.get_events", Array{sub, 10});
+        auto* r = std::get_if<wamp::Result>(&m);
+        return r && !r->payload.args().empty() && r->payload.args()[0].is_array() &&
+               r->payload.args()[0].as_array().size() == 3;
+    }));
+}
+
+TEST_F(Cluster, AResyncAfterMissedChangesRestoresTheDirectory) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.joined();
+    TestClient& early = b.joined();
+    subscribe(early, "com.before");
+    ASSERT_TRUE(subscribers(pub, "com.before", 1));
+    // Node a misses what node b announces meanwhile; its next heartbeats show
+    // the gap and node a asks for a snapshot.
+    a.bus().disconnect();
+    TestClient& later = b.joined();
+    subscribe(later, "com.after");
+    early.send(wamp::Unsubscribe{early.next_request(), subscribe(early, "com.gone")});
+    early.expect<wamp::Unsubscribed>();
+    a.bus().reconnect();
+    ASSERT_TRUE(subscribers(pub, "com.after", 1));
+    ASSERT_TRUE(subscribers(pub, "com.gone", 0));
+    publish(pub, "com.after");
+    later.expect<wamp::Event>();
+    EXPECT_EQ(session_count(pub), 3u);
+}
+
+TEST_F(Cluster, ARestartedNodeReplacesItsEarlierSelf) {
+    ClusterNode& a = add_node();
+    auto bus_b = fabric_->connect("node2");
+    auto b = std::make_unique<ClusterNode>(bus_b, RouterFixture::default_config(), 1);
+    TestClient& watcher = a.joined();
+    TestClient& old_callee = b->joined();
+    register_(old_callee, "com.restart");
+    ASSERT_TRUE(callable(watcher, "com.restart"));
+    b->kill();
+    // The same name comes back at once (before node_timeout): a new
+    // incarnation, whose empty directory replaces the old one.
+    b = std::make_unique<ClusterNode>(fabric_->connect("node2"), RouterFixture::default_config(),
+                                      1);
+    ASSERT_TRUE(eventually([&] {
+        auto m = call(watcher, "com.restart");
+        auto* e = std::get_if<wamp::Error>(&m);
+        return e && e->error == wamp::errors::no_such_procedure;
+    }));
+    TestClient& new_callee = b->joined();
+    register_(new_callee, "com.restart");
+    ASSERT_TRUE(callable(watcher, "com.restart"));
+    watcher.send(wamp::Call{watcher.next_request(), {}, "com.restart", {}});
+    auto inv = new_callee.expect<wamp::Invocation>();
+    new_callee.send(wamp::Yield{inv.request, {}, Payload(Array{"new"})});
+    EXPECT_EQ(watcher.expect<wamp::Result>().payload.args(), (Array{"new"}));
+    b.reset();
+}
