@@ -73,6 +73,8 @@ public:
     /// The realm named `uri`, without creating it from the template; null if none.
     std::shared_ptr<Realm> existing_realm(std::string_view uri) const;
     std::vector<std::shared_ptr<Realm>> realm_list() const;
+    /// This router's membership in a cluster; null when it runs alone.
+    const std::shared_ptr<cluster::Node>& cluster_node() const { return node_; }
 
 private:
     std::shared_ptr<Realm> find_realm(const std::string& uri);

@@ -27,6 +27,8 @@ MetricsSnapshot Router::metrics() const {
     MetricsSnapshot out = impl_->metrics()->snapshot();
     for (const auto& realm : impl_->realm_list())
         realm->read_metrics(out.realms.emplace_back());
+    if (const auto& node = impl_->cluster_node())
+        out.cluster = ClusterMetrics{node->connected(), node->peers().size(), node->dropped()};
     return out;
 }
 

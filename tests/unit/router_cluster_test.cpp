@@ -612,7 +612,12 @@ TEST_F(Cluster, AResyncAfterMissedChangesRestoresTheDirectory) {
     ASSERT_TRUE(subscribers(pub, "com.before", 1));
     // Node a misses what node b announces meanwhile; its next heartbeats show
     // the gap and node a asks for a snapshot.
+    ASSERT_TRUE(eventually([&] {
+        auto m = a.router().metrics();
+        return m.cluster && m.cluster->connected && m.cluster->peers == 1;
+    }));
     a.bus().disconnect();
+    ASSERT_TRUE(eventually([&] { return !a.router().metrics().cluster->connected; }));
     TestClient& later = b.joined();
     subscribe(later, "com.after");
     early.send(wamp::Unsubscribe{early.next_request(), subscribe(early, "com.gone")});

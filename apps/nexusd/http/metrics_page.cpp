@@ -110,6 +110,19 @@ void routing(PrometheusText& p, const MetricsSnapshot& m) {
              "The deepest any peer's outbound queue has been since the router started.");
     p.sample("nexus_outbound_queue_high_water_messages", {}, m.queue_high_water);
 
+    if (m.cluster) {
+        p.family("nexus_cluster_connected", "gauge",
+                 "1 while this node is connected to the cluster's bus (NATS), else 0.");
+        p.sample("nexus_cluster_connected", {}, std::uint64_t{m.cluster->connected ? 1u : 0u});
+        p.family("nexus_cluster_peers", "gauge",
+                 "Other live nodes of the cluster this node knows.");
+        p.sample("nexus_cluster_peers", {}, m.cluster->peers);
+        p.family("nexus_cluster_dropped_total", "counter",
+                 "Messages to other nodes not sent: events dropped because the bus did not keep "
+                 "up, and messages the bus refused while disconnected.");
+        p.sample("nexus_cluster_dropped_total", {}, m.cluster->dropped);
+    }
+
     p.family("nexus_registrations", "gauge", "Registrations, by realm.");
     for (const auto& realm : m.realms)
         p.sample("nexus_registrations", {{"realm", realm.uri}}, realm.registrations);

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,16 @@ struct RealmMetrics {
     std::uint64_t subscriptions = 0;
 };
 
+/// A router in a cluster (RouterConfig::cluster): its view of the others.
+struct ClusterMetrics {
+    bool connected = false; // to the bus, now
+    std::size_t peers = 0;  // other live nodes it knows
+    /// Messages to other nodes not sent: events dropped because the bus did
+    /// not keep up (the same policy as a slow client), and messages the bus
+    /// refused while disconnected.
+    std::uint64_t dropped = 0;
+};
+
 struct MetricsSnapshot {
     /// Messages by WAMP message type code (index = code: 48 = CALL): received
     /// from peers, and sent (handed to the peer's transport).
@@ -84,6 +95,9 @@ struct MetricsSnapshot {
     std::map<std::string, std::uint64_t> aborts;
 
     std::vector<RealmMetrics> realms;
+
+    /// Set when the router is a member of a cluster.
+    std::optional<ClusterMetrics> cluster;
 };
 
 } // namespace nexus::router

@@ -113,6 +113,8 @@ public:
     /// Events dropped because the outbound backlog was full, and messages the
     /// bus refused.
     std::uint64_t dropped() const;
+    /// Connected to the bus now.
+    bool connected() const { return connected_; }
 
 private:
     struct Peer {
