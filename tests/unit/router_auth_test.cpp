@@ -448,7 +448,8 @@ router::RouterConfig roles_config() {
     router::RouterConfig config;
     router::RealmConfig realm;
     realm.uri = "realm1";
-    realm.principals = {{"joe", "nobody-defines-me", std::string("t"), std::nullopt, {}}};
+    realm.principals = {
+        {"joe", "nobody-defines-me", std::string("t"), std::nullopt, {}, std::nullopt}};
     realm.roles = {{"anonymous", {}}};
     config.realms.push_back(realm);
     return config;
