@@ -14,10 +14,12 @@ packages=(
   libssl-dev                        # OpenSSL 3: authentication (HMAC, PBKDF2, Ed25519), TLS
   libsystemd-dev                    # nexusd's sd_notify (systemd Type=notify)
   libnats-dev                       # NATS C client: the cluster bus (src/cluster)
+  libargon2-dev libidn-dev          # WAMP-SCRAM: Argon2id, SASLprep (stringprep)
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-autobahn python3-msgpack python3-cbor2  # interop peer (tests/interop; cbor2: its CBOR)
   python3-nacl openssl              # its cryptosign keys; the TLS interop's test certificate
+  python3-argon2                    # autobahn-python's WAMP-SCRAM (AuthScram needs argon2-cffi)
   python3-prometheus-client         # parses nexusd's /metrics in tests/interop/check_metrics.py
   chromium                          # the dashboard's browser test (headless, via puppeteer-core)
   nats-server                       # cluster tests start their own (loopback, free port)

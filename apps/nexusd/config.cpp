@@ -8,6 +8,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "serialize/base64.hpp"
+
 namespace nexusd {
 
 namespace json = boost::json;
@@ -117,7 +119,44 @@ bool is_hex_key(const std::string& key) {
     return key.size() == 64 && key.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
 }
 
-// "principals": [{authid, authrole, ticket, wampcra, cryptosign}]. Error
+// "scram": {authmethod, kdf, salt, iterations, memory, stored_key, server_key},
+// as nexus-scram prints it (the keys in base64).
+nexus::router::ScramCredential parse_scram(Section& s) {
+    nexus::router::ScramCredential c;
+    std::string authmethod = "wamp-scram";
+    s.read("authmethod", authmethod);
+    if (authmethod == "scram")
+        c.dialect = nexus::router::ScramDialect::crossbar;
+    else if (authmethod != "wamp-scram")
+        s.fail("authmethod", "\"wamp-scram\" (the spec) or \"scram\" (autobahn-python's draft)");
+    std::string kdf;
+    s.read("kdf", kdf);
+    if (kdf == "argon2id13" || kdf == "argon2id-13")
+        c.kdf = nexus::router::ScramKdf::argon2id13;
+    else if (kdf == "pbkdf2")
+        c.kdf = nexus::router::ScramKdf::pbkdf2;
+    else
+        s.fail("kdf", "\"argon2id13\" or \"pbkdf2\"");
+    s.read("salt", c.salt);
+    s.read_unsigned("iterations", c.iterations, 0xFFFF'FFFFu);
+    s.read_unsigned("memory", c.memory, 0xFFFF'FFFFu);
+    for (auto [key, out] :
+         {std::pair{"stored_key", &c.stored_key}, std::pair{"server_key", &c.server_key}}) {
+        std::string text;
+        s.read(key, text);
+        std::vector<std::uint8_t> bytes;
+        if (!nexus::serialize::detail::base64_decode(text, bytes) || bytes.size() != 32)
+            s.fail(key, "32 octets in base64 (nexus-scram prints them)");
+        *out = std::move(bytes);
+    }
+    if (std::string problem = nexus::router::scram_credential_problem(c); !problem.empty()) {
+        const std::string key = problem.substr(0, problem.find(':'));
+        s.fail(key, "a valid value (" + problem.substr(problem.find(':') + 2) + ")");
+    }
+    return c;
+}
+
+// "principals": [{authid, authrole, ticket, wampcra, cryptosign, scram}]. Error
 // messages name keys, never the secrets' values.
 nexus::router::Principal parse_principal(Section& p, std::vector<std::string>& unknown) {
     nexus::router::Principal principal;
@@ -157,8 +196,14 @@ nexus::router::Principal parse_principal(Section& p, std::vector<std::string>& u
     for (const std::string& key : principal.cryptosign_keys)
         if (!is_hex_key(key))
             p.fail("cryptosign", "a list of Ed25519 public keys, 64 hex characters each");
-    if (!principal.ticket && !principal.wampcra && principal.cryptosign_keys.empty())
-        p.fail("authid", "a principal with at least one of ticket, wampcra, cryptosign");
+    if (auto* c = p.get("scram")) {
+        const std::string scram_path = p.qualified("scram");
+        Section sc(as_object(c, scram_path), scram_path, unknown);
+        principal.scram = parse_scram(sc);
+    }
+    if (!principal.ticket && !principal.wampcra && principal.cryptosign_keys.empty() &&
+        !principal.scram)
+        p.fail("authid", "a principal with at least one of ticket, wampcra, cryptosign, scram");
     return principal;
 }
 
@@ -238,8 +283,9 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     s.read_unsigned("authorizer_cache_ttl", authorizer_cache_ttl, 86400);
     realm.authorizer_cache_ttl = std::chrono::seconds(authorizer_cache_ttl);
     std::set<std::string> authids;
-    for_each_object(s, "principals", "a list of {authid, authrole, ticket, wampcra, cryptosign}",
-                    unknown, [&](Section& p) {
+    for_each_object(s, "principals",
+                    "a list of {authid, authrole, ticket, wampcra, cryptosign, scram}", unknown,
+                    [&](Section& p) {
                         auto principal = parse_principal(p, unknown);
                         if (!authids.insert(principal.authid).second)
                             p.fail("authid", "an authid not used by another principal");
@@ -253,11 +299,13 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
         if (!nexus::wamp::is_valid_uri(dyn.procedure, nexus::wamp::UriRule::loose))
             da.fail("procedure", "the URI of the procedure that authenticates");
         da.read("methods", dyn.methods);
-        if (dyn.methods.empty())
-            da.fail("methods", "a non-empty list of \"ticket\", \"wampcra\", \"cryptosign\"");
+        const std::string known =
+            "\"ticket\", \"wampcra\", \"cryptosign\", \"wamp-scram\", \"scram\"";
+        if (dyn.methods.empty()) da.fail("methods", "a non-empty list of " + known);
         for (const std::string& m : dyn.methods)
-            if (m != "ticket" && m != "wampcra" && m != "cryptosign")
-                da.fail("methods", "a list of \"ticket\", \"wampcra\", \"cryptosign\"");
+            if (m != "ticket" && m != "wampcra" && m != "cryptosign" && m != "wamp-scram" &&
+                m != "scram")
+                da.fail("methods", "a list of " + known);
         std::uint64_t timeout = 5;
         da.read_unsigned("timeout", timeout, 600);
         if (timeout == 0) da.fail("timeout", "a positive number of seconds");

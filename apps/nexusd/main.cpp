@@ -6,6 +6,7 @@
 // TLS certificates. SIGTERM drains: readiness goes 503, the WAMP listeners
 // stop accepting, every session gets GOODBYE and its connection closes once
 // that is written (or when shutdown_grace ends), then nexusd exits.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
@@ -202,14 +203,25 @@ int main(int argc, char** argv) {
     boost::asio::io_context io(static_cast<int>(args->threads));
     nexus::router::Router router(io.get_executor(), config.router);
     for (const auto& realm : config.router.realms) {
-        std::string methods = realm.anonymous_auth ? "anonymous" : "";
+        std::vector<std::string> offered;
+        if (realm.anonymous_auth) offered.emplace_back("anonymous");
         for (const auto& p : realm.principals) {
-            for (const auto& [has, name] : {std::pair{p.ticket.has_value(), "ticket"},
-                                            std::pair{p.wampcra.has_value(), "wampcra"},
-                                            std::pair{!p.cryptosign_keys.empty(), "cryptosign"}})
-                if (has && methods.find(name) == std::string::npos)
-                    methods += std::string(methods.empty() ? "" : ", ") + name;
+            for (const auto& [has, name] :
+                 {std::pair{p.ticket.has_value(), std::string_view("ticket")},
+                  std::pair{p.wampcra.has_value(), std::string_view("wampcra")},
+                  std::pair{!p.cryptosign_keys.empty(), std::string_view("cryptosign")},
+                  std::pair{p.scram.has_value(),
+                            p.scram ? nexus::router::scram_authmethod(p.scram->dialect)
+                                    : std::string_view()}})
+                if (has && std::find(offered.begin(), offered.end(), name) == offered.end())
+                    offered.emplace_back(name);
         }
+        if (realm.dynamic_authenticator)
+            for (const std::string& m : realm.dynamic_authenticator->methods)
+                offered.push_back(m + " (dynamic)");
+        std::string methods;
+        for (const std::string& m : offered)
+            methods += (methods.empty() ? "" : ", ") + m;
         nexusd::log::info("realm " + realm.uri +
                           " (authentication: " + (methods.empty() ? "none possible" : methods) +
                           "; " + std::to_string(realm.principals.size()) + " principals, " +

@@ -64,7 +64,7 @@ void SessionImpl::join(std::string realm, JoinOptions options, Completion<JoinSi
         wamp::Array methods;
         for (const auto& a : options.authenticators) {
             methods.emplace_back(a->method());
-            for (auto& [k, v] : a->authextra())
+            for (auto& [k, v] : a->hello_authextra(options.authid))
                 authextra.insert_or_assign(k, std::move(v));
         }
         hello.details.emplace("authmethods", std::move(methods));
@@ -225,6 +225,20 @@ void SessionImpl::on_welcome(wamp::Welcome& m) {
     info.authrole = text("authrole");
     info.authmethod = text("authmethod");
     info.authprovider = text("authprovider");
+    // Mutual authentication: the method that authenticated us checks the
+    // router (SCRAM's server signature) before anything is joined.
+    for (const auto& a : join_options_.authenticators) {
+        if (a->method() != info.authmethod) continue;
+        try {
+            a->on_welcome(m.details);
+        } catch (const std::exception& e) {
+            if (transport_) transport_->close();
+            return end_session(CloseInfo{CloseInfo::Cause::abort,
+                                         std::string(wamp::errors::authentication_failed),
+                                         {{"message", std::string(e.what())}}});
+        }
+        break;
+    }
     info.details = std::move(m.details);
     {
         std::lock_guard lock(info_mutex_);

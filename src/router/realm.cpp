@@ -67,12 +67,16 @@ Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLo
         };
         for (const std::string& method : config_.dynamic_authenticator->methods)
             authenticators_.emplace(
-                method, make_dynamic_authenticator(method, *config_.dynamic_authenticator, call));
+                method, make_dynamic_authenticator(method, *config_.dynamic_authenticator, call,
+                                                   auth_secret));
     }
     // emplace keeps an embedder's authenticator over the built-in one.
-    for (auto&& a : {make_ticket_authenticator(config_.principals),
-                     make_wampcra_authenticator(config_.principals, auth_secret),
-                     make_cryptosign_authenticator(config_.principals)})
+    for (auto&& a :
+         {make_ticket_authenticator(config_.principals),
+          make_wampcra_authenticator(config_.principals, auth_secret),
+          make_cryptosign_authenticator(config_.principals),
+          make_scram_authenticator(config_.principals, ScramDialect::wamp_scram, auth_secret),
+          make_scram_authenticator(config_.principals, ScramDialect::crossbar, auth_secret)})
         if (a) authenticators_.emplace(std::string(a->method()), a);
 }
 

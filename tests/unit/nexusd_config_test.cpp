@@ -231,6 +231,67 @@ TEST(NexusdConfig, BadCredentialsNameTheKeyNotTheSecret) {
     EXPECT_NE(e.find("roles[0].permissions[0].match"), std::string::npos) << e;
 }
 
+TEST(NexusdConfig, ScramPrincipals) {
+    // As nexus-scram prints them (RFC 7677's PBKDF2 credential for "pencil").
+    Config c = parse_ok(R"({"router": {"realms": [{"uri": "realm1",
+        "principals": [
+            {"authid": "user", "authrole": "user", "scram": {
+                "authmethod": "wamp-scram", "kdf": "pbkdf2", "salt": "W22ZaJ0SNY7soEsUEjb6gQ==",
+                "iterations": 4096,
+                "stored_key": "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=",
+                "server_key": "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="}},
+            {"authid": "drafty", "authrole": "user", "scram": {
+                "authmethod": "scram", "kdf": "argon2id-13", "salt": "c2NyYW0tdGVzdC1zYWx0IQ==",
+                "iterations": 2, "memory": 1024,
+                "stored_key": "yVDztGgeAjrDWr3/SCXelhtYxj+HvFf7fpmJvW3AKbg=",
+                "server_key": "uA1NRcdg9JpKmsmAIPFy8zTZdRnU8vnpmVy8awGHORI="}}],
+        "dynamic_authenticator": {"procedure": "com.auth", "methods": ["wamp-scram", "scram"]}
+    }]}})");
+    const auto& r = c.router.realms.at(0);
+    ASSERT_TRUE(r.principals.at(0).scram);
+    const auto& spec = *r.principals[0].scram;
+    EXPECT_EQ(spec.dialect, nexus::router::ScramDialect::wamp_scram);
+    EXPECT_EQ(spec.kdf, nexus::router::ScramKdf::pbkdf2);
+    EXPECT_EQ(spec.salt, "W22ZaJ0SNY7soEsUEjb6gQ==");
+    EXPECT_EQ(spec.iterations, 4096u);
+    EXPECT_EQ(spec.stored_key.size(), 32u);
+    EXPECT_EQ(spec.server_key.size(), 32u);
+    EXPECT_EQ(spec.stored_key[0], 0x58); // "WG5d" -> 0x58 0x6e 0x5d
+    const auto& draft = *r.principals.at(1).scram;
+    EXPECT_EQ(draft.dialect, nexus::router::ScramDialect::crossbar);
+    EXPECT_EQ(draft.kdf, nexus::router::ScramKdf::argon2id13);
+    EXPECT_EQ(draft.memory, 1024u);
+    EXPECT_EQ(r.dynamic_authenticator->methods, (std::vector<std::string>{"wamp-scram", "scram"}));
+}
+
+TEST(NexusdConfig, BadScramCredentialsNameTheKey) {
+    const auto bad = [](std::string scram) {
+        return parse_error(R"({"router": {"realms": [{"uri": "realm1", "principals": [)"
+                           R"({"authid": "u", "authrole": "user", "scram": )" +
+                           scram + "}]}]}}");
+    };
+    const std::string keys = R"("stored_key": "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=",
+                                "server_key": "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=")";
+    std::string e = bad(R"({"kdf": "scrypt", "salt": "W22ZaJ0SNY7soEsUEjb6gQ==",
+                            "iterations": 4096, )" +
+                        keys + "}");
+    EXPECT_NE(e.find("principals[0].scram.kdf"), std::string::npos) << e;
+    e = bad(R"({"kdf": "pbkdf2", "salt": "not base64", "iterations": 4096, )" + keys + "}");
+    EXPECT_NE(e.find("principals[0].scram.salt"), std::string::npos) << e;
+    e = bad(R"({"kdf": "pbkdf2", "salt": "W22ZaJ0SNY7soEsUEjb6gQ==", "iterations": 4096,
+                "stored_key": "c2hvcnQ=", "server_key": "c2hvcnQ="})");
+    EXPECT_NE(e.find("principals[0].scram.stored_key"), std::string::npos) << e;
+    e = bad(R"({"kdf": "argon2id13", "salt": "W22ZaJ0SNY7soEsUEjb6gQ==", "iterations": 2, )" +
+            keys + "}");
+    EXPECT_NE(e.find("principals[0].scram.memory"), std::string::npos) << e;
+    e = bad(R"({"authmethod": "scram", "kdf": "pbkdf2", "salt": "W22ZaJ0SNY7soEsUEjb6gQ==",
+                "iterations": 4096, )" +
+            keys + "}");
+    EXPECT_NE(e.find("principals[0].scram.kdf"), std::string::npos) << e;
+    e = bad(R"({"authmethod": "sasl", "kdf": "pbkdf2"})");
+    EXPECT_NE(e.find("principals[0].scram.authmethod"), std::string::npos) << e;
+}
+
 TEST(NexusdConfig, AuthThrottleAndSecret) {
     const auto c = parse_ok(R"({"router": {"auth_secret": "s3cret",
         "auth_throttle": {"free_failures_per_address": 3, "free_failures_per_authid": 7,

@@ -41,19 +41,18 @@ router::RouterConfig auth_config(std::shared_ptr<Logged> log) {
     realm.uri = "realm1";
     realm.anonymous_auth = false;
     realm.auth_timeout = std::chrono::milliseconds(400);
-    router::Principal joe{"joe", "user", std::string("secret-ticket-123"), std::nullopt, {}};
-    router::Principal peter{"peter",
-                            "user",
-                            std::nullopt,
-                            router::CraSecret{"peter-secret", std::nullopt, 1000, 32},
-                            {}};
-    router::Principal salty{"salty",
-                            "admin",
-                            std::nullopt,
-                            router::CraSecret{"salty-secret", std::string("salt123"), 100, 32},
-                            {}};
+    router::Principal joe{"joe",        "user", std::string("secret-ticket-123"),
+                          std::nullopt, {},     std::nullopt};
+    router::Principal peter{"peter",      "user",
+                            std::nullopt, router::CraSecret{"peter-secret", std::nullopt, 1000, 32},
+                            {},           std::nullopt};
+    router::Principal salty{
+        "salty",      "admin",
+        std::nullopt, router::CraSecret{"salty-secret", std::string("salt123"), 100, 32},
+        {},           std::nullopt};
     router::Principal alice{
-        "alice", "admin", std::nullopt, std::nullopt, {Ed25519Key(vector_private).public_hex()}};
+        "alice",     "admin", std::nullopt, std::nullopt, {Ed25519Key(vector_private).public_hex()},
+        std::nullopt};
     realm.principals = {joe, peter, salty, alice};
     config.realms.push_back(realm);
     config.auth_secret = "a fixed secret, so that the decoy challenges are the same every run";
@@ -449,7 +448,8 @@ router::RouterConfig roles_config() {
     router::RouterConfig config;
     router::RealmConfig realm;
     realm.uri = "realm1";
-    realm.principals = {{"joe", "nobody-defines-me", std::string("t"), std::nullopt, {}}};
+    realm.principals = {
+        {"joe", "nobody-defines-me", std::string("t"), std::nullopt, {}, std::nullopt}};
     realm.roles = {{"anonymous", {}}};
     config.realms.push_back(realm);
     return config;

@@ -36,7 +36,7 @@ router::RouterConfig roles_config() {
     router::RealmConfig realm;
     realm.uri = "realm1";
     realm.anonymous_authrole = "guest";
-    realm.principals = {{"backend", "service", std::string("t"), std::nullopt, {}}};
+    realm.principals = {{"backend", "service", std::string("t"), std::nullopt, {}, std::nullopt}};
     realm.roles = {
         {"guest",
          {rule("com.app.", MatchPolicy::prefix, "cs"),

@@ -16,7 +16,7 @@ router::RouterConfig dynamic_authz_config() {
     router::RouterConfig config;
     router::RealmConfig realm;
     realm.uri = "realm1";
-    realm.principals = {{"backend", "backend", std::string("t"), std::nullopt, {}}};
+    realm.principals = {{"backend", "backend", std::string("t"), std::nullopt, {}, std::nullopt}};
     router::Permission everything;
     everything.uri = "";
     everything.match = MatchPolicy::prefix;

@@ -1,7 +1,8 @@
 // Client-side authentication (advanced/authentication*.md): an Authenticator
 // per method names it in HELLO.Details.authmethods and answers the router's
-// CHALLENGE. Ticket, WAMP-CRA (plain and salted secrets) and WAMP-Cryptosign
-// (Ed25519) are provided; the computations are exposed for tests and routers.
+// CHALLENGE. Ticket, WAMP-CRA (plain and salted secrets), WAMP-Cryptosign
+// (Ed25519) and WAMP-SCRAM (Argon2id, PBKDF2) are provided; the computations
+// are exposed for tests and routers.
 #pragma once
 
 #include <array>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <nexus/router/auth.hpp>
 #include <nexus/wamp/message.hpp>
 #include <nexus/wamp/value.hpp>
 
@@ -26,6 +28,14 @@ public:
     virtual std::string method() const = 0;
     /// Merged into HELLO.Details.authextra.
     virtual wamp::Object authextra() const { return {}; }
+    /// What the session merges into HELLO.Details.authextra, given the
+    /// HELLO's authid: authextra() unless a method starts its exchange here
+    /// (SCRAM's client nonce, and the authid its proof covers). Called once
+    /// per join; an authenticator serves one join at a time.
+    virtual wamp::Object hello_authextra(const std::string& authid) {
+        (void)authid;
+        return authextra();
+    }
     /// The AUTHENTICATE answering `challenge` (whose authmethod is ours).
     /// Throws (any std::exception) to give up: the session then sends ABORT.
     virtual wamp::Authenticate respond(const wamp::Challenge& challenge) = 0;
@@ -36,6 +46,11 @@ public:
         (void)transport;
         return respond(challenge);
     }
+    /// The router's WELCOME.Details when this method authenticated the
+    /// session. Throws to refuse the router (SCRAM checks the router's
+    /// signature: mutual authentication): the session closes the transport
+    /// and the join fails with wamp.error.authentication_failed.
+    virtual void on_welcome(const wamp::Object& details) { (void)details; }
 };
 
 /// "ticket": sends the ticket (a shared secret in clear; use it over TLS or
@@ -81,7 +96,46 @@ std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key);
 std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key,
                                                         std::string channel_binding);
 
+/// What a WAMP-SCRAM client accepts of a router's CHALLENGE. The spec wants
+/// clients to refuse unusually low costs (a rogue router fishing for a hash
+/// that is cheap to crack), and a client also refuses costs so high that the
+/// derivation itself would be a denial of service.
+struct ScramOptions {
+    /// Speak autobahn-python's earlier draft (authmethod "scram", Argon2id
+    /// only; see router::ScramDialect::crossbar) instead of the spec's
+    /// "wamp-scram".
+    bool crossbar_dialect = false;
+    std::uint32_t min_pbkdf2_iterations = 4096; // RFC 7677 section 4
+    std::uint32_t max_pbkdf2_iterations = 10'000'000;
+    std::uint32_t min_argon2_iterations = 1;
+    std::uint32_t max_argon2_iterations = 100'000;
+    std::uint32_t min_argon2_memory = 512;         // KiB; autobahn-python's own default
+    std::uint32_t max_argon2_memory = 1024 * 1024; // KiB (1 GiB)
+};
+
+/// "wamp-scram" (or "scram"): proves knowledge of `password` without sending
+/// it (RFC 5802/7677 with Argon2id or PBKDF2, as the router's CHALLENGE
+/// says), and checks the router's signature in WELCOME. JoinOptions::authid
+/// is required. Channel binding is not requested.
+std::shared_ptr<Authenticator> scram_authenticator(std::string password, ScramOptions options = {});
+
 namespace auth {
+/// SaltedPassword = KDF(password, salt, costs) for WAMP-SCRAM, `salt` as
+/// CHALLENGE carries it (base64; decoded for the KDF). In the spec's dialect
+/// the password is SASLprep'ed and the result is the KDF's 32 octets; in the
+/// crossbar dialect (Argon2id only) the password is used as given and the
+/// result is the unpadded base64 text of the hash, as autobahn-python
+/// computes it. Throws std::invalid_argument for a salt that is not base64,
+/// a password SASLprep refuses or costs the KDF refuses.
+std::vector<std::uint8_t> scram_salted_password(router::ScramDialect dialect, router::ScramKdf kdf,
+                                                std::string_view password, std::string_view salt,
+                                                std::uint32_t iterations, std::uint32_t memory);
+/// The credential a router keeps for `password`: `salt` (base64), or 16
+/// random octets when empty; StoredKey and ServerKey. What nexus-scram prints.
+router::ScramCredential scram_derive_credential(
+    std::string_view password, router::ScramKdf kdf, std::uint32_t iterations, std::uint32_t memory,
+    router::ScramDialect dialect = router::ScramDialect::wamp_scram, std::string salt = {});
+
 /// Base64(HMAC-SHA256(key, challenge)): the WAMP-CRA signature.
 std::string wampcra_sign(std::string_view key, std::string_view challenge);
 /// Base64(PBKDF2-HMAC-SHA256(secret, salt, iterations, keylen)): the key a

@@ -1,7 +1,7 @@
 // Authentication: how a HELLO becomes a WELCOME (spec advanced/authentication*.md).
 //
 // A realm has one Authenticator per method ("ticket", "wampcra", "cryptosign",
-// or your own). The router picks the first method in the client's
+// "wamp-scram", "scram", or your own). The router picks the first method in the client's
 // HELLO.Details.authmethods that the realm offers, asks that authenticator to
 // begin() an attempt, and drives it:
 //
@@ -19,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -103,6 +104,62 @@ struct CraSecret {
     int keylen = 32;
 };
 
+/// Which SCRAM exchange a credential was derived for. The two differ in the
+/// key derivation, so one credential serves one of them only.
+enum class ScramDialect {
+    /// authmethod "wamp-scram": advanced/authentication_scram.md (RFC 5802/7677
+    /// message syntax, the KDF's 32 raw octets as SaltedPassword).
+    wamp_scram,
+    /// authmethod "scram": the earlier draft that autobahn-python (22.x) and
+    /// Crossbar speak. Argon2id only (kdf "argon2id-13" on the wire): the
+    /// SaltedPassword is the unpadded base64 text of the Argon2 hash, the
+    /// authid is SASLprep'ed but not escaped in the AuthMessage, whose channel
+    /// binding part is "c=" (empty), and WELCOME.authextra carries
+    /// scram_server_signature (plain base64).
+    crossbar,
+};
+
+enum class ScramKdf {
+    argon2id13, ///< Argon2id version 1.3, parallelism 1, 32-byte output
+    pbkdf2,     ///< PBKDF2-HMAC-SHA256, 32-byte output
+};
+
+/// What the router keeps of a WAMP-SCRAM password (authentication_scram.md,
+/// "Data Stored on the Server"): never the password itself. `nexus-scram`
+/// derives these from a password.
+struct ScramCredential {
+    ScramKdf kdf = ScramKdf::argon2id13;
+    /// The salt exactly as CHALLENGE carries it: canonical base64 of random
+    /// octets (at least 8), decoded before it goes into the KDF.
+    std::string salt;
+    /// The KDF's time cost (Argon2 passes or PBKDF2 iterations).
+    std::uint32_t iterations = 0;
+    /// Argon2's memory cost in KiB; 0 with PBKDF2.
+    std::uint32_t memory = 0;
+    /// SHA-256(HMAC(SaltedPassword, "Client Key")), 32 octets.
+    std::vector<std::uint8_t> stored_key;
+    /// HMAC(SaltedPassword, "Server Key"), 32 octets.
+    std::vector<std::uint8_t> server_key;
+    ScramDialect dialect = ScramDialect::wamp_scram;
+};
+
+/// nexus-scram's defaults (Argon2id with RFC 9106's second recommended
+/// memory, one lane as WAMP-SCRAM fixes it), and the shape of a dynamic
+/// authenticator's decoy challenges until its procedure has returned a
+/// credential.
+inline constexpr std::uint32_t scram_default_argon2_iterations = 3;
+inline constexpr std::uint32_t scram_default_argon2_memory = 65536; // KiB
+inline constexpr std::uint32_t scram_default_pbkdf2_iterations = 600'000;
+inline constexpr std::size_t scram_default_salt_octets = 16;
+
+/// What is wrong with `credential` (a salt that is not canonical base64 or
+/// shorter than 8 octets, keys that are not 32 octets, costs out of range, a
+/// PBKDF2 credential for the crossbar dialect), or an empty string.
+std::string scram_credential_problem(const ScramCredential& credential);
+
+/// The authmethod of a dialect: "wamp-scram" or "scram".
+std::string_view scram_authmethod(ScramDialect dialect);
+
 struct Principal {
     std::string authid;
     std::string authrole;
@@ -112,6 +169,8 @@ struct Principal {
     std::optional<CraSecret> wampcra;
     /// Cryptosign: Ed25519 public keys (64 hex characters each) the client may use.
     std::vector<std::string> cryptosign_keys;
+    /// WAMP-SCRAM, for the authmethod of its dialect.
+    std::optional<ScramCredential> scram;
 };
 
 /// A dynamic authenticator: the router asks a WAMP procedure of the realm,
@@ -127,11 +186,19 @@ struct Principal {
 ///    Answer {authrole, authid?} to accept that key (without an authid from
 ///    HELLO or the answer, the key's hex is the authid); the router checks the
 ///    signature itself.
+///  - wamp-scram and scram: at HELLO. Answer {authrole, authid?, kdf
+///    ("argon2id13" or "pbkdf2"), salt, iterations, memory?, stored_key,
+///    server_key} (the keys in base64), as `nexus-scram` prints them; the
+///    router runs the exchange itself. An ERROR answer (no such user) gets the
+///    same kind of challenge as a real account, shaped like the last
+///    credential the procedure returned, and fails at AUTHENTICATE, so that a
+///    client cannot tell which authids exist.
 /// An ERROR answer, a malformed one, no registered procedure or no answer in
 /// `timeout` all fail the authentication.
 struct DynamicAuthenticatorConfig {
     std::string procedure;
-    std::vector<std::string> methods; // of "ticket", "wampcra", "cryptosign"
+    /// Of "ticket", "wampcra", "cryptosign", "wamp-scram", "scram".
+    std::vector<std::string> methods;
     std::chrono::milliseconds timeout{std::chrono::seconds(5)};
 };
 
@@ -145,5 +212,14 @@ std::shared_ptr<Authenticator> make_ticket_authenticator(std::vector<Principal> 
 std::shared_ptr<Authenticator> make_wampcra_authenticator(std::vector<Principal> principals,
                                                           std::string secret = {});
 std::shared_ptr<Authenticator> make_cryptosign_authenticator(std::vector<Principal> principals);
+/// WAMP-SCRAM over the principals whose credential has `dialect` (method
+/// "wamp-scram" or "scram"). Channel binding is refused (the router has no
+/// tls-unique data in RFC 5929's form). An unknown authid gets a challenge
+/// like a real account's (its kdf and costs, a salt of the same length that
+/// is always the same for that authid), derived from `secret`, and fails at
+/// AUTHENTICATE. Empty `secret`: a random one.
+std::shared_ptr<Authenticator> make_scram_authenticator(std::vector<Principal> principals,
+                                                        ScramDialect dialect,
+                                                        std::string secret = {});
 
 } // namespace nexus::router

@@ -23,6 +23,15 @@ Bytes hmac_sha256(std::string_view key, std::string_view message) {
     return out;
 }
 
+Bytes sha256(std::string_view message) {
+    Bytes out(EVP_MAX_MD_SIZE);
+    unsigned int len = 0;
+    if (EVP_Digest(message.data(), message.size(), out.data(), &len, EVP_sha256(), nullptr) != 1)
+        return {};
+    out.resize(len);
+    return out;
+}
+
 Bytes pbkdf2_sha256(std::string_view password, std::string_view salt, int iterations, int keylen) {
     if (iterations < 1 || keylen < 1 || keylen > 1024) return {};
     Bytes out(static_cast<std::size_t>(keylen));
@@ -86,6 +95,15 @@ std::optional<Bytes> from_hex(std::string_view hex) {
 std::string to_base64(const Bytes& bytes) {
     std::string out;
     serialize::detail::base64_append(bytes.data(), bytes.size(), out);
+    return out;
+}
+
+std::optional<Bytes> from_base64(std::string_view text) {
+    Bytes out;
+    if (!serialize::detail::base64_decode(text, out)) return std::nullopt;
+    // Canonical only: the unused bits of the last character must be zero, so
+    // that one octet string has exactly one text (salts are compared as text).
+    if (to_base64(out) != text) return std::nullopt;
     return out;
 }
 

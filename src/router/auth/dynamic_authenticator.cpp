@@ -3,6 +3,8 @@
 #include <mutex>
 
 #include "router/auth/attempts.hpp"
+#include "router/auth/crypto.hpp"
+#include "router/auth/scram_math.hpp"
 
 namespace nexus::router {
 
@@ -15,6 +17,9 @@ using wamp::Value;
 struct Answer {
     std::optional<Principal> principal;
     std::string error;
+    /// The backend itself answered ERROR (it knows no such principal), as
+    /// opposed to no answer, no procedure, or an answer that makes no sense.
+    bool refused = false;
 };
 
 const std::string* string_field(const Object& o, std::string_view key) {
@@ -22,10 +27,51 @@ const std::string* string_field(const Object& o, std::string_view key) {
     return it == o.end() ? nullptr : it->second.if_string();
 }
 
-Answer read_answer(const wamp::Message& m, const std::string& procedure,
+std::optional<ScramDialect> scram_dialect_of(std::string_view method) {
+    if (method == scram_authmethod(ScramDialect::wamp_scram)) return ScramDialect::wamp_scram;
+    if (method == scram_authmethod(ScramDialect::crossbar)) return ScramDialect::crossbar;
+    return std::nullopt;
+}
+
+// {kdf, salt, iterations, memory?, stored_key, server_key} of a WAMP-SCRAM
+// answer; the reason when it is not a usable credential.
+std::variant<ScramCredential, std::string> read_scram(const Object& o, ScramDialect dialect) {
+    ScramCredential c;
+    c.dialect = dialect;
+    const std::string* kdf = string_field(o, "kdf");
+    auto parsed = kdf ? auth::scram::parse_kdf(*kdf) : std::nullopt;
+    if (!parsed) return std::string("no kdf \"argon2id13\" or \"pbkdf2\"");
+    c.kdf = *parsed;
+    const std::string* salt = string_field(o, "salt");
+    if (!salt) return std::string("no salt");
+    c.salt = *salt;
+    for (auto [key, out] : {std::pair{"iterations", &c.iterations}, std::pair{"memory", &c.memory}})
+        if (auto it = o.find(key); it != o.end() && !it->second.is_null()) {
+            auto n = it->second.to_uint();
+            if (!n || *n > 0xFFFF'FFFFu) return std::string("a bad ") + key;
+            *out = static_cast<std::uint32_t>(*n);
+        }
+    for (auto [key, out] :
+         {std::pair{"stored_key", &c.stored_key}, std::pair{"server_key", &c.server_key}}) {
+        const std::string* text = string_field(o, key);
+        auto bytes = text ? auth::from_base64(*text) : std::nullopt;
+        if (!bytes) return std::string("no ") + key + " in base64";
+        *out = std::move(*bytes);
+    }
+    if (std::string problem = scram_credential_problem(c); !problem.empty()) return problem;
+    return c;
+}
+
+Answer read_answer(const wamp::Message& m, const std::string& procedure, std::string_view method,
                    const std::string& hello_authid) {
-    if (auto* e = std::get_if<wamp::Error>(&m))
-        return {std::nullopt, procedure + " answered " + e->error};
+    if (auto* e = std::get_if<wamp::Error>(&m)) {
+        // What the router's own call produces when nobody answered.
+        const bool unanswered = e->error == "wamp.error.no_such_procedure" ||
+                                e->error == "wamp.error.no_available_callee" ||
+                                e->error == "wamp.error.timeout" ||
+                                e->error == "wamp.error.canceled";
+        return {std::nullopt, procedure + " answered " + e->error, !unanswered};
+    }
     const auto& result = std::get<wamp::Result>(m);
     const wamp::Array args = result.payload.args();
     Principal p;
@@ -52,9 +98,18 @@ Answer read_answer(const wamp::Message& m, const std::string& procedure,
                 }
             p.wampcra = std::move(cra);
         }
+        if (auto dialect = scram_dialect_of(method)) {
+            auto scram = read_scram(o, *dialect);
+            if (auto* problem = std::get_if<std::string>(&scram))
+                return {std::nullopt, procedure + " answered a bad credential: " + *problem};
+            p.scram = std::get<ScramCredential>(std::move(scram));
+        }
     }
     if (p.authrole.empty())
         return {std::nullopt, procedure + " answered neither an authrole nor {authrole, ...}"};
+    if (scram_dialect_of(method) && !p.scram)
+        return {std::nullopt,
+                procedure + " answered no {kdf, salt, ...} credential for " + std::string(method)};
     if (p.authid.empty()) return {std::nullopt, procedure + " answered no authid"};
     return {std::move(p), {}};
 }
@@ -68,19 +123,49 @@ Value transport_value(const TransportInfo& t) {
     return Value(std::move(v));
 }
 
+// What an unknown authid's WAMP-SCRAM challenge looks like: the last
+// credential the procedure returned (its kdf, costs and salt length), the
+// defaults of nexus-scram before any.
+class ScramShape {
+public:
+    explicit ScramShape(ScramDialect dialect) {
+        model_.dialect = dialect;
+        model_.kdf = ScramKdf::argon2id13;
+        model_.iterations = scram_default_argon2_iterations;
+        model_.memory = scram_default_argon2_memory;
+        model_.salt = auth::to_base64(auth::Bytes(scram_default_salt_octets));
+    }
+    void learn(const ScramCredential& c) {
+        std::lock_guard lock(mutex_);
+        model_ = c;
+    }
+    ScramCredential model() const {
+        std::lock_guard lock(mutex_);
+        return model_;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    ScramCredential model_;
+};
+
 class DynamicAttempt final : public AuthAttempt {
 public:
     DynamicAttempt(std::string method, const DynamicAuthenticatorConfig& config,
-                   ProcedureCaller call, const AuthRequest& request)
+                   ProcedureCaller call, const AuthRequest& request, std::string secret,
+                   std::shared_ptr<ScramShape> shape)
         : shared_(std::make_shared<Shared>()) {
         shared_->method = std::move(method);
         shared_->config = config;
         shared_->call = std::move(call);
         shared_->request = request;
+        shared_->secret = std::move(secret);
+        shared_->shape = std::move(shape);
     }
 
     void start(AuthReply reply) override {
         if (shared_->method == "ticket") return reply(Challenge{});
+        if (auto dialect = scram_dialect_of(shared_->method)) return start_scram(*dialect, reply);
         if (shared_->method == "cryptosign") {
             auto it = shared_->request.authextra.find("pubkey");
             if (it == shared_->request.authextra.end() || !it->second.if_string())
@@ -129,7 +214,37 @@ private:
         AuthRequest request;
         std::unique_ptr<AuthAttempt> inner;
         std::vector<Principal> principals;
+        std::string secret;
+        std::shared_ptr<ScramShape> shape;
     };
+
+    void start_scram(ScramDialect dialect, AuthReply reply) {
+        if (shared_->request.authid.empty())
+            return reply(Rejection{shared_->method + ": HELLO carries no authid"});
+        ask({}, [shared = shared_, dialect, reply](Answer answer) mutable {
+            if (answer.principal) {
+                const Principal& p = *answer.principal;
+                shared->shape->learn(*p.scram);
+                Identity who;
+                who.authid = p.authid;
+                who.authrole = p.authrole;
+                who.authprovider = "dynamic";
+                shared->inner =
+                    make_scram_attempt(dialect, std::move(who), *p.scram, shared->request);
+            } else if (answer.refused) {
+                // No such principal: challenge like any other and fail at
+                // AUTHENTICATE, or the answer's timing and shape would tell.
+                shared->inner = make_scram_attempt(dialect, std::nullopt,
+                                                   scram_decoy_credential(shared->shape->model(),
+                                                                          shared->request.authid,
+                                                                          shared->secret),
+                                                   shared->request);
+            } else {
+                return reply(Rejection{answer.error});
+            }
+            shared->inner->start(std::move(reply));
+        });
+    }
 
     void ask(Object extra_details, std::function<void(Answer)> then) {
         const AuthRequest& r = shared_->request;
@@ -147,8 +262,10 @@ private:
                       wamp::Array{Value(r.realm), r.authid.empty() ? Value() : Value(r.authid),
                                   Value(std::move(details))},
                       shared_->config.timeout,
-                      [procedure = shared_->config.procedure, authid, then = std::move(then)](
-                          const wamp::Message& m) { then(read_answer(m, procedure, authid)); });
+                      [procedure = shared_->config.procedure, method = shared_->method, authid,
+                       then = std::move(then)](const wamp::Message& m) {
+                          then(read_answer(m, procedure, method, authid));
+                      });
     }
 
     std::shared_ptr<Shared> shared_;
@@ -157,26 +274,32 @@ private:
 class DynamicAuthenticator final : public Authenticator {
 public:
     DynamicAuthenticator(std::string method, DynamicAuthenticatorConfig config,
-                         ProcedureCaller call)
-        : method_(std::move(method)), config_(std::move(config)), call_(std::move(call)) {}
+                         ProcedureCaller call, std::string secret)
+        : method_(std::move(method)), config_(std::move(config)), call_(std::move(call)),
+          secret_(secret.empty() ? auth::to_base64(auth::random_bytes(32)) : std::move(secret)),
+          shape_(std::make_shared<ScramShape>(
+              scram_dialect_of(method_).value_or(ScramDialect::wamp_scram))) {}
     std::string_view method() const override { return method_; }
     std::unique_ptr<AuthAttempt> begin(const AuthRequest& request) override {
-        return std::make_unique<DynamicAttempt>(method_, config_, call_, request);
+        return std::make_unique<DynamicAttempt>(method_, config_, call_, request, secret_, shape_);
     }
 
 private:
     std::string method_;
     DynamicAuthenticatorConfig config_;
     ProcedureCaller call_;
+    std::string secret_;
+    std::shared_ptr<ScramShape> shape_;
 };
 
 } // namespace
 
 std::shared_ptr<Authenticator> make_dynamic_authenticator(std::string method,
                                                           DynamicAuthenticatorConfig config,
-                                                          ProcedureCaller call) {
+                                                          ProcedureCaller call,
+                                                          std::string secret) {
     return std::make_shared<DynamicAuthenticator>(std::move(method), std::move(config),
-                                                  std::move(call));
+                                                  std::move(call), std::move(secret));
 }
 
 } // namespace nexus::router

@@ -15,8 +15,11 @@ using ProcedureCaller = std::function<void(const std::string& procedure, wamp::A
                                            std::chrono::milliseconds timeout,
                                            std::function<void(const wamp::Message&)> done)>;
 
+/// `secret` keys the decoy challenges of unknown WAMP-SCRAM authids (random
+/// when empty).
 std::shared_ptr<Authenticator> make_dynamic_authenticator(std::string method,
                                                           DynamicAuthenticatorConfig config,
-                                                          ProcedureCaller call);
+                                                          ProcedureCaller call,
+                                                          std::string secret = {});
 
 } // namespace nexus::router

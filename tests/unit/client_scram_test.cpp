@@ -1,0 +1,212 @@
+// WAMP-SCRAM in the client library: the key derivation against vectors
+// computed outside this project (tests/support/scram_helpers.hpp), SASLprep,
+// and whole sessions against nexus's own router in-process and over
+// WebSocket: both KDFs, a wrong password, autobahn-python's draft, a router
+// that cannot prove it knows the password, and costs the client refuses.
+#include "support/client_fixture.hpp"
+#include "support/scram_helpers.hpp"
+
+#include <nexus/client/auth.hpp>
+#include <nexus/router/auth.hpp>
+#include <nexus/wamp/uris.hpp>
+
+namespace nexus::test {
+namespace {
+
+namespace sv = scram;
+using router::ScramDialect;
+using router::ScramKdf;
+
+std::vector<std::uint8_t> bytes(std::string_view b64) { return sv::unb64(b64); }
+
+TEST(ScramKdf, Pbkdf2MatchesRfc7677) {
+    const auto c = client::auth::scram_derive_credential(
+        sv::rfc7677::password, ScramKdf::pbkdf2, sv::rfc7677::iterations, 0,
+        ScramDialect::wamp_scram, std::string(sv::rfc7677::salt));
+    EXPECT_EQ(c.stored_key, bytes(sv::rfc7677::stored_key));
+    EXPECT_EQ(c.server_key, bytes(sv::rfc7677::server_key));
+    EXPECT_EQ(c.salt, sv::rfc7677::salt);
+    EXPECT_EQ(c.memory, 0u);
+}
+
+TEST(ScramKdf, Argon2idMatchesArgon2Cffi) {
+    EXPECT_EQ(client::auth::to_hex(client::auth::scram_salted_password(
+                  ScramDialect::wamp_scram, ScramKdf::argon2id13, sv::argon2::password,
+                  sv::argon2::salt, sv::argon2::iterations, sv::argon2::memory)),
+              sv::argon2::salted_password_hex);
+    const auto c = client::auth::scram_derive_credential(
+        sv::argon2::password, ScramKdf::argon2id13, sv::argon2::iterations, sv::argon2::memory,
+        ScramDialect::wamp_scram, std::string(sv::argon2::salt));
+    EXPECT_EQ(c.stored_key, bytes(sv::argon2::stored_key));
+    EXPECT_EQ(c.server_key, bytes(sv::argon2::server_key));
+}
+
+TEST(ScramKdf, AutobahnDraftMatchesAuthScram) {
+    const auto salted = client::auth::scram_salted_password(
+        ScramDialect::crossbar, ScramKdf::argon2id13, sv::argon2::password, sv::argon2::salt,
+        sv::argon2::iterations, sv::argon2::memory);
+    EXPECT_EQ(std::string(salted.begin(), salted.end()), sv::crossbar::salted_password);
+    const auto c = client::auth::scram_derive_credential(
+        sv::argon2::password, ScramKdf::argon2id13, sv::argon2::iterations, sv::argon2::memory,
+        ScramDialect::crossbar, std::string(sv::argon2::salt));
+    EXPECT_EQ(c.stored_key, bytes(sv::crossbar::stored_key));
+    EXPECT_EQ(c.server_key, bytes(sv::crossbar::server_key));
+    EXPECT_THROW(client::auth::scram_derive_credential("pencil", ScramKdf::pbkdf2, 4096, 0,
+                                                       ScramDialect::crossbar),
+                 std::invalid_argument);
+}
+
+TEST(ScramKdf, PasswordsAreSaslPrepped) {
+    const auto derive = [](std::string_view password) {
+        return client::auth::scram_salted_password(ScramDialect::wamp_scram, ScramKdf::pbkdf2,
+                                                   password, sv::rfc7677::salt, 4096, 0);
+    };
+    // RFC 4013 section 3: SOFT HYPHEN maps to nothing, NO-BREAK SPACE to a space,
+    // and the compatibility form U+2168 (ROMAN NUMERAL NINE) to "IX".
+    EXPECT_EQ(derive("I\xC2\xADX"), derive("IX"));
+    EXPECT_EQ(derive("a\xC2\xA0"
+                     "b"),
+              derive("a b"));
+    EXPECT_EQ(derive("\xE2\x85\xA8"), derive("IX"));
+    EXPECT_NE(derive("IX"), derive("ix"));
+    // Prohibited: a control character; and bytes that are not UTF-8.
+    EXPECT_THROW(derive("a\x07"), std::invalid_argument);
+    EXPECT_THROW(derive("\xFF"), std::invalid_argument);
+}
+
+TEST(ScramKdf, RandomSaltsDiffer) {
+    const auto a = client::auth::scram_derive_credential("pw", ScramKdf::pbkdf2, 1000, 0);
+    const auto b = client::auth::scram_derive_credential("pw", ScramKdf::pbkdf2, 1000, 0);
+    EXPECT_NE(a.salt, b.salt);
+    EXPECT_NE(a.stored_key, b.stored_key);
+    EXPECT_EQ(sv::unb64(a.salt).size(), router::scram_default_salt_octets);
+}
+
+// --- sessions against our router ----------------------------------------------
+
+// Costs low enough for tests; the clients below accept them explicitly.
+constexpr std::uint32_t argon2_iterations = 2, argon2_memory = 256, pbkdf2_iterations = 1000;
+
+client::ScramOptions cheap(bool crossbar = false) {
+    client::ScramOptions o;
+    o.crossbar_dialect = crossbar;
+    o.min_pbkdf2_iterations = pbkdf2_iterations;
+    o.min_argon2_memory = argon2_memory;
+    return o;
+}
+
+router::Principal principal(std::string authid, router::ScramCredential c) {
+    router::Principal p;
+    p.authid = std::move(authid);
+    p.authrole = "user";
+    p.scram = std::move(c);
+    return p;
+}
+
+router::RouterConfig secured() {
+    using client::auth::scram_derive_credential;
+    router::RouterConfig config;
+    router::RealmConfig realm;
+    realm.uri = "realm1";
+    realm.anonymous_auth = false;
+    auto rogue = scram_derive_credential("rogue-pw", ScramKdf::pbkdf2, pbkdf2_iterations, 0);
+    // A router that holds the right StoredKey but not the ServerKey (say, a
+    // copy of half a database): it can check proofs but not prove itself.
+    rogue.server_key = scram_derive_credential("other", ScramKdf::pbkdf2, pbkdf2_iterations, 0,
+                                               ScramDialect::wamp_scram, rogue.salt)
+                           .server_key;
+    realm.principals = {
+        principal("argon", scram_derive_credential("argon-pw", ScramKdf::argon2id13,
+                                                   argon2_iterations, argon2_memory)),
+        principal("pbkdf",
+                  scram_derive_credential("pbkdf-pw", ScramKdf::pbkdf2, pbkdf2_iterations, 0)),
+        principal("drafty",
+                  scram_derive_credential("drafty-pw", ScramKdf::argon2id13, argon2_iterations,
+                                          argon2_memory, ScramDialect::crossbar)),
+        principal("rogue", rogue),
+    };
+    config.realms.push_back(realm);
+    config.auth_throttle.enabled = false;
+    return config;
+}
+
+class ClientScram : public ::testing::TestWithParam<TransportCase> {
+protected:
+    ClientHarness h{secured()};
+
+    client::SessionInfo join(const std::string& authid,
+                             std::shared_ptr<client::Authenticator> authenticator) {
+        client::Session& s = h.session(GetParam());
+        client::JoinOptions options;
+        options.authid = authid;
+        options.authenticators = {std::move(authenticator)};
+        return h.run(s.join("realm1", options));
+    }
+
+    // The join's error URI and message.
+    std::pair<std::string, std::string> refusal(const std::string& authid,
+                                                std::shared_ptr<client::Authenticator> a) {
+        try {
+            join(authid, std::move(a));
+            return {"joined", ""};
+        } catch (const client::WampError& e) {
+            auto it = e.details().find("message");
+            return {e.uri(), it != e.details().end() && it->second.is_string()
+                                 ? it->second.as_string()
+                                 : std::string()};
+        }
+    }
+};
+
+TEST_P(ClientScram, Argon2id) {
+    auto info = join("argon", client::scram_authenticator("argon-pw", cheap()));
+    EXPECT_EQ(info.authid, "argon");
+    EXPECT_EQ(info.authmethod, "wamp-scram");
+    EXPECT_EQ(info.authprovider, "static");
+}
+
+TEST_P(ClientScram, Pbkdf2) {
+    auto info = join("pbkdf", client::scram_authenticator("pbkdf-pw", cheap()));
+    EXPECT_EQ(info.authid, "pbkdf");
+}
+
+TEST_P(ClientScram, WrongPasswordAndUnknownAuthidAreRefused) {
+    EXPECT_EQ(refusal("argon", client::scram_authenticator("wrong", cheap())).first,
+              wamp::errors::authentication_failed);
+    EXPECT_EQ(refusal("nobody", client::scram_authenticator("argon-pw", cheap())).first,
+              wamp::errors::authentication_failed);
+}
+
+TEST_P(ClientScram, AutobahnDraft) {
+    auto info = join("drafty", client::scram_authenticator("drafty-pw", cheap(true)));
+    EXPECT_EQ(info.authmethod, "scram");
+    EXPECT_EQ(refusal("drafty", client::scram_authenticator("wrong", cheap(true))).first,
+              wamp::errors::authentication_failed);
+}
+
+TEST_P(ClientScram, ARouterThatCannotSignIsRefused) {
+    auto [uri, message] = refusal("rogue", client::scram_authenticator("rogue-pw", cheap()));
+    EXPECT_EQ(uri, wamp::errors::authentication_failed);
+    EXPECT_NE(message.find("router's signature is wrong"), std::string::npos) << message;
+}
+
+TEST_P(ClientScram, CostsBelowTheClientsMinimumAreRefused) {
+    // By default a client wants RFC 7677's 4096 PBKDF2 iterations at least.
+    auto [uri, message] = refusal("pbkdf", client::scram_authenticator("pbkdf-pw"));
+    EXPECT_EQ(uri, wamp::errors::authentication_failed);
+    EXPECT_NE(message.find("costs"), std::string::npos) << message;
+}
+
+TEST_P(ClientScram, TheAuthenticatorServesOneJoinAfterAnother) {
+    auto scram = client::scram_authenticator("pbkdf-pw", cheap());
+    EXPECT_EQ(join("pbkdf", scram).authid, "pbkdf");
+    EXPECT_EQ(join("pbkdf", scram).authid, "pbkdf");
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, ClientScram,
+                         ::testing::Values(TransportCase{"local"},
+                                           TransportCase{"ws", wamp::Format::json}),
+                         case_name);
+
+} // namespace
+} // namespace nexus::test
