@@ -131,11 +131,17 @@ void on_reconnected(natsConnection* nc, void* closure) {
     link->callbacks->post([link] { link->set_state(BusState::connected); });
 }
 
-void on_closed(natsConnection*, void* closure) {
+void on_closed(natsConnection* nc, void* closure) {
     auto link = find_link(closure);
     ClosureRegistry<Link>::instance().remove(closure); // libnats calls no more
     if (!link || link->closing) return;
-    link->log(NatsLogLevel::error, "NATS: gave up reconnecting to " + link->servers);
+    // Out of attempts (max_reconnect), or refused in a way libnats does not
+    // retry (a server certificate that fails verification, credentials refused).
+    std::string why;
+    const char* last = nullptr;
+    if (natsConnection_GetLastError(nc, &last) != NATS_OK && last && *last)
+        why = std::string(": ") + last;
+    link->log(NatsLogLevel::error, "NATS: gave up connecting to " + link->servers + why);
     link->callbacks->post([link] {
         link->fail_requests();
         link->set_state(BusState::closed);

@@ -75,8 +75,11 @@ struct NatsOptions {
 };
 
 /// Connects to NATS. An unreachable server is not an error: the bus starts
-/// disconnected (on_state reports it), logs each failed round and keeps
-/// trying (max_reconnect), with subscriptions and publishes kept meanwhile.
+/// disconnected (on_state reports it), logs failed rounds (the 1st, 2nd, 4th,
+/// 8th, ...) and keeps trying (max_reconnect), with subscriptions and
+/// publishes kept meanwhile. A server that refuses the bus for good (its
+/// certificate fails verification, it refuses the credentials) is not
+/// retried by libnats: the bus reports BusState::closed and logs why.
 /// Throws std::invalid_argument for options NATS refuses (a malformed URL, a
 /// file that cannot be read, two kinds of credentials).
 std::shared_ptr<Bus> connect_nats(NatsOptions options);
