@@ -1,5 +1,6 @@
 #include "nats_bus.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <future>
 #include <stdexcept>
@@ -266,6 +267,11 @@ void NatsBus::on_state(std::function<void(BusState)> handler) {
 void NatsBus::close() {
     if (closed_.exchange(true)) return;
     link_->closing = true;
+    // What was published last (a router's goodbye to the cluster) goes out
+    // before the connection does.
+    if (natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED)
+        natsConnection_FlushTimeout(conn_,
+                                    std::min<std::int64_t>(options_.connect_timeout.count(), 1000));
     // Ends the key-value operation in progress, if any (libnats fails its
     // request); the ones queued behind it see closed_ and fail at once.
     natsConnection_Close(conn_);

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 
 using namespace nexus::cluster;
@@ -270,4 +271,45 @@ TEST(NatsBus, OptionsNatsRefusesThrow) {
     EXPECT_THROW(connect_nats(ca), std::invalid_argument);
     auto none = options_for({}, "x");
     EXPECT_THROW(connect_nats(none), std::invalid_argument);
+}
+
+TEST(NatsBus, HandlersThatDoNotKeepUpLoseMessagesNotMemory) {
+    NatsServer server;
+    LogLines log;
+    auto options = options_for({server.url()}, "slow");
+    options.max_pending_messages = 10;
+    options.logger = log.logger();
+    auto slow = connect_nats(options);
+    auto fast = connect_nats(options_for({server.url()}, "fast"));
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    Received<BusMessage> got;
+    auto sub = slow->subscribe("flood", [&](std::string_view s, std::string_view p, auto) {
+        if (got.size() == 0) released.wait(); // stuck on the first one
+        got.add({std::string(s), std::string(p), {}});
+    });
+    constexpr int sent = 200;
+    for (int i = 0; i < sent; ++i)
+        fast->publish("flood", std::to_string(i));
+    ASSERT_TRUE(log.lines.wait_for(1));
+    ASSERT_TRUE(eventually([&] { return log.contains("do not keep up"); }));
+    release.set_value();
+    // Everything of the flood was handled or dropped once a marker sent after
+    // it comes through (one that comes while the queue is still full is
+    // dropped too: send another).
+    Received<BusMessage> marker;
+    auto marker_sub = slow->subscribe("marker", record_into(marker));
+    ASSERT_TRUE(eventually([&] {
+        fast->publish("marker", "");
+        return marker.wait_for(1, std::chrono::milliseconds(200));
+    }));
+    // One being handled, at most ten queued behind it; what came through kept
+    // its order.
+    EXPECT_LE(got.size(), 11u);
+    EXPECT_GE(got.size(), 1u);
+    int last = -1;
+    for (const BusMessage& m : got.values()) {
+        EXPECT_GT(std::stoi(m.payload), last);
+        last = std::stoi(m.payload);
+    }
 }
