@@ -1,11 +1,17 @@
 #include "config.hpp"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
+#include <climits>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "serialize/base64.hpp"
@@ -63,6 +69,18 @@ public:
                 fail(key, "a non-negative integer");
             if (n > max) fail(key, "an integer no larger than " + std::to_string(max));
             out = static_cast<Unsigned>(n);
+        }
+    }
+    /// A number of seconds, fractions allowed, within [min, max].
+    void read_seconds(std::string_view key, std::chrono::milliseconds& out, double min,
+                      double max) {
+        if (auto* v = get(key)) {
+            if (!v->is_number()) fail(key, "a number of seconds");
+            const double seconds = v->to_number<double>();
+            if (!(seconds >= min && seconds <= max))
+                fail(key, "a number of seconds from " + json::serialize(json::value(min)) + " to " +
+                              json::serialize(json::value(max)));
+            out = std::chrono::milliseconds(std::llround(seconds * 1000));
         }
     }
     void read(std::string_view key, std::vector<std::string>& out) {
@@ -366,6 +384,81 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     return realm;
 }
 
+// A NATS subject token: node names and the prefix end up in subjects.
+bool subject_token(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789_-") == std::string::npos;
+}
+
+// "cluster": {nats, node_name, prefix, heartbeat, node_timeout, credentials,
+// tls, reconnect}. Error messages name keys, never the secrets' values.
+ClusterSection parse_cluster(Section& c, std::vector<std::string>& unknown) {
+    ClusterSection cluster;
+    nexus::cluster::NatsOptions& nats = cluster.nats;
+    const json::value* urls = c.get("nats");
+    if (!urls) c.fail("nats", "the NATS server URL (a string) or URLs (a list)");
+    if (urls->is_string()) {
+        nats.urls = {std::string(urls->as_string())};
+    } else {
+        nats.urls.clear();
+        c.read("nats", nats.urls);
+    }
+    if (nats.urls.empty()) c.fail("nats", "at least one NATS server URL");
+    for (const std::string& url : nats.urls)
+        if ((url.rfind("nats://", 0) != 0 && url.rfind("tls://", 0) != 0) ||
+            url.size() <= std::string_view("tls://").size())
+            c.fail("nats",
+                   "URLs of the form nats://host:port or tls://host:port, not \"" + url + "\"");
+
+    nexus::router::ClusterConfig& node = cluster.node;
+    node.node_name = default_node_name();
+    c.read("node_name", node.node_name);
+    if (!subject_token(node.node_name))
+        c.fail("node_name", "a name of letters, digits, '_' and '-', unique in the cluster");
+    c.read("prefix", node.prefix);
+    if (!subject_token(node.prefix)) c.fail("prefix", "letters, digits, '_' and '-'");
+    c.read_seconds("heartbeat", node.heartbeat, 0.01, 3600);
+    c.read_seconds("node_timeout", node.node_timeout, 0.01, 86400);
+    if (node.node_timeout <= node.heartbeat)
+        c.fail("node_timeout", "more seconds than heartbeat (a few heartbeats)");
+
+    c.read("user", nats.user);
+    c.read("password", nats.password);
+    c.read("token", nats.token);
+    c.read("nkey_seed_file", nats.nkey_seed_file);
+    c.read("nkey", nats.nkey);
+    c.read("creds_file", nats.creds_file);
+    if (!nats.password.empty() && nats.user.empty()) c.fail("user", "a user for the password");
+    const int kinds = !nats.user.empty() + !nats.token.empty() + !nats.nkey_seed_file.empty() +
+                      !nats.creds_file.empty();
+    if (kinds > 1)
+        c.fail("user", "one kind of NATS credentials: user/password, token, nkey_seed_file or "
+                       "creds_file");
+    if (!nats.nkey_seed_file.empty() && nats.nkey.empty())
+        c.fail("nkey", "the public key (U...) of nkey_seed_file");
+    if (auto* tls = c.get("tls")) {
+        const std::string path = c.qualified("tls");
+        Section t(as_object(tls, path), path, unknown);
+        t.read("ca_file", nats.tls.ca_file);
+        t.read("cert_file", nats.tls.cert_file);
+        t.read("key_file", nats.tls.key_file);
+        t.read("hostname", nats.tls.hostname);
+        t.read("verify", nats.tls.verify);
+        if (nats.tls.cert_file.empty() != nats.tls.key_file.empty())
+            t.fail(nats.tls.cert_file.empty() ? "cert_file" : "key_file",
+                   "cert_file and key_file together (a client certificate and its key)");
+    }
+    c.read_seconds("reconnect_wait", nats.reconnect_wait, 0.01, 3600);
+    if (auto* v = c.get("max_reconnect")) {
+        if (!v->is_int64() || v->as_int64() < -1 || v->as_int64() > INT_MAX)
+            c.fail("max_reconnect", "-1 (forever) or a non-negative integer");
+        nats.max_reconnect = static_cast<int>(v->as_int64());
+    }
+    c.read_unsigned("kv_replicas", nats.kv_replicas, 5);
+    if (nats.kv_replicas == 0) c.fail("kv_replicas", "1 to 5");
+    return cluster;
+}
+
 Config parse(const json::value& root) {
     Config config;
     std::vector<std::string>& unknown = config.unknown_keys;
@@ -453,6 +546,10 @@ Config parse(const json::value& root) {
         else
             top.fail("log_level", "one of error, warning, info, debug");
     }
+    if (auto* cluster = top.get("cluster")) {
+        Section c(as_object(cluster, "cluster"), "cluster", unknown);
+        config.cluster = parse_cluster(c, unknown);
+    }
     if (auto* router = top.get("router")) {
         Section s(as_object(router, "router"), "router", unknown);
         s.read("debug", config.debug);
@@ -537,6 +634,15 @@ nexus::wamp::Expected<Config> load_config(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return parse_config(text.str(), path);
+}
+
+std::string default_node_name() {
+    char host[HOST_NAME_MAX + 1] = {};
+    std::string name = ::gethostname(host, sizeof host - 1) == 0 ? host : "";
+    for (char& ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '-';
+    if (name.empty()) name = "nexusd";
+    return name + "-" + std::to_string(::getpid());
 }
 
 Config default_config() {

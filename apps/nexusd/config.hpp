@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <nexus/cluster/nats.hpp>
 #include <nexus/router/config.hpp>
 #include <nexus/wamp/expected.hpp>
 
@@ -55,6 +56,16 @@ struct HttpConfig {
     std::size_t max_request_size = 64 * 1024; // body bytes
 };
 
+/// "cluster": this nexusd is a node of a cluster joined through NATS
+/// (docs/CLUSTER.md). main.cpp connects the bus and sets router.cluster.
+struct ClusterSection {
+    /// Servers, credentials, TLS, reconnect policy (the logger is main's).
+    nexus::cluster::NatsOptions nats;
+    /// node_name (default: host name and process id), prefix, heartbeat,
+    /// node_timeout; `bus` is left empty.
+    nexus::router::ClusterConfig node;
+};
+
 enum class LogLevel { error, warning, info, debug };
 enum class LogFormat { text, json };
 
@@ -69,6 +80,8 @@ struct Config {
     /// everything queued before it) before their connections are closed.
     unsigned shutdown_grace_seconds = 5;
     nexus::router::RouterConfig router;
+    /// Set: a node of a cluster; unset: alone, as without the section.
+    std::optional<ClusterSection> cluster;
     bool debug = false;
     /// Keys the loader did not know, as "path.to.key" (reported, not fatal).
     std::vector<std::string> unknown_keys;
@@ -77,6 +90,10 @@ struct Config {
 /// Parses a configuration document. Errors name the file, the key and what is allowed.
 nexus::wamp::Expected<Config> parse_config(std::string_view json, const std::string& origin);
 nexus::wamp::Expected<Config> load_config(const std::string& path);
+
+/// The node name used when "cluster" has none: the host name (characters a
+/// NATS subject token cannot hold replaced by '-') and the process id.
+std::string default_node_name();
 
 /// What `nexusd` with no config file runs: WebSocket on 127.0.0.1:8080,
 /// RawSocket on 127.0.0.1:8081, realm "realm1" with anonymous access.

@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <nexus/cluster/nats.hpp>
 #include <nexus/router/router.hpp>
 #include <nexus/transport/rawsocket_server.hpp>
 #include <nexus/transport/websocket_server.hpp>
@@ -200,6 +201,35 @@ int main(int argc, char** argv) {
                                                  : nexusd::LogLevel::debug,
                            message);
     };
+    // A cluster node: the bus outlives the router (declared first). An
+    // unreachable NATS is retried in the background (logged), never fatal;
+    // options NATS refuses (an unreadable creds file) are.
+    std::shared_ptr<nexus::cluster::Bus> bus;
+    if (config.cluster) {
+        std::string servers;
+        for (const std::string& url : config.cluster->nats.urls)
+            servers += (servers.empty() ? "" : ", ") + url;
+        nexusd::log::info("cluster: node " + config.cluster->node.node_name + " (prefix " +
+                          config.cluster->node.prefix + ") over NATS " + servers);
+        nexus::cluster::NatsOptions nats = config.cluster->nats;
+        if (nats.name.empty()) nats.name = "nexusd " + config.cluster->node.node_name;
+        nats.logger = [](nexus::cluster::NatsLogLevel level, std::string_view message) {
+            using L = nexus::cluster::NatsLogLevel;
+            nexusd::log::write(level == L::error     ? nexusd::LogLevel::error
+                               : level == L::warning ? nexusd::LogLevel::warning
+                                                     : nexusd::LogLevel::info,
+                               "cluster: " + std::string(message));
+        };
+        try {
+            bus = nexus::cluster::connect_nats(std::move(nats));
+        } catch (const std::exception& e) {
+            nexusd::log::error(std::string("cluster: ") + e.what());
+            return 1;
+        }
+        config.router.cluster = config.cluster->node;
+        config.router.cluster->bus = bus;
+    }
+
     boost::asio::io_context io(static_cast<int>(args->threads));
     nexus::router::Router router(io.get_executor(), config.router);
     for (const auto& realm : config.router.realms) {

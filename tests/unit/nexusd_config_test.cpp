@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 using namespace nexusd;
@@ -342,4 +344,99 @@ TEST(NexusdConfig, TrustLevels) {
         {"authrole": {"admin": "high"}}}]}})"),
               "test.json: router.realms[0].trustlevels.authrole: expected an object of name -> "
               "trust level (integer)");
+}
+
+TEST(NexusdConfig, ClusterSection) {
+    EXPECT_FALSE(parse_ok("{}").cluster.has_value()); // alone, as before
+
+    Config c = parse_ok(R"({"cluster": {"nats": "nats://127.0.0.1:4222"}})");
+    ASSERT_TRUE(c.cluster.has_value());
+    EXPECT_EQ(c.cluster->nats.urls, (std::vector<std::string>{"nats://127.0.0.1:4222"}));
+    EXPECT_EQ(c.cluster->node.node_name, default_node_name());
+    EXPECT_NE(default_node_name().find("-" + std::to_string(::getpid())), std::string::npos);
+    EXPECT_EQ(c.cluster->node.prefix, "nexus");
+    EXPECT_EQ(c.cluster->node.heartbeat, std::chrono::seconds(1));
+    EXPECT_EQ(c.cluster->node.node_timeout, std::chrono::seconds(5));
+    EXPECT_EQ(c.cluster->nats.max_reconnect, -1);
+    EXPECT_TRUE(c.unknown_keys.empty());
+
+    c = parse_ok(R"({"cluster": {
+        "nats": ["tls://a.example:4222", "tls://b.example:4222"],
+        "node_name": "edge-1", "prefix": "prod_eu", "heartbeat": 0.25, "node_timeout": 1.5,
+        "creds_file": "/etc/nexus/nexus.creds",
+        "tls": {"ca_file": "ca.pem", "cert_file": "c.pem", "key_file": "k.pem",
+                "hostname": "nats.example", "verify": true},
+        "reconnect_wait": 0.5, "max_reconnect": 10, "kv_replicas": 3}})");
+    ASSERT_TRUE(c.cluster.has_value());
+    const auto& nats = c.cluster->nats;
+    EXPECT_EQ(nats.urls,
+              (std::vector<std::string>{"tls://a.example:4222", "tls://b.example:4222"}));
+    EXPECT_EQ(c.cluster->node.node_name, "edge-1");
+    EXPECT_EQ(c.cluster->node.prefix, "prod_eu");
+    EXPECT_EQ(c.cluster->node.heartbeat, std::chrono::milliseconds(250));
+    EXPECT_EQ(c.cluster->node.node_timeout, std::chrono::milliseconds(1500));
+    EXPECT_EQ(nats.creds_file, "/etc/nexus/nexus.creds");
+    EXPECT_EQ(nats.tls.ca_file, "ca.pem");
+    EXPECT_EQ(nats.tls.cert_file, "c.pem");
+    EXPECT_EQ(nats.tls.key_file, "k.pem");
+    EXPECT_EQ(nats.tls.hostname, "nats.example");
+    EXPECT_EQ(nats.reconnect_wait, std::chrono::milliseconds(500));
+    EXPECT_EQ(nats.max_reconnect, 10);
+    EXPECT_EQ(nats.kv_replicas, 3);
+
+    c = parse_ok(R"({"cluster": {"nats": "nats://n:4222", "user": "u", "password": "p"}})");
+    EXPECT_EQ(c.cluster->nats.user, "u");
+    EXPECT_EQ(c.cluster->nats.password, "p");
+    c = parse_ok(R"({"cluster": {"nats": "nats://n:4222", "nkey_seed_file": "u.nk",
+                                 "nkey": "UABC"}})");
+    EXPECT_EQ(c.cluster->nats.nkey_seed_file, "u.nk");
+    EXPECT_EQ(c.cluster->nats.nkey, "UABC");
+}
+
+TEST(NexusdConfig, ClusterBadValuesNameTheKey) {
+    const auto error = [](std::string cluster) {
+        return parse_error(R"({"cluster": )" + cluster + "}");
+    };
+    EXPECT_EQ(error("[]"), "test.json: cluster: expected an object");
+    EXPECT_NE(error("{}").find("cluster.nats: expected the NATS server URL"), std::string::npos);
+    EXPECT_NE(error(R"({"nats": []})").find("cluster.nats: expected at least one"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"nats": "localhost:4222"})").find("cluster.nats: expected URLs"),
+              std::string::npos);
+    EXPECT_NE(error(R"({"nats": [4222]})").find("cluster.nats: expected a list of strings"),
+              std::string::npos);
+    const std::string ok = R"("nats": "nats://n:4222", )";
+    EXPECT_NE(error("{" + ok + R"("node_name": "a.b"})").find("cluster.node_name: expected"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("node_name": ""})").find("cluster.node_name"), std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("prefix": "a b"})").find("cluster.prefix"), std::string::npos);
+    EXPECT_NE(
+        error("{" + ok + R"("heartbeat": "1s"})").find("cluster.heartbeat: expected a number"),
+        std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("heartbeat": 0})").find("cluster.heartbeat"), std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("heartbeat": 2, "node_timeout": 1})")
+                  .find("cluster.node_timeout: expected more seconds than heartbeat"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("user": "u", "token": "t"})").find("one kind of NATS"),
+              std::string::npos);
+    const std::string secret = error("{" + ok + R"("password": "hunter2"})");
+    EXPECT_NE(secret.find("cluster.user"), std::string::npos);
+    EXPECT_EQ(secret.find("hunter2"), std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("nkey_seed_file": "u.nk"})").find("cluster.nkey"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("tls": {"cert_file": "c.pem"}})").find("cluster.tls.key_file"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("tls": {"verify": "no"}})").find("cluster.tls.verify"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("max_reconnect": -2})").find("cluster.max_reconnect"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("kv_replicas": 0})").find("cluster.kv_replicas"),
+              std::string::npos);
+    EXPECT_NE(error("{" + ok + R"("kv_replicas": 7})").find("cluster.kv_replicas"),
+              std::string::npos);
+
+    Config c = parse_ok(R"({"cluster": {"nats": "nats://n:4222", "colour": 1,
+                                        "tls": {"shade": 2}}})");
+    std::sort(c.unknown_keys.begin(), c.unknown_keys.end());
+    EXPECT_EQ(c.unknown_keys, (std::vector<std::string>{"cluster.colour", "cluster.tls.shade"}));
 }
