@@ -33,7 +33,7 @@ OrUriError<std::vector<wamp::Id>> Dealer::revoke(wamp::Id id, std::optional<wamp
     return impl_->revoke(id, callee, reason);
 }
 void Dealer::cancel_all() { impl_->cancel_all(); }
-void Dealer::claim_result(const std::string& key, const std::optional<std::string>& refusal) {
+void Dealer::claim_result(const std::string& key, const std::optional<UriError>& refusal) {
     impl_->claim_result(key, refusal);
 }
 void Dealer::add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri,

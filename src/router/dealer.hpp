@@ -68,7 +68,7 @@ public:
     // call, the callee's node relays between it and the callee.
 
     /// The shared store's answer to RealmContext::claim(key): refused with why, or held.
-    void claim_result(const std::string& key, const std::optional<std::string>& refusal);
+    void claim_result(const std::string& key, const std::optional<UriError>& refusal);
     /// A callee of another node registered (match, uri) with `invoke`.
     struct RemoteCallee {
         std::string invoke;

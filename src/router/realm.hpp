@@ -35,6 +35,7 @@
 #include "router/realm_context.hpp"
 #include "router/session.hpp"
 #include "router/session_budget.hpp"
+#include "router/uri_error.hpp"
 
 namespace nexus::router {
 
@@ -223,7 +224,7 @@ private:
     void store_claim(const std::string& key, const std::string& invoke, bool reassert);
     void store_release(const std::string& key, const std::string& node);
     void store_next(const std::string& key);
-    void claim_settled(const std::string& key, std::optional<std::string> refusal, bool reassert);
+    void claim_settled(const std::string& key, std::optional<UriError> refusal, bool reassert);
     std::string store_bucket() const;
     static std::string store_key(std::string_view realm, std::string_view key);
 

@@ -113,6 +113,11 @@ wamp::Array testament_value(const Session::Testament& t) {
                  Value(t.options)};
 }
 
+UriError unreachable(const std::string& why) {
+    return UriError{wamp::errors::cluster_unavailable,
+                    "the cluster's shared store cannot be reached: " + why};
+}
+
 // A registration's entry in the shared store: the invocation policy and the
 // nodes holding callees of it.
 struct StoreEntry {
@@ -631,7 +636,7 @@ void Realm::store_claim(const std::string& key, const std::string& invoke, bool 
     const std::string me = node_->name();
     std::weak_ptr<Realm> weak = weak_from_this();
     // Back on the realm's strand, under its lock, when an attempt ends.
-    const auto settle = [weak, key, reassert](std::optional<std::string> refusal) {
+    const auto settle = [weak, key, reassert](std::optional<UriError> refusal) {
         if (auto self = weak.lock())
             boost::asio::post(self->strand_, [self, key, reassert, refusal] {
                 self->claim_settled(key, refusal, reassert);
@@ -657,11 +662,11 @@ void Realm::store_claim(const std::string& key, const std::string& invoke, bool 
                            [=](nexus::cluster::KvResult c) {
                                if (c.status == S::ok) return settle(std::nullopt);
                                if (c.status == S::exists) return retry();
-                               settle("the cluster's store cannot be reached: " + c.error);
+                               settle(unreachable(c.error));
                            });
             return;
         }
-        if (r.status != S::ok) return settle("the cluster's store cannot be reached: " + r.error);
+        if (r.status != S::ok) return settle(unreachable(r.error));
         auto entry = read_entry(r.value);
         if (!entry) entry = StoreEntry{invoke, {}};
         // Nodes that are gone leave their claims behind until cleaned up.
@@ -672,17 +677,18 @@ void Realm::store_claim(const std::string& key, const std::string& invoke, bool 
         if (std::find(entry->nodes.begin(), entry->nodes.end(), me) != entry->nodes.end())
             return settle(std::nullopt);
         if (!entry->nodes.empty() && (entry->invoke == "single" || entry->invoke != invoke))
-            return settle("the procedure is registered on another node of the cluster" +
-                          (entry->invoke != "single" && entry->invoke != invoke
-                               ? " with invoke=" + entry->invoke
-                               : std::string()));
+            return settle(UriError{wamp::errors::procedure_already_exists,
+                                   "the procedure is registered on another node of the cluster" +
+                                       (entry->invoke != "single" && entry->invoke != invoke
+                                            ? " with invoke=" + entry->invoke
+                                            : std::string())});
         entry->invoke = invoke;
         entry->nodes.push_back(me);
         bus->kv_update(bucket, store, write_entry(*entry), r.revision,
                        [=](nexus::cluster::KvResult u) {
                            if (u.status == S::ok) return settle(std::nullopt);
                            if (u.status == S::conflict || u.status == S::not_found) return retry();
-                           settle("the cluster's store cannot be reached: " + u.error);
+                           settle(unreachable(u.error));
                        });
     });
 }
@@ -718,8 +724,7 @@ void Realm::store_release(const std::string& key, const std::string& node) {
     });
 }
 
-void Realm::claim_settled(const std::string& key, std::optional<std::string> refusal,
-                          bool reassert) {
+void Realm::claim_settled(const std::string& key, std::optional<UriError> refusal, bool reassert) {
     std::vector<std::pair<std::shared_ptr<ConnectionImpl>, std::string>> violators;
     {
         std::lock_guard lock(mutex_);
@@ -731,6 +736,14 @@ void Realm::claim_settled(const std::string& key, std::optional<std::string> ref
                 store_next(key);
         }
         if (reassert) {
+            if (refusal && refusal->uri == wamp::errors::cluster_unavailable) {
+                // Kept as it is; asserted again on the next reconnect.
+                if (logger_)
+                    logger_(RouterLogLevel::warning,
+                            "realm " + config_.uri + ": registration " + key +
+                                " not asserted again: " + refusal->message);
+                return;
+            }
             // Another node holds it now (taken while the bus was down): this
             // node's registration gives way, so that none exists twice.
             if (refusal) {
@@ -743,7 +756,7 @@ void Realm::claim_settled(const std::string& key, std::optional<std::string> ref
                                              "this one was cut off");
                 if (logger_)
                     logger_(RouterLogLevel::warning, "realm " + config_.uri + ": registration " +
-                                                         key + " revoked: " + *refusal);
+                                                         key + " revoked: " + refusal->message);
             }
             return;
         }

@@ -10,29 +10,34 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <set>
 
 namespace nexus::test {
 
-/// One router of the cluster.
+/// One router of the cluster, on any bus.
 class ClusterNode {
 public:
-    ClusterNode(std::shared_ptr<cluster::MemoryBus> bus, router::RouterConfig config, int threads)
-        : bus_(std::move(bus)), work_(io_.get_executor()) {
+    ClusterNode(std::shared_ptr<cluster::Bus> bus, std::string name, router::RouterConfig config,
+                int threads, std::chrono::milliseconds heartbeat = 50ms,
+                std::chrono::milliseconds node_timeout = 400ms)
+        : bus_(std::move(bus)), name_(std::move(name)), work_(io_.get_executor()) {
         router::ClusterConfig cluster;
         cluster.bus = bus_;
-        cluster.node_name = bus_->name();
-        cluster.heartbeat = 50ms;
-        cluster.node_timeout = 400ms;
+        cluster.node_name = name_;
+        cluster.heartbeat = heartbeat;
+        cluster.node_timeout = node_timeout;
         config.cluster = std::move(cluster);
         // NEXUS_TEST_LOG=1 shows every node's log lines (what the cluster did).
         if (std::getenv("NEXUS_TEST_LOG"))
-            config.logger = [name = bus_->name()](router::RouterLogLevel, std::string_view line) {
+            config.logger = [name = name_](router::RouterLogLevel, std::string_view line) {
                 std::fprintf(stderr, "[%s] %.*s\n", name.c_str(), int(line.size()), line.data());
             };
         router_ = std::make_unique<router::Router>(io_.get_executor(), std::move(config));
         for (int i = 0; i < threads; ++i)
             threads_.emplace_back([this] { io_.run(); });
     }
+    ClusterNode(std::shared_ptr<cluster::MemoryBus> bus, router::RouterConfig config, int threads)
+        : ClusterNode(bus, bus->name(), std::move(config), threads) {}
 
     ~ClusterNode() { stop(); }
 
@@ -49,10 +54,15 @@ public:
         bus_->close();
     }
 
-    /// As if the process were killed: its bus endpoint falls silent and its
-    /// clients are gone, but nothing is said to the others.
+    /// As if the process were killed: nothing more reaches the bus (a
+    /// MemoryBus endpoint is lost, another bus closed before the router can
+    /// say goodbye) and its clients are gone.
     void kill() {
-        bus_->lose();
+        if (!router_) return;
+        if (auto* memory = dynamic_cast<cluster::MemoryBus*>(bus_.get()))
+            memory->lose();
+        else
+            bus_->close();
         for (auto& c : clients_)
             c->drop();
         clients_.clear();
@@ -75,10 +85,12 @@ public:
     }
 
     router::Router& router() { return *router_; }
-    cluster::MemoryBus& bus() { return *bus_; }
+    /// The in-memory bus (for its faults); only for nodes on a MemoryFabric.
+    cluster::MemoryBus& bus() { return dynamic_cast<cluster::MemoryBus&>(*bus_); }
 
 private:
-    std::shared_ptr<cluster::MemoryBus> bus_;
+    std::shared_ptr<cluster::Bus> bus_;
+    std::string name_;
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     std::unique_ptr<router::Router> router_;
@@ -88,6 +100,11 @@ private:
 
 class ClusterFixture : public ::testing::Test {
 protected:
+    using Array = wamp::Array;
+    using Object = wamp::Object;
+    using Payload = wamp::Payload;
+    using Value = wamp::Value;
+
     ~ClusterFixture() override {
         // Stop in reverse order of start, each saying goodbye to the rest.
         while (!nodes_.empty())
@@ -138,6 +155,63 @@ protected:
         auto* r = std::get_if<wamp::Result>(&m);
         if (!r || r->payload.args().empty()) return 0;
         return r->payload.args()[0].to_uint().value_or(0);
+    }
+
+    /// The ids in a list of them (a meta procedure's answer).
+    static std::set<wamp::Id> ids_of(const Array& list) {
+        std::set<wamp::Id> ids;
+        for (const Value& v : list)
+            ids.insert(v.to_uint().value_or(0));
+        return ids;
+    }
+
+    static wamp::Id subscribe(TestClient& c, const std::string& topic, Object options = {}) {
+        const wamp::Id req = c.next_request();
+        c.send(wamp::Subscribe{req, std::move(options), topic});
+        auto s = c.expect<wamp::Subscribed>();
+        EXPECT_EQ(s.request, req);
+        return s.subscription;
+    }
+    static wamp::Id register_(TestClient& c, const std::string& procedure, Object options = {}) {
+        const wamp::Id req = c.next_request();
+        c.send(wamp::Register{req, std::move(options), procedure});
+        auto r = c.expect<wamp::Registered>();
+        EXPECT_EQ(r.request, req);
+        return r.registration;
+    }
+    static void publish(TestClient& c, const std::string& topic, Object options = {},
+                        Payload payload = Payload(Array{"hello"})) {
+        c.send(wamp::Publish{c.next_request(), std::move(options), topic, std::move(payload)});
+    }
+
+    /// Waits until `c`'s node knows a registration that `procedure` matches
+    /// (it reached that node).
+    static bool callable(TestClient& c, const std::string& procedure) {
+        return eventually([&] {
+            auto m = call(c, "wamp.registration.lookup", Array{procedure});
+            auto* r = std::get_if<wamp::Result>(&m);
+            return r && !r->payload.args().empty() && !r->payload.args()[0].is_null();
+        });
+    }
+
+    /// Waits until `c`'s node counts `n` subscribers over the subscriptions
+    /// `topic` matches.
+    static bool subscribers(TestClient& c, const std::string& topic, std::size_t n) {
+        return eventually([&] {
+            auto m = call(c, "wamp.subscription.match", Array{topic});
+            auto* r = std::get_if<wamp::Result>(&m);
+            if (!r || r->payload.args().empty()) return false;
+            const Value ids = r->payload.args()[0];
+            if (!ids.is_array()) return n == 0;
+            std::size_t subscribers = 0;
+            for (const Value& id : ids.as_array()) {
+                auto list = call(c, "wamp.subscription.count_subscribers", Array{id});
+                auto* lr = std::get_if<wamp::Result>(&list);
+                if (lr && !lr->payload.args().empty())
+                    subscribers += lr->payload.args()[0].to_uint().value_or(0);
+            }
+            return subscribers == n;
+        });
     }
 
     std::shared_ptr<cluster::MemoryFabric> fabric_ = cluster::MemoryFabric::create();

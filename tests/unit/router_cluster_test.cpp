@@ -1,7 +1,7 @@
 // A realm served by several routers joined through a bus (docs/CLUSTER.md):
 // every case puts the parties on different nodes and checks that they see one
-// router. The bus is the in-memory fabric; tests/unit/cluster_nats_*_test.cpp
-// run the same routers over a real NATS server.
+// router. The bus is the in-memory fabric (with its injected faults);
+// router_cluster_nats_test.cpp runs routers over real NATS servers.
 #include "support/cluster_fixture.hpp"
 
 #include <set>
@@ -14,78 +14,7 @@ using wamp::Payload;
 using wamp::Value;
 
 namespace {
-
-std::set<wamp::Id> ids_of(const Array& list) {
-    std::set<wamp::Id> ids;
-    for (const Value& v : list)
-        ids.insert(v.to_uint().value_or(0));
-    return ids;
-}
-
-class Cluster : public ClusterFixture {
-protected:
-    static wamp::Id subscribe(TestClient& c, const std::string& topic, Object options = {}) {
-        const wamp::Id req = c.next_request();
-        c.send(wamp::Subscribe{req, std::move(options), topic});
-        auto s = c.expect<wamp::Subscribed>();
-        EXPECT_EQ(s.request, req);
-        return s.subscription;
-    }
-    static wamp::Id register_(TestClient& c, const std::string& procedure, Object options = {}) {
-        const wamp::Id req = c.next_request();
-        c.send(wamp::Register{req, std::move(options), procedure});
-        auto r = c.expect<wamp::Registered>();
-        EXPECT_EQ(r.request, req);
-        return r.registration;
-    }
-    static void publish(TestClient& c, const std::string& topic, Object options = {},
-                        Payload payload = Payload(Array{"hello"})) {
-        c.send(wamp::Publish{c.next_request(), std::move(options), topic, std::move(payload)});
-    }
-
-    /// Waits until every node's view of the realm counts `n` sessions.
-    bool sessions_everywhere(std::size_t n) {
-        std::vector<TestClient*> probes;
-        for (auto& node : nodes_)
-            probes.push_back(&node->joined());
-        n += probes.size();
-        return eventually([&] {
-            for (TestClient* p : probes)
-                if (session_count(*p) != n) return false;
-            return true;
-        });
-    }
-
-    /// Waits until a call to `procedure` from `c` stops failing with
-    /// no_such_procedure (the registration reached c's node).
-    static bool callable(TestClient& c, const std::string& procedure) {
-        return eventually([&] {
-            auto m = call(c, "wamp.registration.lookup", Array{procedure});
-            auto* r = std::get_if<wamp::Result>(&m);
-            return r && !r->payload.args().empty() && !r->payload.args()[0].is_null();
-        });
-    }
-
-    /// Waits until `c`'s node matches `topic` to `n` subscriptions.
-    static bool subscribers(TestClient& c, const std::string& topic, std::size_t n) {
-        return eventually([&] {
-            auto m = call(c, "wamp.subscription.match", Array{topic});
-            auto* r = std::get_if<wamp::Result>(&m);
-            if (!r || r->payload.args().empty()) return false;
-            const Value ids = r->payload.args()[0];
-            if (!ids.is_array()) return n == 0;
-            std::size_t subscribers = 0;
-            for (const Value& id : ids.as_array()) {
-                auto list = call(c, "wamp.subscription.count_subscribers", Array{id});
-                auto* lr = std::get_if<wamp::Result>(&list);
-                if (lr && !lr->payload.args().empty())
-                    subscribers += lr->payload.args()[0].to_uint().value_or(0);
-            }
-            return subscribers == n;
-        });
-    }
-};
-
+using Cluster = ClusterFixture;
 } // namespace
 
 TEST_F(Cluster, SessionIdsAndCountsCoverEveryNode) {
@@ -656,4 +585,32 @@ TEST_F(Cluster, ARestartedNodeReplacesItsEarlierSelf) {
     new_callee.send(wamp::Yield{inv.request, {}, Payload(Array{"new"})});
     EXPECT_EQ(watcher.expect<wamp::Result>().payload.args(), (Array{"new"}));
     b.reset();
+}
+
+TEST_F(Cluster, EventsTheBusCannotTakeAreDroppedAndCounted) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.joined();
+    TestClient& sub = b.joined();
+    subscribe(sub, "com.flood");
+    ASSERT_TRUE(subscribers(pub, "com.flood", 1));
+    // Cut off, node a keeps what it publishes up to the bus's reconnect
+    // buffer (1024 messages in the fabric) and drops the rest, counted.
+    a.bus().disconnect();
+    constexpr int events = 3000;
+    for (int i = 0; i < events; ++i)
+        publish(pub, "com.flood", {}, Payload(Array{i}));
+    ASSERT_TRUE(eventually([&] { return a.router().metrics().cluster->dropped > 0; }));
+    a.bus().reconnect();
+    // What was kept arrives, in order, and nothing is delivered twice.
+    int last = -1;
+    while (auto m = sub.next(500ms)) {
+        auto* e = std::get_if<wamp::Event>(&*m);
+        ASSERT_TRUE(e);
+        const int i = static_cast<int>(e->payload.args().at(0).to_uint().value_or(0));
+        EXPECT_GT(i, last);
+        last = i;
+    }
+    EXPECT_GE(last, 0);
+    EXPECT_LT(a.router().metrics().cluster->dropped, std::uint64_t{events});
 }

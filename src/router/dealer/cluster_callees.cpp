@@ -14,9 +14,9 @@ namespace nexus::router {
 using wamp::MatchPolicy;
 using wamp::Value;
 
-void DealerImpl::claim_result(const std::string& key, const std::optional<std::string>& refusal) {
+void DealerImpl::claim_result(const std::string& key, const std::optional<UriError>& refusal) {
     if (refusal)
-        refused_[key] = *refusal;
+        refused_.insert_or_assign(key, *refusal);
     else
         claimed_.insert(key);
 }

@@ -39,7 +39,7 @@ public:
     wamp::Status invocation_error(Session& callee, wamp::Error&& m);
 
     // cluster_callees.cpp (docs/CLUSTER.md)
-    void claim_result(const std::string& key, const std::optional<std::string>& refusal);
+    void claim_result(const std::string& key, const std::optional<UriError>& refusal);
     void add_remote(Session& proxy, wamp::MatchPolicy match, std::string uri,
                     dealing::Invoke invoke, dealing::Callee callee);
     void remove_remote(Session& proxy, wamp::MatchPolicy match, std::string_view uri);
@@ -138,7 +138,7 @@ private:
     // Cluster: keys this node holds in the shared store, and refusals waiting
     // for the REGISTER that asked.
     std::set<std::string> claimed_;
-    std::map<std::string, std::string> refused_;
+    std::map<std::string, UriError> refused_;
     std::uint64_t order_sequence_ = 0;
     // Invocations other nodes sent to callees here: (callee, request here)
     // -> (origin node, request there), and the reverse.

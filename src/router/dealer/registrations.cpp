@@ -92,9 +92,9 @@ wamp::Status DealerImpl::register_(Session& callee, wamp::Register&& m) {
     if (realm_.cluster()) {
         const std::string key = claim_key(match, m.procedure);
         if (auto refusal = refused_.find(key); refusal != refused_.end()) {
-            std::string why = std::move(refusal->second);
+            UriError why = std::move(refusal->second);
             refused_.erase(refusal);
-            return refuse(wamp::errors::procedure_already_exists, std::move(why));
+            return refuse(why.uri, std::move(why.message));
         }
         if (!claimed_.contains(key)) {
             realm_.claim(key, dealing::invoke_name(invoke));

@@ -1,0 +1,281 @@
+// Routers joined through real NATS servers (nats-server with JetStream,
+// started by the test on loopback ports): what the in-memory fabric cannot
+// show. The registration race on JetStream's compare-and-set, a NATS server
+// restarted under a running cluster, a node that vanishes, and fan-out that
+// sends one NATS message per event and interested node, never one per
+// subscriber (counted by the server's own monitoring).
+#include "support/cluster_fixture.hpp"
+#include "support/nats_server.hpp"
+
+#include <nexus/cluster/nats.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include <regex>
+
+using namespace nexus;
+using namespace nexus::test;
+
+namespace {
+
+class ClusterNats : public ClusterFixture {
+protected:
+    ClusterNats() : server_(monitored()) {}
+    // The nodes leave while NATS still runs.
+    ~ClusterNats() override {
+        while (!nodes_.empty())
+            nodes_.pop_back();
+    }
+
+    static NatsServerOptions monitored() {
+        NatsServerOptions o;
+        o.extra_args = {"-m", std::to_string(monitor_port())};
+        return o;
+    }
+    static int monitor_port() {
+        static const int port = free_loopback_port();
+        return port;
+    }
+
+    static std::shared_ptr<cluster::Bus>
+    connect(const std::string& name, std::vector<std::string> urls, int kv_replicas = 1) {
+        cluster::NatsOptions o;
+        o.urls = std::move(urls);
+        o.name = name;
+        o.reconnect_wait = std::chrono::milliseconds(100);
+        o.kv_replicas = kv_replicas;
+        return cluster::connect_nats(std::move(o));
+    }
+
+    ClusterNode& add_nats_node(std::chrono::milliseconds heartbeat = 100ms,
+                               std::chrono::milliseconds node_timeout = 1000ms) {
+        const std::string name = "node" + std::to_string(nodes_.size() + 1);
+        nodes_.push_back(std::make_unique<ClusterNode>(connect(name, {server_.url()}), name,
+                                                       RouterFixture::default_config(), 2,
+                                                       heartbeat, node_timeout));
+        return *nodes_.back();
+    }
+
+    /// Messages clients published into the NATS server so far (its /varz).
+    std::uint64_t nats_in_msgs() {
+        namespace asio = boost::asio;
+        asio::io_context io;
+        asio::ip::tcp::socket socket(io);
+        socket.connect(
+            {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(monitor_port())});
+        const std::string request = "GET /varz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        asio::write(socket, asio::buffer(request));
+        std::string response;
+        boost::system::error_code ec;
+        asio::read(socket, asio::dynamic_buffer(response), ec);
+        std::smatch m;
+        if (!std::regex_search(response, m, std::regex("\"in_msgs\":\\s*(\\d+)"))) {
+            ADD_FAILURE() << "no in_msgs in /varz: " << response.substr(0, 200);
+            return 0;
+        }
+        return std::stoull(m[1]);
+    }
+
+    NatsServer server_;
+};
+
+} // namespace
+
+TEST_F(ClusterNats, PubSubAndCallsAcrossNodes) {
+    ClusterNode& a = add_nats_node();
+    ClusterNode& b = add_nats_node();
+    TestClient& pub = a.joined();
+    TestClient& sub = b.joined();
+    TestClient& callee = b.joined();
+    subscribe(sub, "com.t", {{"match", "prefix"}});
+    register_(callee, "com.add");
+    ASSERT_TRUE(subscribers(pub, "com.t.x", 1));
+    ASSERT_TRUE(callable(pub, "com.add"));
+
+    for (int i = 0; i < 100; ++i)
+        publish(pub, "com.t.x", {}, Payload(Array{i}));
+    for (int i = 0; i < 100; ++i)
+        ASSERT_EQ(sub.expect<wamp::Event>().payload.args(), (Array{i}));
+
+    const wamp::Id req = pub.next_request();
+    pub.send(wamp::Call{req, {{"receive_progress", true}}, "com.add", Payload(Array{2, 3})});
+    auto inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{"half"})});
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{5})});
+    EXPECT_EQ(pub.expect<wamp::Result>().payload.args(), (Array{"half"}));
+    auto last = pub.expect<wamp::Result>();
+    EXPECT_EQ(last.request, req);
+    EXPECT_EQ(last.payload.args(), (Array{5}));
+}
+
+TEST_F(ClusterNats, ConcurrentRegistrationsExactlyOneWins) {
+    ClusterNode& a = add_nats_node();
+    ClusterNode& b = add_nats_node();
+    ClusterNode& c = add_nats_node();
+    for (int round = 0; round < 5; ++round) {
+        const std::string uri = "com.race." + std::to_string(round);
+        std::vector<TestClient*> racers{&a.joined(), &b.joined(), &c.joined()};
+        for (TestClient* r : racers)
+            r->send(wamp::Register{r->next_request(), {}, uri});
+        int won = 0;
+        for (TestClient* r : racers) {
+            auto m = r->next(5s);
+            ASSERT_TRUE(m);
+            if (std::holds_alternative<wamp::Registered>(*m))
+                ++won;
+            else
+                EXPECT_EQ(std::get<wamp::Error>(*m).error, wamp::errors::procedure_already_exists);
+        }
+        EXPECT_EQ(won, 1) << "round " << round;
+    }
+}
+
+TEST_F(ClusterNats, OneNatsMessagePerEventAndInterestedNode) {
+    // Slow heartbeats: the count below is the events' (a few heartbeats at most).
+    ClusterNode& a = add_nats_node(2000ms, 10000ms);
+    ClusterNode& b = add_nats_node(2000ms, 10000ms);
+    add_nats_node(2000ms, 10000ms); // a third node with no subscriber
+    TestClient& pub = a.joined();
+    std::vector<TestClient*> subs;
+    for (int i = 0; i < 20; ++i) {
+        subs.push_back(&b.joined());
+        subscribe(*subs.back(), "com.fan");
+    }
+    ASSERT_TRUE(subscribers(pub, "com.fan", 20));
+    constexpr int events = 200;
+    const std::uint64_t before = nats_in_msgs();
+    for (int i = 0; i < events; ++i)
+        publish(pub, "com.fan", {}, Payload(Array{i}));
+    for (TestClient* s : subs)
+        for (int i = 0; i < events; ++i)
+            ASSERT_EQ(s->expect<wamp::Event>().payload.args(), (Array{i}));
+    const std::uint64_t sent = nats_in_msgs() - before;
+    // One per event to node b; none to node c; never one per subscriber (4000).
+    EXPECT_GE(sent, std::uint64_t{events});
+    EXPECT_LE(sent, std::uint64_t{events + 10});
+}
+
+TEST_F(ClusterNats, AVanishedNodesSessionsCallsAndRegistrationsGo) {
+    ClusterNode& a = add_nats_node();
+    ClusterNode& b = add_nats_node();
+    TestClient& caller = a.joined();
+    subscribe(caller, "wamp.session.on_leave");
+    TestClient& callee = b.joined();
+    register_(callee, "com.doomed");
+    ASSERT_TRUE(callable(caller, "com.doomed"));
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {}, "com.doomed", {}});
+    callee.expect<wamp::Invocation>();
+    b.kill();
+    bool answered = false, left = false;
+    while (!(answered && left)) {
+        auto m = caller.next(5s);
+        ASSERT_TRUE(m) << "answered " << answered << " left " << left;
+        if (auto* e = std::get_if<wamp::Error>(&*m)) {
+            EXPECT_EQ(e->request, req);
+            answered = true;
+        } else if (std::holds_alternative<wamp::Event>(*m)) {
+            left = true;
+        }
+    }
+    // Its claim in the store is gone too: another node may register the URI.
+    TestClient& heir = a.joined();
+    ASSERT_TRUE(eventually([&] {
+        heir.send(wamp::Register{heir.next_request(), {}, "com.doomed"});
+        auto m = heir.next();
+        return m && std::holds_alternative<wamp::Registered>(*m);
+    }));
+}
+
+TEST_F(ClusterNats, ANatsRestartKeepsLocalServiceAndRestoresTheCluster) {
+    ClusterNode& a = add_nats_node();
+    ClusterNode& b = add_nats_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    TestClient& neighbour = b.joined();
+    register_(callee, "com.survivor");
+    ASSERT_TRUE(callable(caller, "com.survivor"));
+
+    server_.stop();
+    // Node b still serves its own clients.
+    neighbour.send(wamp::Call{neighbour.next_request(), {}, "com.survivor", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"local"})});
+    EXPECT_EQ(neighbour.expect<wamp::Result>().payload.args(), (Array{"local"}));
+
+    // The server comes back: the nodes reconnect, assert their claims again
+    // and resync; the procedure is callable across nodes again, and
+    // registered once.
+    server_.start();
+    const auto call_across = [&] {
+        const wamp::Id r = caller.next_request();
+        caller.send(wamp::Call{r, {}, "com.survivor", {}});
+        for (int i = 0; i < 40; ++i) {
+            if (auto m = callee.next(25ms))
+                if (auto* invocation = std::get_if<wamp::Invocation>(&*m))
+                    callee.send(wamp::Yield{invocation->request, {}, Payload(Array{"remote"})});
+            if (auto m = caller.next(25ms)) {
+                if (auto* res = std::get_if<wamp::Result>(&*m); res && res->request == r)
+                    return true;
+                if (auto* err = std::get_if<wamp::Error>(&*m); err && err->request == r)
+                    return false;
+            }
+        }
+        return false;
+    };
+    ASSERT_TRUE(eventually(call_across, 20s));
+    TestClient& rival = a.joined();
+    rival.send(wamp::Register{rival.next_request(), {}, "com.survivor"});
+    EXPECT_EQ(rival.expect<wamp::Error>(5s).error, wamp::errors::procedure_already_exists);
+}
+
+TEST_F(ClusterNats, OneServerOfANatsClusterLost) {
+    NatsCluster nats(3);
+    std::vector<std::unique_ptr<ClusterNode>> nodes;
+    for (const char* name : {"east", "west"})
+        nodes.push_back(std::make_unique<ClusterNode>(connect(name, nats.urls(), 3), name,
+                                                      RouterFixture::default_config(), 2, 100ms,
+                                                      3000ms));
+    TestClient& caller = nodes[0]->joined();
+    TestClient& callee = nodes[1]->joined();
+    TestClient& sub = nodes[1]->joined();
+    // The first claim creates the bucket, replicated on three servers: until
+    // JetStream has elected its leaders, REGISTER answers that the cluster's
+    // store is unavailable (try again).
+    ASSERT_TRUE(eventually(
+        [&] {
+            callee.send(wamp::Register{callee.next_request(), {}, "com.ha"});
+            auto m = callee.next(10s);
+            if (!m) return false;
+            if (auto* e = std::get_if<wamp::Error>(&*m)) {
+                EXPECT_EQ(e->error, wamp::errors::cluster_unavailable);
+                return false;
+            }
+            return std::holds_alternative<wamp::Registered>(*m);
+        },
+        30s));
+    subscribe(sub, "com.ha.news");
+    ASSERT_TRUE(callable(caller, "com.ha"));
+    ASSERT_TRUE(subscribers(caller, "com.ha.news", 1));
+    nats[0].stop();
+    // Whichever server each node was on, traffic goes on through the others.
+    for (int i = 0; i < 3; ++i) {
+        publish(caller, "com.ha.news", {}, Payload(Array{i}));
+        EXPECT_EQ(sub.expect<wamp::Event>(10s).payload.args(), (Array{i}));
+        caller.send(wamp::Call{caller.next_request(), {}, "com.ha", {}});
+        auto inv = callee.expect<wamp::Invocation>(10s);
+        callee.send(wamp::Yield{inv.request, {}, Payload(Array{i})});
+        EXPECT_EQ(caller.expect<wamp::Result>(10s).payload.args(), (Array{i}));
+    }
+    // The store still answers: a new registration is claimed cluster-wide.
+    TestClient& late = nodes[0]->joined();
+    late.send(wamp::Register{late.next_request(), {}, "com.ha.late"});
+    auto registered = late.next(15s);
+    ASSERT_TRUE(registered);
+    EXPECT_TRUE(std::holds_alternative<wamp::Registered>(*registered))
+        << TestClient::describe(*registered);
+    nodes.clear();
+}
