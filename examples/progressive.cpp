@@ -6,6 +6,8 @@
 //   progressive                      # against a router embedded in this program
 //   progressive ws://127.0.0.1:8080/ws
 #include <iostream>
+#include <memory>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -52,8 +54,10 @@ asio::awaitable<int> run(example::EmbeddedRouter& embedded, std::string url) {
             co_return client::Result{{"finished"}};
         });
     client::CallOptions options;
-    options.on_progress = [](const client::CallResult& r) {
+    auto reported = std::make_shared<std::vector<std::int64_t>>();
+    options.on_progress = [reported](const client::CallResult& r) {
         std::cout << "progress " << r.args.at(0) << "%\n";
+        reported->push_back(r.args.at(0).as_int());
     };
     // Arguments are built before co_await: g++ 12 rejects braced lists inside
     // co_await expressions ("array used as initializer").
@@ -81,7 +85,8 @@ asio::awaitable<int> run(example::EmbeddedRouter& embedded, std::string url) {
 
     co_await caller.leave();
     co_await callee.leave();
-    co_return summed.args.at(0).as_int() == 10 && raced.index() == 1 ? 0 : 1;
+    const bool all_progress = *reported == std::vector<std::int64_t>{25, 50, 75, 100};
+    co_return all_progress&& summed.args.at(0).as_int() == 10 && raced.index() == 1 ? 0 : 1;
 }
 
 int main(int argc, char** argv) {

@@ -146,7 +146,7 @@ void SessionImpl::end_session(CloseInfo info) {
     unregistering_.clear();
     registrations_.clear();
     for (auto& [id, inv] : invocations_) {
-        inv->finished = true;
+        abandon(*inv);
         inv->interrupted = true;
         if (inv->busy) inv->cancel.emit(asio::cancellation_type::terminal);
     }

@@ -32,7 +32,12 @@ struct InvocationState {
     std::string procedure;
     bool receive_progress = false;
     std::atomic<bool> interrupted{false};
-    std::atomic<bool> finished{false};
+    // Every answer (progressive YIELD, final YIELD or ERROR) is sent to the
+    // transport while holding `answer`, checking and setting `finished`
+    // under it: answers leave in the order the handler produced them, from
+    // whichever thread, and none follows the final one.
+    std::mutex answer;
+    bool finished = false; // guarded by `answer`
     // Strand only: progressive call inputs run the handler once per chunk,
     // one chunk at a time, so chunks that arrive while it runs wait here.
     bool busy = false;
@@ -77,7 +82,8 @@ public:
                             CoroutineProcedureHandler coroutine, RegisterOptions options,
                             Completion<RegisterSignature> done);
     void unregister(Registration registration, Completion<DoneSignature> done);
-    void send_progress(const std::shared_ptr<InvocationState>& state, wamp::Array args,
+    /// Any thread. Sends a progressive YIELD now; false if the call is over.
+    bool send_progress(const std::shared_ptr<InvocationState>& state, wamp::Array args,
                        wamp::Object kwargs);
 
     void publish(std::string topic, wamp::Array args, wamp::Object kwargs, PublishOptions options,
@@ -149,6 +155,11 @@ private:
     void on_published(wamp::Published& m);
     void on_event(wamp::Event& m);
 
+    /// Sends one answer to an invocation unless its final answer went
+    /// already; `final` ends the call. Any thread.
+    bool answer(InvocationState& state, wamp::Message message, bool final);
+    /// Ends an invocation without answering it (the session ended). Strand only.
+    static void abandon(InvocationState& state);
     void run_invocation(const std::shared_ptr<InvocationState>& state, Invocation invocation);
     void invocation_done(const std::shared_ptr<InvocationState>& state, bool chunk,
                          std::exception_ptr error, Result result);
