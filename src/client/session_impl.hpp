@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <nexus/client/session.hpp>
@@ -45,6 +46,17 @@ struct InvocationState {
     boost::asio::cancellation_signal cancel;
 };
 
+/// What a CancelHandle shares with the call it cancels.
+struct CancelState {
+    std::mutex mutex;
+    // Guarded by `mutex`: the call once it went out, whether it is over, and
+    // the mode cancel() asked for (once).
+    std::weak_ptr<SessionImpl> session;
+    wamp::Id request = 0;
+    bool over = false;
+    std::optional<CancelMode> requested;
+};
+
 /// A call with progressive inputs (see ProgressiveCall).
 struct ProgressiveCallState {
     std::weak_ptr<SessionImpl> session;
@@ -74,7 +86,8 @@ public:
 
     void call(std::string procedure, wamp::Array args, wamp::Object kwargs, CallOptions options,
               Completion<CallSignature> done);
-    void cancel_call(wamp::Id request);
+    /// Sends CANCEL (mode, else the call's cancel_mode) unless sent already.
+    void cancel_call(wamp::Id request, std::optional<CancelMode> mode = std::nullopt);
     void progressive_send(const std::shared_ptr<ProgressiveCallState>& call, wamp::Array args,
                           wamp::Object kwargs, Completion<CallSignature>* final_done);
 
@@ -100,10 +113,19 @@ private:
         std::function<void(const CallResult&)> on_progress;
         CancelMode cancel_mode = CancelMode::kill;
         bool cancel_sent = false;
+        // The local deadline (CallOptions::timeout) and the cancel handle.
+        std::unique_ptr<boost::asio::steady_timer> deadline;
+        std::shared_ptr<CancelState> cancel;
         // A progressive-input call can end (ERROR) before finish() is called.
         bool ended = false;
         std::exception_ptr early_error;
         CallResult early_result;
+        /// The call is over: its cancel handle can do nothing more.
+        void release() {
+            if (!cancel) return;
+            std::lock_guard lock(cancel->mutex);
+            cancel->over = true;
+        }
     };
     struct RegistrationEntry {
         std::string procedure;
@@ -164,6 +186,10 @@ private:
     void invocation_done(const std::shared_ptr<InvocationState>& state, bool chunk,
                          std::exception_ptr error, Result result);
     void finish_call(wamp::Id request, std::exception_ptr error, CallResult result);
+    /// Arms the call's deadline and attaches its cancel handle; after the
+    /// CALL went out. Returns the pending call's entry.
+    void watch_call(wamp::Id request, const CallOptions& options);
+    void on_deadline(wamp::Id request, std::chrono::milliseconds timeout);
 
     Strand strand_;
     std::shared_ptr<Transport> transport_;

@@ -164,9 +164,10 @@ public:
 
     // -- Caller ---------------------------------------------------------------
 
-    /// CALL -> RESULT. Cancelling the operation through its cancellation
-    /// slot (e.g. `||` with a timer in awaitable_operators) sends CANCEL with
-    /// options.cancel_mode; the call then ends with the router's answer
+    /// CALL -> RESULT. options.timeout bounds it (router-side and locally),
+    /// options.cancel_handle cancels it (see CancelHandle); cancelling the
+    /// operation through its Asio cancellation slot sends CANCEL with
+    /// options.cancel_mode too. A cancelled call ends with the router's answer
     /// (normally WampError wamp.error.canceled).
     template <class Token = boost::asio::use_awaitable_t<>>
     auto call(std::string procedure, wamp::Array args = {}, wamp::Object kwargs = {},
