@@ -59,7 +59,7 @@ asio::awaitable<int> run(example::EmbeddedRouter& embedded, std::string url) {
     // Arguments are built before co_await: g++ 12 rejects braced lists inside
     // co_await expressions ("array used as initializer").
     const wamp::Array four{4}, thousand{1000};
-    auto done = co_await caller.call("com.example.work", four, {}, options);
+    auto done = co_await caller.call("com.example.work", four, options);
     std::cout << "result: " << done.args.at(0) << "\n";
 
     // Progressive inputs: the handler runs once per chunk, in order. A
@@ -84,7 +84,7 @@ asio::awaitable<int> run(example::EmbeddedRouter& embedded, std::string url) {
     bounded.timeout = 50ms;
     bool timed_out = false;
     try {
-        co_await caller.call("com.example.work", thousand, {}, bounded);
+        co_await caller.call("com.example.work", thousand, bounded);
     } catch (const client::WampError& e) {
         timed_out = e.uri() == "wamp.error.timeout";
     }

@@ -18,6 +18,7 @@
 // run, one at a time.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -79,6 +80,10 @@ namespace detail {
 class SessionImpl;
 struct ProgressiveCallState;
 template <class Sig> using Handler = boost::asio::any_completion_handler<Sig>;
+/// `T` names a `U` (for the overloads that take options without placeholders;
+/// a template parameter also keeps a braced list `{}` from choosing them).
+template <class T, class U>
+concept names = std::same_as<std::remove_cvref_t<T>, U>;
 } // namespace detail
 
 /// A call whose arguments are sent in chunks (progressive call inputs):
@@ -181,6 +186,24 @@ public:
             token, std::move(procedure), std::move(args), std::move(kwargs), std::move(options));
     }
 
+    /// The same without placeholders: call(p, options), call(p, args, options),
+    /// call(p, kwargs), call(p, kwargs, options).
+    template <detail::names<CallOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto call(std::string procedure, O&& options, Token&& token = {}) {
+        return call(std::move(procedure), wamp::Array{}, wamp::Object{},
+                    CallOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<CallOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto call(std::string procedure, wamp::Array args, O&& options, Token&& token = {}) {
+        return call(std::move(procedure), std::move(args), wamp::Object{},
+                    CallOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<wamp::Object> K, class Token = boost::asio::use_awaitable_t<>>
+    auto call(std::string procedure, K&& kwargs, CallOptions options = {}, Token&& token = {}) {
+        return call(std::move(procedure), wamp::Array{}, wamp::Object(std::forward<K>(kwargs)),
+                    std::move(options), std::forward<Token>(token));
+    }
+
     /// Starts a call with progressive call inputs; nothing is sent until the
     /// first send() or finish().
     ProgressiveCall open_call(std::string procedure, CallOptions options = {});
@@ -222,6 +245,24 @@ public:
                              detail::Handler<PublishSignature>(std::move(handler)));
             },
             token, std::move(topic), std::move(args), std::move(kwargs), std::move(options));
+    }
+
+    /// The same without placeholders: publish(t, options), publish(t, args,
+    /// options), publish(t, kwargs), publish(t, kwargs, options).
+    template <detail::names<PublishOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto publish(std::string topic, O&& options, Token&& token = {}) {
+        return publish(std::move(topic), wamp::Array{}, wamp::Object{},
+                       PublishOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<PublishOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto publish(std::string topic, wamp::Array args, O&& options, Token&& token = {}) {
+        return publish(std::move(topic), std::move(args), wamp::Object{},
+                       PublishOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<wamp::Object> K, class Token = boost::asio::use_awaitable_t<>>
+    auto publish(std::string topic, K&& kwargs, PublishOptions options = {}, Token&& token = {}) {
+        return publish(std::move(topic), wamp::Array{}, wamp::Object(std::forward<K>(kwargs)),
+                       std::move(options), std::forward<Token>(token));
     }
 
     /// Subscribes `handler`; it runs on the session's strand for each EVENT.
