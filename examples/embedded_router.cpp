@@ -44,7 +44,7 @@ int main() {
 
         // A callback: runs on an io thread when the result arrives.
         std::promise<std::string> greeting;
-        app.call("com.example.greet", {"world"}, {}, {},
+        app.call("com.example.greet", {"world"}, client::CallOptions(),
                  [&](std::exception_ptr error, client::CallResult result) {
                      if (error)
                          greeting.set_exception(error);

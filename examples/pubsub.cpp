@@ -53,10 +53,10 @@ asio::awaitable<int> run(example::EmbeddedRouter& embedded, std::string url) {
     // Arguments are built before co_await: g++ 12 rejects braced lists inside
     // co_await expressions ("array used as initializer").
     const wamp::Array warm{21.5}, cool{19.0}, warmer{22.0};
-    co_await publisher.publish("com.example.room.kitchen.temp", warm, {}, options);
-    co_await publisher.publish("com.example.room.hall.temp", cool, {}, options);
+    co_await publisher.publish("com.example.room.kitchen.temp", warm, options);
+    co_await publisher.publish("com.example.room.hall.temp", cool, options);
     co_await subscriber.unsubscribe(exact);
-    co_await publisher.publish("com.example.room.kitchen.temp", warmer, {}, options);
+    co_await publisher.publish("com.example.room.kitchen.temp", warmer, options);
 
     // Events travel independently of PUBLISHED: give them a moment.
     asio::steady_timer pause(ex, std::chrono::milliseconds(200));

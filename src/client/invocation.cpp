@@ -1,7 +1,5 @@
 #include <nexus/client/invocation.hpp>
 
-#include <boost/asio/post.hpp>
-
 #include "client/session_impl.hpp"
 
 namespace nexus::client {
@@ -28,14 +26,12 @@ bool Invocation::progress() const {
 }
 
 bool Invocation::send_progress(wamp::Array args, wamp::Object kwargs) const {
-    if (!state_->receive_progress || state_->finished) return false;
+    if (!state_->receive_progress) return false;
     auto session = state_->session.lock();
     if (!session) return false;
-    boost::asio::post(session->strand(), [session, state = state_, a = std::move(args),
-                                          kw = std::move(kwargs)]() mutable {
-        session->send_progress(state, std::move(a), std::move(kw));
-    });
-    return true;
+    // Sent at once rather than posted: a YIELD posted for later could fall
+    // behind the final one the handler produces next (and be dropped).
+    return session->send_progress(state_, std::move(args), std::move(kwargs));
 }
 
 } // namespace nexus::client

@@ -135,8 +135,10 @@ void SessionImpl::end_session(CloseInfo info) {
         }
     }
     leaving_.complete(nullptr, info);
-    for (auto& [id, call] : calls_)
+    for (auto& [id, call] : calls_) {
         call.done.complete(ended("call"), {});
+        call.release();
+    }
     calls_.clear();
     for (auto& [id, r] : registering_)
         r.done.complete(ended("register"), {});
@@ -146,7 +148,7 @@ void SessionImpl::end_session(CloseInfo info) {
     unregistering_.clear();
     registrations_.clear();
     for (auto& [id, inv] : invocations_) {
-        inv->finished = true;
+        abandon(*inv);
         inv->interrupted = true;
         if (inv->busy) inv->cancel.emit(asio::cancellation_type::terminal);
     }

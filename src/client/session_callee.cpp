@@ -176,19 +176,23 @@ void SessionImpl::run_invocation(const std::shared_ptr<InvocationState>& state,
 
 void SessionImpl::invocation_done(const std::shared_ptr<InvocationState>& state, bool chunk,
                                   std::exception_ptr error, Result result) {
-    if (state->finished) return; // the session ended, or the call was answered
+    {
+        std::lock_guard lock(state->answer);
+        if (state->finished) return; // the session ended, or the call was answered
+    }
     if (error) {
-        state->finished = true;
-        invocations_.erase(state->request);
-        send(invocation_error(state->request, error, state->interrupted));
+        if (answer(*state, invocation_error(state->request, error, state->interrupted), true))
+            invocations_.erase(state->request);
         return;
     }
     if (chunk) {
         // An intermediate answer to a chunk of progressive inputs.
         if (state->receive_progress && !(result.args.empty() && result.kwargs.empty()))
-            send(wamp::Yield{state->request,
-                             {{"progress", true}},
-                             wamp::Payload(std::move(result.args), std::move(result.kwargs))});
+            answer(*state,
+                   wamp::Yield{state->request,
+                               {{"progress", true}},
+                               wamp::Payload(std::move(result.args), std::move(result.kwargs))},
+                   false);
         if (!state->backlog.empty()) {
             Invocation next = std::move(state->backlog.front());
             state->backlog.pop_front();
@@ -196,17 +200,36 @@ void SessionImpl::invocation_done(const std::shared_ptr<InvocationState>& state,
         }
         return;
     }
-    state->finished = true;
-    invocations_.erase(state->request);
-    send(wamp::Yield{
-        state->request, {}, wamp::Payload(std::move(result.args), std::move(result.kwargs))});
+    if (answer(*state,
+               wamp::Yield{state->request,
+                           {},
+                           wamp::Payload(std::move(result.args), std::move(result.kwargs))},
+               true))
+        invocations_.erase(state->request);
 }
 
-void SessionImpl::send_progress(const std::shared_ptr<InvocationState>& state, wamp::Array args,
+bool SessionImpl::answer(InvocationState& state, wamp::Message message, bool final) {
+    std::lock_guard lock(state.answer);
+    if (state.finished) return false; // the session ended, or the call was answered
+    if (final) state.finished = true;
+    // transport_ never changes after construction and Transport::send is
+    // thread-safe; a send after the transport closed is dropped.
+    if (transport_) transport_->send(std::move(message));
+    return true;
+}
+
+void SessionImpl::abandon(InvocationState& state) {
+    std::lock_guard lock(state.answer);
+    state.finished = true;
+}
+
+bool SessionImpl::send_progress(const std::shared_ptr<InvocationState>& state, wamp::Array args,
                                 wamp::Object kwargs) {
-    if (state->finished || !invocations_.contains(state->request)) return;
-    send(wamp::Yield{
-        state->request, {{"progress", true}}, wamp::Payload(std::move(args), std::move(kwargs))});
+    return answer(*state,
+                  wamp::Yield{state->request,
+                              {{"progress", true}},
+                              wamp::Payload(std::move(args), std::move(kwargs))},
+                  false);
 }
 
 void SessionImpl::on_interrupt(wamp::Interrupt& m) {
@@ -221,10 +244,12 @@ void SessionImpl::on_interrupt(wamp::Interrupt& m) {
         return;
     }
     // Waiting for more input chunks: nothing runs, so answer now.
-    state->finished = true;
     invocations_.erase(it);
-    send(wamp::Error{
-        wamp::MessageType::invocation, m.request, {}, std::string(wamp::errors::canceled), {}});
+    answer(
+        *state,
+        wamp::Error{
+            wamp::MessageType::invocation, m.request, {}, std::string(wamp::errors::canceled), {}},
+        true);
 }
 
 } // namespace nexus::client::detail

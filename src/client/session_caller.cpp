@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <nexus/wamp/uris.hpp>
+
 namespace nexus::client::detail {
 
 namespace asio = boost::asio;
@@ -46,13 +48,57 @@ void SessionImpl::call(std::string procedure, wamp::Array args, wamp::Object kwa
     pending.cancel_mode = options.cancel_mode;
     calls_.emplace(request, std::move(pending));
     send(std::move(call));
+    watch_call(request, options);
 }
 
-void SessionImpl::cancel_call(wamp::Id request) {
+void SessionImpl::watch_call(wamp::Id request, const CallOptions& options) {
+    auto it = calls_.find(request);
+    if (it == calls_.end()) return;
+    if (options.timeout) {
+        // The timer runs on the strand (its executor); destroying it with
+        // the pending call cancels the wait.
+        auto timer = std::make_unique<asio::steady_timer>(strand_, *options.timeout);
+        timer->async_wait([weak = weak_from_this(), request,
+                           timeout = *options.timeout](boost::system::error_code ec) {
+            if (ec) return;
+            if (auto self = weak.lock()) self->on_deadline(request, timeout);
+        });
+        it->second.deadline = std::move(timer);
+    }
+    if (options.cancel_handle) {
+        auto state = options.cancel_handle->state_;
+        std::optional<CancelMode> requested;
+        {
+            std::lock_guard lock(state->mutex);
+            state->session = weak_from_this();
+            state->request = request;
+            state->over = false;
+            requested = state->requested;
+        }
+        it->second.cancel = std::move(state);
+        if (requested) cancel_call(request, requested); // cancel() came before the call
+    }
+}
+
+void SessionImpl::on_deadline(wamp::Id request, std::chrono::milliseconds timeout) {
+    auto it = calls_.find(request);
+    if (it == calls_.end() || it->second.ended) return;
+    // The router may not know call timeouts (or its answer is late): stop
+    // the call there, and end it here now.
+    cancel_call(request);
+    finish_call(request,
+                std::make_exception_ptr(
+                    WampError(std::string(wamp::errors::timeout),
+                              {"no answer within " + std::to_string(timeout.count()) + " ms"})),
+                {});
+}
+
+void SessionImpl::cancel_call(wamp::Id request, std::optional<CancelMode> mode) {
     auto it = calls_.find(request);
     if (it == calls_.end() || it->second.cancel_sent || it->second.ended) return;
     it->second.cancel_sent = true;
-    send(wamp::Cancel{request, {{"mode", std::string(cancel_mode_name(it->second.cancel_mode))}}});
+    send(wamp::Cancel{
+        request, {{"mode", std::string(cancel_mode_name(mode.value_or(it->second.cancel_mode)))}}});
 }
 
 void SessionImpl::progressive_send(const std::shared_ptr<ProgressiveCallState>& call,
@@ -81,6 +127,7 @@ void SessionImpl::progressive_send(const std::shared_ptr<ProgressiveCallState>& 
         if (!last) options.emplace("progress", true);
         send(wamp::Call{call->request, std::move(options), call->procedure,
                         wamp::Payload(std::move(args), std::move(kwargs))});
+        watch_call(call->request, call->options);
     } else {
         auto it = calls_.find(call->request);
         if (it == calls_.end()) {
@@ -105,6 +152,7 @@ void SessionImpl::progressive_send(const std::shared_ptr<ProgressiveCallState>& 
     if (it == calls_.end()) return; // cannot happen: kept until done is attached
     if (it->second.ended) {
         final_done->complete(it->second.early_error, std::move(it->second.early_result));
+        it->second.release();
         calls_.erase(it);
         return;
     }
@@ -119,9 +167,12 @@ void SessionImpl::finish_call(wamp::Id request, std::exception_ptr error, CallRe
         it->second.ended = true;
         it->second.early_error = error;
         it->second.early_result = std::move(result);
+        it->second.deadline.reset();
+        it->second.release();
         return;
     }
     it->second.done.complete(error, std::move(result));
+    it->second.release();
     calls_.erase(it);
 }
 

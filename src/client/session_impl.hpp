@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <nexus/client/session.hpp>
@@ -32,12 +33,28 @@ struct InvocationState {
     std::string procedure;
     bool receive_progress = false;
     std::atomic<bool> interrupted{false};
-    std::atomic<bool> finished{false};
+    // Every answer (progressive YIELD, final YIELD or ERROR) is sent to the
+    // transport while holding `answer`, checking and setting `finished`
+    // under it: answers leave in the order the handler produced them, from
+    // whichever thread, and none follows the final one.
+    std::mutex answer;
+    bool finished = false; // guarded by `answer`
     // Strand only: progressive call inputs run the handler once per chunk,
     // one chunk at a time, so chunks that arrive while it runs wait here.
     bool busy = false;
     std::deque<Invocation> backlog;
     boost::asio::cancellation_signal cancel;
+};
+
+/// What a CancelHandle shares with the call it cancels.
+struct CancelState {
+    std::mutex mutex;
+    // Guarded by `mutex`: the call once it went out, whether it is over, and
+    // the mode cancel() asked for (once).
+    std::weak_ptr<SessionImpl> session;
+    wamp::Id request = 0;
+    bool over = false;
+    std::optional<CancelMode> requested;
 };
 
 /// A call with progressive inputs (see ProgressiveCall).
@@ -69,7 +86,8 @@ public:
 
     void call(std::string procedure, wamp::Array args, wamp::Object kwargs, CallOptions options,
               Completion<CallSignature> done);
-    void cancel_call(wamp::Id request);
+    /// Sends CANCEL (mode, else the call's cancel_mode) unless sent already.
+    void cancel_call(wamp::Id request, std::optional<CancelMode> mode = std::nullopt);
     void progressive_send(const std::shared_ptr<ProgressiveCallState>& call, wamp::Array args,
                           wamp::Object kwargs, Completion<CallSignature>* final_done);
 
@@ -77,7 +95,8 @@ public:
                             CoroutineProcedureHandler coroutine, RegisterOptions options,
                             Completion<RegisterSignature> done);
     void unregister(Registration registration, Completion<DoneSignature> done);
-    void send_progress(const std::shared_ptr<InvocationState>& state, wamp::Array args,
+    /// Any thread. Sends a progressive YIELD now; false if the call is over.
+    bool send_progress(const std::shared_ptr<InvocationState>& state, wamp::Array args,
                        wamp::Object kwargs);
 
     void publish(std::string topic, wamp::Array args, wamp::Object kwargs, PublishOptions options,
@@ -94,10 +113,19 @@ private:
         std::function<void(const CallResult&)> on_progress;
         CancelMode cancel_mode = CancelMode::kill;
         bool cancel_sent = false;
+        // The local deadline (CallOptions::timeout) and the cancel handle.
+        std::unique_ptr<boost::asio::steady_timer> deadline;
+        std::shared_ptr<CancelState> cancel;
         // A progressive-input call can end (ERROR) before finish() is called.
         bool ended = false;
         std::exception_ptr early_error;
         CallResult early_result;
+        /// The call is over: its cancel handle can do nothing more.
+        void release() {
+            if (!cancel) return;
+            std::lock_guard lock(cancel->mutex);
+            cancel->over = true;
+        }
     };
     struct RegistrationEntry {
         std::string procedure;
@@ -149,10 +177,19 @@ private:
     void on_published(wamp::Published& m);
     void on_event(wamp::Event& m);
 
+    /// Sends one answer to an invocation unless its final answer went
+    /// already; `final` ends the call. Any thread.
+    bool answer(InvocationState& state, wamp::Message message, bool final);
+    /// Ends an invocation without answering it (the session ended). Strand only.
+    static void abandon(InvocationState& state);
     void run_invocation(const std::shared_ptr<InvocationState>& state, Invocation invocation);
     void invocation_done(const std::shared_ptr<InvocationState>& state, bool chunk,
                          std::exception_ptr error, Result result);
     void finish_call(wamp::Id request, std::exception_ptr error, CallResult result);
+    /// Arms the call's deadline and attaches its cancel handle; after the
+    /// CALL went out. Returns the pending call's entry.
+    void watch_call(wamp::Id request, const CallOptions& options);
+    void on_deadline(wamp::Id request, std::chrono::milliseconds timeout);
 
     Strand strand_;
     std::shared_ptr<Transport> transport_;

@@ -10,6 +10,7 @@
 #include <nexus/wamp/uris.hpp>
 
 #include <map>
+#include <optional>
 
 namespace nexus::test {
 namespace {
@@ -108,6 +109,56 @@ TEST_P(ClientRpc, ProgressiveResultsReachTheProgressHandler) {
         return Result{{"only"}};
     }));
     EXPECT_EQ(h.run(caller.call("com.example.quiet")).args.at(0), wamp::Value("only"));
+}
+
+// Progress sent right before the final result (no suspension in between)
+// must still reach the caller, and before the result.
+TEST_P(ClientRpc, ProgressThenResultKeepTheirOrderFromACoroutine) {
+    client::Session& callee = h.joined(GetParam());
+    client::Session& caller = h.joined(GetParam());
+    auto sent = std::make_shared<std::vector<bool>>(); // send_progress's answers
+    h.run(callee.provide_coroutine("com.example.burst",
+                                   [sent](Invocation inv) -> asio::awaitable<Result> {
+                                       co_await sleep_for(1ms);
+                                       for (std::int64_t i = 1; i <= 3; ++i)
+                                           sent->push_back(inv.send_progress({i}));
+                                       co_return Result{{"done"}};
+                                   }));
+    std::vector<std::string> seen;
+    CallOptions options;
+    options.on_progress = [&](const CallResult& r) {
+        seen.push_back(std::to_string(r.args.at(0).as_int()));
+    };
+    CallResult r = h.run(caller.call("com.example.burst", {}, {}, options));
+    seen.push_back(r.args.at(0).as_string());
+    EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "done"}));
+    EXPECT_EQ(*sent, (std::vector<bool>{true, true, true}));
+}
+
+TEST_P(ClientRpc, ProgressThenResultKeepTheirOrderFromAPlainHandler) {
+    client::Session& callee = h.joined(GetParam());
+    client::Session& caller = h.joined(GetParam());
+    auto kept = std::make_shared<std::optional<Invocation>>();
+    auto sent = std::make_shared<std::vector<bool>>();
+    h.run(callee.provide("com.example.burst", [kept, sent](const Invocation& inv) {
+        for (std::int64_t i = 1; i <= 3; ++i)
+            sent->push_back(inv.send_progress({i}));
+        *kept = inv;
+        return Result{{"done"}};
+    }));
+    std::vector<std::string> seen;
+    CallOptions options;
+    options.on_progress = [&](const CallResult& r) {
+        seen.push_back(std::to_string(r.args.at(0).as_int()));
+    };
+    CallResult r = h.run(caller.call("com.example.burst", {}, {}, options));
+    seen.push_back(r.args.at(0).as_string());
+    EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "done"}));
+    EXPECT_EQ(*sent, (std::vector<bool>{true, true, true}));
+    // The call is over: nothing more is sent, and send_progress says so.
+    h.sync();
+    ASSERT_TRUE(kept->has_value());
+    EXPECT_FALSE((*kept)->send_progress({4}));
 }
 
 TEST_P(ClientRpc, ProgressiveCallInputsArriveInOrder) {

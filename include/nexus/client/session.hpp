@@ -18,6 +18,7 @@
 // run, one at a time.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -79,6 +80,10 @@ namespace detail {
 class SessionImpl;
 struct ProgressiveCallState;
 template <class Sig> using Handler = boost::asio::any_completion_handler<Sig>;
+/// `T` names a `U` (for the overloads that take options without placeholders;
+/// a template parameter also keeps a braced list `{}` from choosing them).
+template <class T, class U>
+concept names = std::same_as<std::remove_cvref_t<T>, U>;
 } // namespace detail
 
 /// A call whose arguments are sent in chunks (progressive call inputs):
@@ -164,9 +169,10 @@ public:
 
     // -- Caller ---------------------------------------------------------------
 
-    /// CALL -> RESULT. Cancelling the operation through its cancellation
-    /// slot (e.g. `||` with a timer in awaitable_operators) sends CANCEL with
-    /// options.cancel_mode; the call then ends with the router's answer
+    /// CALL -> RESULT. options.timeout bounds it (router-side and locally),
+    /// options.cancel_handle cancels it (see CancelHandle); cancelling the
+    /// operation through its Asio cancellation slot sends CANCEL with
+    /// options.cancel_mode too. A cancelled call ends with the router's answer
     /// (normally WampError wamp.error.canceled).
     template <class Token = boost::asio::use_awaitable_t<>>
     auto call(std::string procedure, wamp::Array args = {}, wamp::Object kwargs = {},
@@ -178,6 +184,24 @@ public:
                           detail::Handler<CallSignature>(std::move(handler)));
             },
             token, std::move(procedure), std::move(args), std::move(kwargs), std::move(options));
+    }
+
+    /// The same without placeholders: call(p, options), call(p, args, options),
+    /// call(p, kwargs), call(p, kwargs, options).
+    template <detail::names<CallOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto call(std::string procedure, O&& options, Token&& token = {}) {
+        return call(std::move(procedure), wamp::Array{}, wamp::Object{},
+                    CallOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<CallOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto call(std::string procedure, wamp::Array args, O&& options, Token&& token = {}) {
+        return call(std::move(procedure), std::move(args), wamp::Object{},
+                    CallOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<wamp::Object> K, class Token = boost::asio::use_awaitable_t<>>
+    auto call(std::string procedure, K&& kwargs, CallOptions options = {}, Token&& token = {}) {
+        return call(std::move(procedure), wamp::Array{}, wamp::Object(std::forward<K>(kwargs)),
+                    std::move(options), std::forward<Token>(token));
     }
 
     /// Starts a call with progressive call inputs; nothing is sent until the
@@ -221,6 +245,24 @@ public:
                              detail::Handler<PublishSignature>(std::move(handler)));
             },
             token, std::move(topic), std::move(args), std::move(kwargs), std::move(options));
+    }
+
+    /// The same without placeholders: publish(t, options), publish(t, args,
+    /// options), publish(t, kwargs), publish(t, kwargs, options).
+    template <detail::names<PublishOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto publish(std::string topic, O&& options, Token&& token = {}) {
+        return publish(std::move(topic), wamp::Array{}, wamp::Object{},
+                       PublishOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<PublishOptions> O, class Token = boost::asio::use_awaitable_t<>>
+    auto publish(std::string topic, wamp::Array args, O&& options, Token&& token = {}) {
+        return publish(std::move(topic), std::move(args), wamp::Object{},
+                       PublishOptions(std::forward<O>(options)), std::forward<Token>(token));
+    }
+    template <detail::names<wamp::Object> K, class Token = boost::asio::use_awaitable_t<>>
+    auto publish(std::string topic, K&& kwargs, PublishOptions options = {}, Token&& token = {}) {
+        return publish(std::move(topic), wamp::Array{}, wamp::Object(std::forward<K>(kwargs)),
+                       std::move(options), std::forward<Token>(token));
     }
 
     /// Subscribes `handler`; it runs on the session's strand for each EVENT.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,30 @@ enum class CancelMode {
 };
 std::string_view cancel_mode_name(CancelMode mode) noexcept;
 std::optional<CancelMode> parse_cancel_mode(std::string_view name) noexcept;
+
+namespace detail {
+struct CancelState;
+class SessionImpl;
+} // namespace detail
+
+/// Cancels a call from anywhere: put a copy in CallOptions::cancel_handle,
+/// start the call, and cancel() when it is no longer wanted. Copies share one
+/// state; use one handle per call.
+class CancelHandle {
+public:
+    CancelHandle();
+
+    /// Sends CANCEL with `mode` for the call (at once, or right after the
+    /// CALL if the call has not gone out yet); the call then ends with the
+    /// router's answer, normally WampError wamp.error.canceled. Returns false,
+    /// doing nothing, if cancel() was called before or the call is over.
+    /// Thread-safe.
+    bool cancel(CancelMode mode = CancelMode::kill) const;
+
+private:
+    friend class detail::SessionImpl;
+    std::shared_ptr<detail::CancelState> state_;
+};
 
 /// What a callee answers: YIELD's arguments.
 struct Result {
@@ -51,16 +76,21 @@ struct CallOptions {
     // in a co_await expression (e.g. a defaulted options argument).
     CallOptions() = default;
 
-    /// Ask the router to cancel the call after this long (call_timeout).
+    /// Bounds the call: the router is asked to cancel it after this long
+    /// (CALL.Options.timeout, call_timeout), and if no answer has come by then
+    /// the session itself sends CANCEL (cancel_mode) and fails the call with
+    /// WampError wamp.error.timeout, so the bound holds with any router.
     std::optional<std::chrono::milliseconds> timeout;
+    /// A handle to cancel this call with (see CancelHandle).
+    std::optional<CancelHandle> cancel_handle;
     /// Ask the router to disclose our session to the callee (caller_identification).
     bool disclose_me = false;
     /// When set, progressive results are asked for (receive_progress) and
     /// each one is passed here, on the session's strand, before the final
     /// result completes the call.
     std::function<void(const CallResult&)> on_progress;
-    /// The mode of the CANCEL sent when the call's operation is cancelled
-    /// through its Asio cancellation slot.
+    /// The mode of the CANCEL sent when the local deadline (timeout) passes or
+    /// the call's operation is cancelled through its Asio cancellation slot.
     CancelMode cancel_mode = CancelMode::kill;
 };
 
