@@ -259,8 +259,11 @@ private:
 };
 
 wamp::Welcome anonymous_welcome() {
-    return wamp::Welcome{4242, {{"authid", "x"}, {"authrole", "anonymous"},
-                                {"authmethod", "anonymous"}, {"roles", wamp::Object{}}}};
+    return wamp::Welcome{4242,
+                         {{"authid", "x"},
+                          {"authrole", "anonymous"},
+                          {"authmethod", "anonymous"},
+                          {"roles", wamp::Object{}}}};
 }
 
 // The join's error URI and message against `router`.
@@ -275,9 +278,8 @@ std::pair<std::string, std::string> join_rogue(ClientHarness& h,
         return {"joined", ""};
     } catch (const client::WampError& e) {
         auto it = e.details().find("message");
-        return {e.uri(), it != e.details().end() && it->second.is_string()
-                             ? it->second.as_string()
-                             : std::string()};
+        return {e.uri(), it != e.details().end() && it->second.is_string() ? it->second.as_string()
+                                                                           : std::string()};
     }
 }
 
