@@ -396,8 +396,8 @@ ClusterSection parse_cluster(Section& c, std::vector<std::string>& unknown) {
     for (const std::string& url : nats.urls)
         if ((url.rfind("nats://", 0) != 0 && url.rfind("tls://", 0) != 0) ||
             url.size() <= std::string_view("tls://").size())
-            c.fail("nats",
-                   "URLs of the form nats://host:port or tls://host:port, not \"" + url + "\"");
+            c.fail("nats", "URLs of the form nats://host:port or tls://host:port, not \"" +
+                               nexus::cluster::redact_url(url) + "\"");
 
     nexus::router::ClusterConfig& node = cluster.node;
     node.node_name = default_node_name();
@@ -417,14 +417,8 @@ ClusterSection parse_cluster(Section& c, std::vector<std::string>& unknown) {
     c.read("nkey_seed_file", nats.nkey_seed_file);
     c.read("nkey", nats.nkey);
     c.read("creds_file", nats.creds_file);
-    if (!nats.password.empty() && nats.user.empty()) c.fail("user", "a user for the password");
-    const int kinds = !nats.user.empty() + !nats.token.empty() + !nats.nkey_seed_file.empty() +
-                      !nats.creds_file.empty();
-    if (kinds > 1)
-        c.fail("user", "one kind of NATS credentials: user/password, token, nkey_seed_file or "
-                       "creds_file");
-    if (!nats.nkey_seed_file.empty() && nats.nkey.empty())
-        c.fail("nkey", "the public key (U...) of nkey_seed_file");
+    if (auto problem = nexus::cluster::nats_options_problem(nats))
+        c.fail(problem->key, problem->expected);
     if (auto* tls = c.get("tls")) {
         const std::string path = c.qualified("tls");
         Section t(as_object(tls, path), path, unknown);

@@ -224,11 +224,9 @@ int main(int argc, char** argv) {
     // options NATS refuses (an unreadable creds file) are.
     std::shared_ptr<nexus::cluster::Bus> bus;
     if (config.cluster) {
-        std::string servers;
-        for (const std::string& url : config.cluster->nats.urls)
-            servers += (servers.empty() ? "" : ", ") + url;
         nexusd::log::info("cluster: node " + config.cluster->node.node_name + " (prefix " +
-                          config.cluster->node.prefix + ") over NATS " + servers);
+                          config.cluster->node.prefix + ") over NATS " +
+                          nexus::cluster::describe_urls(config.cluster->nats.urls));
         nexus::cluster::NatsOptions nats = config.cluster->nats;
         if (nats.name.empty()) nats.name = "nexusd " + config.cluster->node.node_name;
         nats.logger = [](nexus::cluster::NatsLogLevel level, std::string_view message) {
@@ -442,6 +440,15 @@ int main(int argc, char** argv) {
     for (auto& t : threads)
         t.join();
     if (http_workers) http_workers->join();
+    // The bus's callback thread must not post into the io_context once it
+    // is gone: close the bus now, and leave the router the last reference,
+    // so that the bus (whose destructor waits for its callback thread) goes
+    // with the router, before the io_context.
+    if (bus) {
+        bus->close();
+        bus.reset();
+        config.router.cluster.reset();
+    }
     nexusd::log::info("stopped");
     return 0;
 }
