@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <csignal>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -23,7 +24,7 @@
 
 #include <nexus/client/auth.hpp>
 
-#include "serialize/base64.hpp"
+#include "router/auth/scram_math.hpp"
 
 namespace {
 
@@ -67,12 +68,9 @@ Options parse(int argc, char** argv) {
         if (i + 1 >= argc) throw std::invalid_argument(std::string(flag) + ": missing value");
         const std::string_view value = argv[++i];
         if (flag == "--kdf") {
-            if (value == "argon2id13" || value == "argon2id-13")
-                o.kdf = ScramKdf::argon2id13;
-            else if (value == "pbkdf2")
-                o.kdf = ScramKdf::pbkdf2;
-            else
-                throw std::invalid_argument("--kdf: expected argon2id13 or pbkdf2");
+            auto kdf = nexus::router::auth::scram::parse_kdf(value);
+            if (!kdf) throw std::invalid_argument("--kdf: expected argon2id13 or pbkdf2");
+            o.kdf = *kdf;
         } else if (flag == "--iterations") {
             o.iterations = number(flag, value);
         } else if (flag == "--memory") {
@@ -101,30 +99,52 @@ Options parse(int argc, char** argv) {
     return o;
 }
 
+// The terminal's settings while echo is off, for a signal to restore.
+termios saved_terminal{};
+
+// Ctrl-C at the password prompt must not leave the terminal without echo:
+// restore it (tcsetattr is async-signal-safe), then die of the signal as
+// the default action would.
+extern "C" void restore_echo_and_die(int signal) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+}
+
 // One line of standard input, without echo when it is a terminal.
 std::string read_password() {
     const bool tty = isatty(STDIN_FILENO) == 1;
-    termios saved{};
+    constexpr int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
     if (tty) {
         std::cerr << "Password: " << std::flush;
-        tcgetattr(STDIN_FILENO, &saved);
-        termios quiet = saved;
+        tcgetattr(STDIN_FILENO, &saved_terminal);
+        for (int signal : signals)
+            std::signal(signal, restore_echo_and_die);
+        termios quiet = saved_terminal;
         quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
     }
     std::string password;
     std::getline(std::cin, password);
     if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_terminal);
+        for (int signal : signals)
+            std::signal(signal, SIG_DFL);
         std::cerr << "\n";
     }
     if (!password.empty() && password.back() == '\r') password.pop_back();
     return password;
 }
 
-std::string base64(const std::vector<std::uint8_t>& bytes) {
-    std::string out;
-    nexus::serialize::detail::base64_append(bytes.data(), bytes.size(), out);
+// A credential object as JSON: its values are strings and integers.
+boost::json::object to_json(const nexus::wamp::Object& object) {
+    boost::json::object out;
+    for (const auto& [key, value] : object) {
+        if (const std::string* text = value.if_string())
+            out[key] = *text;
+        else if (auto n = value.to_uint())
+            out[key] = *n;
+    }
     return out;
 }
 
@@ -143,15 +163,7 @@ int main(int argc, char** argv) {
             argon2 ? o.memory.value_or(nexus::router::scram_default_argon2_memory) : 0;
         const auto c = nexus::client::auth::scram_derive_credential(password, o.kdf, iterations,
                                                                     memory, o.dialect, o.salt);
-        boost::json::object scram{
-            {"authmethod", std::string(nexus::router::scram_authmethod(o.dialect))},
-            {"kdf", argon2 ? "argon2id13" : "pbkdf2"},
-            {"salt", c.salt},
-            {"iterations", c.iterations},
-        };
-        if (argon2) scram["memory"] = c.memory;
-        scram["stored_key"] = base64(c.stored_key);
-        scram["server_key"] = base64(c.server_key);
+        const boost::json::object scram = to_json(nexus::router::scram_credential_to_object(c));
         if (o.authid.empty()) {
             std::cout << boost::json::serialize(scram) << "\n";
         } else {

@@ -9,12 +9,13 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "serialize/base64.hpp"
+#include <nexus/router/auth.hpp>
 
 namespace nexusd {
 
@@ -138,40 +139,28 @@ bool is_hex_key(const std::string& key) {
 }
 
 // "scram": {authmethod, kdf, salt, iterations, memory, stored_key, server_key},
-// as nexus-scram prints it (the keys in base64).
+// as nexus-scram prints it (router::scram_credential_to_object).
 nexus::router::ScramCredential parse_scram(Section& s) {
-    nexus::router::ScramCredential c;
-    std::string authmethod = "wamp-scram";
-    s.read("authmethod", authmethod);
-    if (authmethod == "scram")
-        c.dialect = nexus::router::ScramDialect::crossbar;
-    else if (authmethod != "wamp-scram")
-        s.fail("authmethod", "\"wamp-scram\" (the spec) or \"scram\" (autobahn-python's draft)");
-    std::string kdf;
-    s.read("kdf", kdf);
-    if (kdf == "argon2id13" || kdf == "argon2id-13")
-        c.kdf = nexus::router::ScramKdf::argon2id13;
-    else if (kdf == "pbkdf2")
-        c.kdf = nexus::router::ScramKdf::pbkdf2;
-    else
-        s.fail("kdf", "\"argon2id13\" or \"pbkdf2\"");
-    s.read("salt", c.salt);
-    s.read_unsigned("iterations", c.iterations, 0xFFFF'FFFFu);
-    s.read_unsigned("memory", c.memory, 0xFFFF'FFFFu);
-    for (auto [key, out] :
-         {std::pair{"stored_key", &c.stored_key}, std::pair{"server_key", &c.server_key}}) {
-        std::string text;
-        s.read(key, text);
-        std::vector<std::uint8_t> bytes;
-        if (!nexus::serialize::detail::base64_decode(text, bytes) || bytes.size() != 32)
-            s.fail(key, "32 octets in base64 (nexus-scram prints them)");
-        *out = std::move(bytes);
+    nexus::wamp::Object object;
+    for (const char* key :
+         {"authmethod", "kdf", "salt", "iterations", "memory", "stored_key", "server_key"}) {
+        const json::value* v = s.get(key);
+        if (!v) continue;
+        // Scalars are all a credential has; anything else is refused below
+        // as the wrong kind of value for its key.
+        if (v->is_string())
+            object.emplace(key, std::string(v->as_string()));
+        else if (v->is_uint64())
+            object.emplace(key, v->as_uint64());
+        else if (v->is_int64() && v->as_int64() >= 0)
+            object.emplace(key, static_cast<std::uint64_t>(v->as_int64()));
+        else if (!v->is_null())
+            object.emplace(key, nexus::wamp::Value(nexus::wamp::Array{}));
     }
-    if (std::string problem = nexus::router::scram_credential_problem(c); !problem.empty()) {
-        const std::string key = problem.substr(0, problem.find(':'));
-        s.fail(key, "a valid value (" + problem.substr(problem.find(':') + 2) + ")");
-    }
-    return c;
+    auto parsed = nexus::router::scram_credential_from_object(object);
+    if (auto* problem = std::get_if<nexus::router::ScramCredentialProblem>(&parsed))
+        s.fail(problem->key, problem->expected);
+    return std::get<nexus::router::ScramCredential>(std::move(parsed));
 }
 
 // "principals": [{authid, authrole, ticket, wampcra, cryptosign, scram}]. Error
@@ -407,8 +396,8 @@ ClusterSection parse_cluster(Section& c, std::vector<std::string>& unknown) {
     for (const std::string& url : nats.urls)
         if ((url.rfind("nats://", 0) != 0 && url.rfind("tls://", 0) != 0) ||
             url.size() <= std::string_view("tls://").size())
-            c.fail("nats",
-                   "URLs of the form nats://host:port or tls://host:port, not \"" + url + "\"");
+            c.fail("nats", "URLs of the form nats://host:port or tls://host:port, not \"" +
+                               nexus::cluster::redact_url(url) + "\"");
 
     nexus::router::ClusterConfig& node = cluster.node;
     node.node_name = default_node_name();
@@ -428,14 +417,8 @@ ClusterSection parse_cluster(Section& c, std::vector<std::string>& unknown) {
     c.read("nkey_seed_file", nats.nkey_seed_file);
     c.read("nkey", nats.nkey);
     c.read("creds_file", nats.creds_file);
-    if (!nats.password.empty() && nats.user.empty()) c.fail("user", "a user for the password");
-    const int kinds = !nats.user.empty() + !nats.token.empty() + !nats.nkey_seed_file.empty() +
-                      !nats.creds_file.empty();
-    if (kinds > 1)
-        c.fail("user", "one kind of NATS credentials: user/password, token, nkey_seed_file or "
-                       "creds_file");
-    if (!nats.nkey_seed_file.empty() && nats.nkey.empty())
-        c.fail("nkey", "the public key (U...) of nkey_seed_file");
+    if (auto problem = nexus::cluster::nats_options_problem(nats))
+        c.fail(problem->key, problem->expected);
     if (auto* tls = c.get("tls")) {
         const std::string path = c.qualified("tls");
         Section t(as_object(tls, path), path, unknown);

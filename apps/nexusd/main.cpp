@@ -143,6 +143,19 @@ int check_config(const std::string& path) {
     return 0;
 }
 
+// Whether a realm answers unknown authids with decoy challenges, which
+// router.auth_secret keeps the same across processes.
+bool decoys_configured(const nexus::router::RouterConfig& router) {
+    for (const auto& realm : router.realms) {
+        for (const auto& p : realm.principals)
+            if (p.wampcra || p.scram) return true;
+        if (realm.dynamic_authenticator)
+            for (const std::string& m : realm.dynamic_authenticator->methods)
+                if (m == "wampcra" || m == "wamp-scram" || m == "scram") return true;
+    }
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +202,11 @@ int main(int argc, char** argv) {
     }
     for (const std::string& key : config.unknown_keys)
         nexusd::log::warning("configuration: unknown key \"" + key + "\" ignored");
+    if (config.router.auth_secret.empty() && decoys_configured(config.router))
+        nexusd::log::warning(
+            "router.auth_secret is not set: the decoy challenges of unknown authids (WAMP-CRA, "
+            "WAMP-SCRAM) come from a random secret, so they differ between nexusd processes and "
+            "restarts, which tells a client that an authid does not exist");
     if (!config.rawsocket.cert_file.empty() && config.rawsocket.tcp_address.empty())
         nexusd::log::warning("rawsocket.cert_file: TLS applies to tcp_address only, and there "
                              "is none; the Unix socket stays plain");
@@ -206,11 +224,9 @@ int main(int argc, char** argv) {
     // options NATS refuses (an unreadable creds file) are.
     std::shared_ptr<nexus::cluster::Bus> bus;
     if (config.cluster) {
-        std::string servers;
-        for (const std::string& url : config.cluster->nats.urls)
-            servers += (servers.empty() ? "" : ", ") + url;
         nexusd::log::info("cluster: node " + config.cluster->node.node_name + " (prefix " +
-                          config.cluster->node.prefix + ") over NATS " + servers);
+                          config.cluster->node.prefix + ") over NATS " +
+                          nexus::cluster::describe_urls(config.cluster->nats.urls));
         nexus::cluster::NatsOptions nats = config.cluster->nats;
         if (nats.name.empty()) nats.name = "nexusd " + config.cluster->node.node_name;
         nats.logger = [](nexus::cluster::NatsLogLevel level, std::string_view message) {
@@ -424,6 +440,15 @@ int main(int argc, char** argv) {
     for (auto& t : threads)
         t.join();
     if (http_workers) http_workers->join();
+    // The bus's callback thread must not post into the io_context once it
+    // is gone: close the bus now, and leave the router the last reference,
+    // so that the bus (whose destructor waits for its callback thread) goes
+    // with the router, before the io_context.
+    if (bus) {
+        bus->close();
+        bus.reset();
+        config.router.cluster.reset();
+    }
     nexusd::log::info("stopped");
     return 0;
 }

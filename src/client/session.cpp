@@ -3,6 +3,8 @@
 // dispatch of every message the router sends to its handler.
 #include "client/session_impl.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include <nexus/wamp/uris.hpp>
@@ -72,6 +74,7 @@ void SessionImpl::join(std::string realm, JoinOptions options, Completion<JoinSi
     if (!authextra.empty()) hello.details.emplace("authextra", std::move(authextra));
     realm_ = std::move(realm);
     join_options_ = std::move(options);
+    answered_.reset();
     joining_ = std::move(done);
     {
         std::lock_guard lock(info_mutex_);
@@ -227,19 +230,41 @@ void SessionImpl::on_welcome(wamp::Welcome& m) {
     info.authrole = text("authrole");
     info.authmethod = text("authmethod");
     info.authprovider = text("authprovider");
-    // Mutual authentication: the method that authenticated us checks the
-    // router (SCRAM's server signature) before anything is joined.
-    for (const auto& a : join_options_.authenticators) {
-        if (a->method() != info.authmethod) continue;
+    // Mutual authentication: the method that answered the CHALLENGE checks
+    // the router (SCRAM's server signature) before anything is joined,
+    // whatever authmethod the WELCOME claims: a router must not get around
+    // the check by naming another method.
+    std::shared_ptr<Authenticator> checker = answered_;
+    if (!checker) {
+        const auto& offered = join_options_.authenticators;
+        if (!offered.empty() && std::all_of(offered.begin(), offered.end(), [](const auto& a) {
+                return a->requires_challenge();
+            })) {
+            const std::string why = "the router sent WELCOME (authmethod \"" + info.authmethod +
+                                    "\") without a CHALLENGE, but every method offered "
+                                    "requires one to authenticate the router";
+            send(wamp::Abort{
+                {{"message", why}}, std::string(wamp::errors::authentication_failed), {}});
+            if (transport_) transport_->close();
+            return end_session(CloseInfo{CloseInfo::Cause::abort,
+                                         std::string(wamp::errors::authentication_failed),
+                                         {{"message", why}}});
+        }
+        for (const auto& a : offered)
+            if (a->method() == info.authmethod && !a->requires_challenge()) {
+                checker = a;
+                break;
+            }
+    }
+    if (checker) {
         try {
-            a->on_welcome(m.details);
+            checker->on_welcome(m.details);
         } catch (const std::exception& e) {
             if (transport_) transport_->close();
             return end_session(CloseInfo{CloseInfo::Cause::abort,
                                          std::string(wamp::errors::authentication_failed),
                                          {{"message", std::string(e.what())}}});
         }
-        break;
     }
     info.details = std::move(m.details);
     {
@@ -248,6 +273,7 @@ void SessionImpl::on_welcome(wamp::Welcome& m) {
         state_ = State::joined;
     }
     join_options_.authenticators.clear(); // they may hold secrets: keep them no longer
+    answered_.reset();
     joining_.complete(nullptr, std::move(info));
 }
 
@@ -269,6 +295,7 @@ void SessionImpl::on_challenge(wamp::Challenge& m) {
         if (a->method() != m.authmethod) continue;
         try {
             send(a->respond_on(m, *transport_));
+            answered_ = a;
             return;
         } catch (const std::exception& e) {
             failure = e.what();

@@ -202,6 +202,9 @@ private:
     wamp::SessionIdGenerator requests_;
     std::string realm_;
     JoinOptions join_options_;
+    /// The authenticator that answered this join's (last) CHALLENGE: the one
+    /// that checks the WELCOME.
+    std::shared_ptr<Authenticator> answered_;
     Completion<JoinSignature> joining_;
     Completion<LeaveSignature> leaving_;
     std::vector<Completion<ClosedSignature>> close_waiters_;

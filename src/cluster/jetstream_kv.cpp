@@ -15,13 +15,6 @@ using Status = KvResult::Status;
 // the operation ends with an error (each round reads what won).
 constexpr int write_rounds = 8;
 
-KvResult failure(std::string error) {
-    KvResult r;
-    r.status = Status::error;
-    r.error = std::move(error);
-    return r;
-}
-
 KvResult with_status(Status status, std::uint64_t revision = 0, std::string value = {}) {
     KvResult r;
     r.status = status;
@@ -71,10 +64,21 @@ kvStore* JetStreamKv::bucket(const std::string& name, std::string& error) {
         config.TTL = 0; // keys never expire
         config.StorageType = js_FileStorage;
         config.Replicas = replicas_;
-        s = js_CreateKeyValue(&store, js_, &config);
+        const natsStatus created = js_CreateKeyValue(&store, js_, &config);
         // Another node may have made it meanwhile (with other replicas: the
         // stream then differs and creating it fails); use the one there is.
-        if (s != NATS_OK) s = js_KeyValue(&store, js_, name.c_str());
+        if (created != NATS_OK) {
+            const std::string create_error = nats_error(created); // before the next call
+            s = js_KeyValue(&store, js_, name.c_str());
+            if (s != NATS_OK) {
+                // Both failed: why it could not be made is the news.
+                error = "key-value bucket \"" + name + "\": cannot create it (" + create_error +
+                        "), nor find it (" + nats_error(s) + ")";
+                return nullptr;
+            }
+        } else {
+            s = NATS_OK;
+        }
     }
     if (s != NATS_OK) {
         error = "key-value bucket \"" + name + "\": " + nats_error(s);
@@ -167,34 +171,34 @@ KvResult JetStreamKv::refused(const std::string& bucket, const std::string& key,
         return r;
     }
     }
-    return failure("unreachable");
+    return kv_error("unreachable");
 }
 
 KvResult JetStreamKv::get(const std::string& bucket, const std::string& key) {
-    if (auto bad = bad_names(bucket, &key)) return failure(*bad);
+    if (auto bad = bad_names(bucket, &key)) return kv_error(*bad);
     std::string error;
-    if (!this->bucket(bucket, error)) return failure(error);
+    if (!this->bucket(bucket, error)) return kv_error(error);
     const Read r = read(bucket, key);
     switch (r.what) {
     case Read::What::value: return with_status(Status::ok, r.revision, r.value);
     case Read::What::absent: return with_status(Status::not_found);
-    case Read::What::failed: return failure(r.error);
+    case Read::What::failed: return kv_error(r.error);
     }
-    return failure("unreachable");
+    return kv_error("unreachable");
 }
 
 KvResult JetStreamKv::create(const std::string& bucket, const std::string& key,
                              const std::string& value) {
-    if (auto bad = bad_names(bucket, &key)) return failure(*bad);
+    if (auto bad = bad_names(bucket, &key)) return kv_error(*bad);
     std::string error;
-    if (!this->bucket(bucket, error)) return failure(error);
+    if (!this->bucket(bucket, error)) return kv_error(error);
     // Most keys created were never written: try that first. A key that was
     // erased holds its delete marker, so the write must name that.
     std::uint64_t last = 0;
     for (int round = 0; round < write_rounds; ++round) {
         const Written w = write(bucket, key, value, false, last);
         if (w.what == Written::What::ok) return with_status(Status::ok, w.revision);
-        if (w.what == Written::What::failed) return failure(w.error);
+        if (w.what == Written::What::failed) return kv_error(w.error);
         const Read now = read(bucket, key);
         if (now.what == Read::What::value)
             return with_status(Status::exists, now.revision, now.value);
@@ -205,44 +209,44 @@ KvResult JetStreamKv::create(const std::string& bucket, const std::string& key,
         }
         last = now.revision;
     }
-    return failure("the key changed under every attempt to create it");
+    return kv_error("the key changed under every attempt to create it");
 }
 
 KvResult JetStreamKv::update(const std::string& bucket, const std::string& key,
                              const std::string& value, std::uint64_t expected) {
-    if (auto bad = bad_names(bucket, &key)) return failure(*bad);
+    if (auto bad = bad_names(bucket, &key)) return kv_error(*bad);
     std::string error;
-    if (!this->bucket(bucket, error)) return failure(error);
+    if (!this->bucket(bucket, error)) return kv_error(error);
     // No key is at revision 0, and JetStream would take 0 as "never written".
     if (expected == 0) return refused(bucket, key, Status::conflict);
     const Written w = write(bucket, key, value, false, expected);
     switch (w.what) {
     case Written::What::ok: return with_status(Status::ok, w.revision);
     case Written::What::moved_on: return refused(bucket, key, Status::conflict);
-    case Written::What::failed: return failure(w.error);
+    case Written::What::failed: return kv_error(w.error);
     }
-    return failure("unreachable");
+    return kv_error("unreachable");
 }
 
 KvResult JetStreamKv::erase(const std::string& bucket, const std::string& key,
                             std::uint64_t expected) {
-    if (auto bad = bad_names(bucket, &key)) return failure(*bad);
+    if (auto bad = bad_names(bucket, &key)) return kv_error(*bad);
     std::string error;
-    if (!this->bucket(bucket, error)) return failure(error);
+    if (!this->bucket(bucket, error)) return kv_error(error);
     // Read first: a key that holds its delete marker is gone, and JetStream
     // would happily write a second one at the marker's revision.
     for (int round = 0; round < write_rounds; ++round) {
         const Read now = read(bucket, key);
-        if (now.what == Read::What::failed) return failure(now.error);
+        if (now.what == Read::What::failed) return kv_error(now.error);
         if (now.what == Read::What::absent) return with_status(Status::not_found);
         if (expected != 0 && now.revision != expected)
             return with_status(Status::conflict, now.revision, now.value);
         const Written w = write(bucket, key, {}, true, now.revision);
         if (w.what == Written::What::ok) return with_status(Status::ok, w.revision);
-        if (w.what == Written::What::failed) return failure(w.error);
+        if (w.what == Written::What::failed) return kv_error(w.error);
         // Moved on between the read and the write: read again.
     }
-    return failure("the key changed under every attempt to erase it");
+    return kv_error("the key changed under every attempt to erase it");
 }
 
 std::pair<KvResult::Status, std::vector<std::pair<std::string, std::string>>>

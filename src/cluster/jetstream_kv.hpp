@@ -27,6 +27,14 @@
 
 namespace nexus::cluster {
 
+/// A key-value operation that failed, and why.
+inline KvResult kv_error(std::string error) {
+    KvResult r;
+    r.status = KvResult::Status::error;
+    r.error = std::move(error);
+    return r;
+}
+
 class JetStreamKv {
 public:
     /// `js` stays the caller's; it must outlive this object.

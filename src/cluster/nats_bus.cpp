@@ -17,20 +17,6 @@ namespace natsbus {
 
 namespace {
 
-KvResult kv_failure(std::string error) {
-    KvResult r;
-    r.status = KvResult::Status::error;
-    r.error = std::move(error);
-    return r;
-}
-
-std::string joined(const std::vector<std::string>& urls) {
-    std::string out;
-    for (const std::string& url : urls)
-        out += (out.empty() ? "" : ",") + url;
-    return out;
-}
-
 bool fits_int(std::size_t n) { return n <= static_cast<std::size_t>(INT_MAX); }
 
 class NatsSubscription final : public BusSubscription {
@@ -69,7 +55,7 @@ NatsBus::NatsBus(NatsOptions options)
     : options_(std::move(options)), link_(std::make_shared<Link>()),
       kv_worker_(std::make_unique<CallbackThread>()) {
     link_->logger = options_.logger;
-    link_->servers = joined(options_.urls);
+    link_->servers = describe_urls(options_.urls);
     link_->reconnect_wait = options_.reconnect_wait;
     link_->max_pending = options_.max_pending_messages;
 
@@ -171,8 +157,16 @@ std::unique_ptr<BusSubscription> NatsBus::subscribe(std::string_view subject,
     }
     // Once the server has it, what anyone publishes from now on reaches it
     // (while disconnected it takes effect on reconnect).
-    if (natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED)
-        natsConnection_FlushTimeout(conn_, options_.connect_timeout.count());
+    if (natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED) {
+        // Not fatal (the subscription stands, and is sent again on
+        // reconnect), but messages published meanwhile may miss it.
+        const natsStatus flushed =
+            natsConnection_FlushTimeout(conn_, options_.connect_timeout.count());
+        if (flushed != NATS_OK)
+            link_->log(NatsLogLevel::warning,
+                       "NATS: subscription to \"" + std::string(subject) +
+                           "\" not confirmed by the server: " + nats_error(flushed));
+    }
     return std::make_unique<NatsSubscription>(sub, closure, std::move(subscriber));
 }
 
@@ -223,14 +217,14 @@ void NatsBus::run_kv(Operation operation, Done done, Result failed) {
 void NatsBus::kv_get(std::string_view bucket, std::string_view key, KvDone done) {
     run_kv([bucket = std::string(bucket),
             key = std::string(key)](JetStreamKv& kv) { return std::tuple{kv.get(bucket, key)}; },
-           std::move(done), std::tuple{kv_failure("NATS is not connected")});
+           std::move(done), std::tuple{kv_error("NATS is not connected")});
 }
 
 void NatsBus::kv_create(std::string_view bucket, std::string_view key, std::string_view value,
                         KvDone done) {
     run_kv([bucket = std::string(bucket), key = std::string(key), value = std::string(value)](
                JetStreamKv& kv) { return std::tuple{kv.create(bucket, key, value)}; },
-           std::move(done), std::tuple{kv_failure("NATS is not connected")});
+           std::move(done), std::tuple{kv_error("NATS is not connected")});
 }
 
 void NatsBus::kv_update(std::string_view bucket, std::string_view key, std::string_view value,
@@ -238,14 +232,14 @@ void NatsBus::kv_update(std::string_view bucket, std::string_view key, std::stri
     run_kv(
         [bucket = std::string(bucket), key = std::string(key), value = std::string(value),
          expected](JetStreamKv& kv) { return std::tuple{kv.update(bucket, key, value, expected)}; },
-        std::move(done), std::tuple{kv_failure("NATS is not connected")});
+        std::move(done), std::tuple{kv_error("NATS is not connected")});
 }
 
 void NatsBus::kv_erase(std::string_view bucket, std::string_view key, std::uint64_t expected,
                        KvDone done) {
     run_kv([bucket = std::string(bucket), key = std::string(key),
             expected](JetStreamKv& kv) { return std::tuple{kv.erase(bucket, key, expected)}; },
-           std::move(done), std::tuple{kv_failure("NATS is not connected")});
+           std::move(done), std::tuple{kv_error("NATS is not connected")});
 }
 
 void NatsBus::kv_list(

@@ -18,7 +18,7 @@ std::string connected_url(natsConnection* nc) {
     char buffer[256] = {};
     if (natsConnection_GetConnectedUrl(nc, buffer, sizeof buffer) != NATS_OK || !*buffer)
         return "?";
-    return buffer;
+    return redact_url(buffer); // libnats may give the URL with its userinfo
 }
 
 std::shared_ptr<Link> find_link(void* closure) {
@@ -120,7 +120,13 @@ void on_disconnected(natsConnection*, void* closure) {
     auto link = find_link(closure);
     if (!link || link->closing) return;
     link->log(NatsLogLevel::warning, "NATS: lost the connection; reconnecting");
-    link->callbacks->post([link] { link->set_state(BusState::disconnected); });
+    // A reply to a request in flight cannot come any more (the inbox
+    // subscription is made again on reconnect, the responder's answer is
+    // lost): end the requests now rather than at their timeouts.
+    link->callbacks->post([link] {
+        link->fail_requests();
+        link->set_state(BusState::disconnected);
+    });
 }
 
 void on_reconnected(natsConnection* nc, void* closure) {

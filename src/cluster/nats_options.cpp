@@ -33,7 +33,8 @@ NatsOptionsPtr make_nats_options(const NatsOptions& options) {
     check(natsOptions_Create(&raw), "options");
     NatsOptionsPtr opts(raw);
 
-    if (options.urls.empty()) throw std::invalid_argument("NATS: no server URL");
+    if (auto problem = nats_options_problem(options))
+        throw std::invalid_argument("NATS " + problem->key + ": expected " + problem->expected);
     std::vector<const char*> urls;
     bool tls = false;
     for (const std::string& url : options.urls) {
@@ -49,21 +50,12 @@ NatsOptionsPtr make_nats_options(const NatsOptions& options) {
     readable(options.tls.ca_file, "TLS CA file");
     readable(options.tls.cert_file, "TLS certificate");
     readable(options.tls.key_file, "TLS key");
-    const int kinds = !options.user.empty() + !options.token.empty() +
-                      !options.nkey_seed_file.empty() + !options.creds_file.empty();
-    if (kinds > 1)
-        throw std::invalid_argument(
-            "NATS: give one kind of credentials (user/password, token, nkey or creds file)");
-    if (!options.password.empty() && options.user.empty())
-        throw std::invalid_argument("NATS: a password without a user");
     if (!options.user.empty())
         check(natsOptions_SetUserInfo(opts.get(), options.user.c_str(), options.password.c_str()),
               "user");
     if (!options.token.empty())
         check(natsOptions_SetToken(opts.get(), options.token.c_str()), "token");
     if (!options.nkey_seed_file.empty()) {
-        if (options.nkey.empty())
-            throw std::invalid_argument("NATS: an nkey seed file needs its public key (nkey)");
         check(natsOptions_SetNKeyFromSeed(opts.get(), options.nkey.c_str(),
                                           options.nkey_seed_file.c_str()),
               "nkey");
@@ -98,7 +90,9 @@ NatsOptionsPtr make_nats_options(const NatsOptions& options) {
     check(natsOptions_SetMaxReconnect(opts.get(), options.max_reconnect), "max reconnect");
     check(natsOptions_SetReconnectBufSize(opts.get(), clamp_int(options.reconnect_buffer)),
           "reconnect buffer");
-    // Requests in flight when the link goes end at once rather than at their timeout.
+    // libnats's own requests (JetStream's, for key-value operations) in
+    // flight when the link goes end at once rather than at their timeout.
+    // The bus's requests use an inbox of its own: on_disconnected ends them.
     check(natsOptions_SetFailRequestsOnDisconnect(opts.get(), true), "options");
     // One delivery thread for every subscription (libnats's pool, one thread
     // unless someone in the process enlarges it): messages reach the bus in

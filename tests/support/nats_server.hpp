@@ -1,7 +1,9 @@
 // Test support: nats-server (Debian's package, scripts/install-deps.sh) as a
 // child process on 127.0.0.1, with JetStream on and its store in a temporary
-// directory of its own. A server keeps its ports across stop() and start(),
-// so that clients reconnect to it; several can form a NATS cluster (routes).
+// directory of its own. nats-server picks its ports itself (port -1) and
+// tells them in a ports file, so that tests running in parallel never race
+// for one; a server keeps them across stop() and start(), so that clients
+// reconnect to it; several can form a NATS cluster (routes).
 // The child is killed when the NatsServer goes, and by the kernel if the test
 // process dies first.
 #pragma once
@@ -19,6 +21,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -28,24 +31,6 @@
 #include <vector>
 
 namespace nexus::test {
-
-/// A TCP port on 127.0.0.1 nobody listens on now (bound, then released).
-inline int free_loopback_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("socket");
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("cannot find a free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
 
 inline bool accepts_connections(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -69,17 +54,28 @@ inline std::string nats_server_program() {
 struct NatsServerOptions {
     std::string name = "n1";
     bool jetstream = true;
-    /// Set (see NatsCluster): this server's route port and the cluster's.
-    int cluster_port = 0;
+    /// Listen for routes (a NATS cluster, see NatsCluster) on a port of its own.
+    bool cluster = false;
+    /// The route ports of the cluster's other servers, to dial.
     std::vector<int> route_ports;
     /// Anything else for nats-server's command line (TLS, authorization).
     std::vector<std::string> extra_args;
 };
 
+/// The port of the first URL under `key` in a ports file
+/// ({"nats":["nats://127.0.0.1:4222"],"cluster":[...]}); 0 if none.
+inline int port_in_ports_file(const std::string& text, const std::string& key) {
+    auto at = text.find("\"" + key + "\":[\"");
+    if (at == std::string::npos) return 0;
+    const auto end = text.find('"', at + key.size() + 5);
+    const auto colon = text.rfind(':', end);
+    if (end == std::string::npos || colon == std::string::npos || colon < at) return 0;
+    return std::atoi(text.substr(colon + 1, end - colon - 1).c_str());
+}
+
 class NatsServer {
 public:
-    explicit NatsServer(NatsServerOptions options = {})
-        : options_(std::move(options)), port_(free_loopback_port()) {
+    explicit NatsServer(NatsServerOptions options = {}) : options_(std::move(options)) {
         char dir[] = "/tmp/nexus-nats-XXXXXX";
         if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp");
         dir_ = dir;
@@ -94,25 +90,74 @@ public:
     NatsServer& operator=(const NatsServer&) = delete;
 
     int port() const { return port_; }
+    int cluster_port() const { return cluster_port_; }
     std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
     const std::filesystem::path& dir() const { return dir_; }
     bool running() const { return pid_ > 0; }
+    /// The route ports to dial from the next start() on.
+    void set_routes(std::vector<int> route_ports) { options_.route_ports = std::move(route_ports); }
 
     /// Starts the server (again, on the same ports and store) and waits
-    /// until it accepts clients.
+    /// until it accepts clients. The first start lets nats-server choose the
+    /// ports; a later one wants the same ports back, and tries again for a
+    /// while when something else has taken one in between.
     void start() {
         if (pid_ > 0) return;
-        std::vector<std::string> args{nats_server_program(), "-a", "127.0.0.1",  "-p",
-                                      std::to_string(port_), "-n", options_.name};
+        for (int attempt = 0;; ++attempt) {
+            if (launch()) return;
+            if (port_ == 0 || attempt >= 50)
+                throw std::runtime_error("nats-server exited at start:\n" + log_text());
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+
+    /// Kills the server at once (SIGKILL, as a crash would) and reaps it.
+    void stop() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+    void restart() {
+        stop();
+        start();
+    }
+
+    std::string log_text() const {
+        std::ifstream in(dir_ / "server.log");
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
+
+private:
+    // One attempt: false when nats-server exited at start (a port taken).
+    bool launch() {
+        const std::filesystem::path ports_dir = dir_ / "ports";
+        std::error_code ignored;
+        std::filesystem::remove_all(ports_dir, ignored);
+        std::filesystem::create_directories(ports_dir);
+        std::vector<std::string> args{nats_server_program(),
+                                      "-a",
+                                      "127.0.0.1",
+                                      "-p",
+                                      std::to_string(port_ ? port_ : -1),
+                                      "-n",
+                                      options_.name,
+                                      "--ports_file_dir",
+                                      ports_dir.string()};
         if (options_.jetstream) {
             args.insert(args.end(), {"-js", "-sd", (dir_ / "jetstream").string()});
         }
-        if (options_.cluster_port) {
-            args.insert(args.end(), {"--cluster_name", "nexus-test", "--cluster",
-                                     "nats://127.0.0.1:" + std::to_string(options_.cluster_port)});
+        if (options_.cluster) {
+            args.insert(args.end(),
+                        {"--cluster_name", "nexus-test", "--cluster",
+                         "nats://127.0.0.1:" + std::to_string(cluster_port_ ? cluster_port_ : -1)});
             std::string routes;
             for (int p : options_.route_ports)
-                if (p != options_.cluster_port)
+                if (p != cluster_port_)
                     routes += (routes.empty() ? "" : ",") + std::string("nats://127.0.0.1:") +
                               std::to_string(p);
             if (!routes.empty()) args.insert(args.end(), {"--routes", routes});
@@ -144,42 +189,45 @@ public:
         ::close(log_fd);
         pid_ = pid;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (!accepts_connections(port_)) {
+        const std::string suffix = "_" + std::to_string(pid) + ".ports";
+        int client = 0;
+        while (client == 0 || !accepts_connections(client)) {
             int status = 0;
             if (::waitpid(pid_, &status, WNOHANG) == pid_) {
                 pid_ = -1;
-                throw std::runtime_error("nats-server exited at start:\n" + log_text());
+                return false;
             }
-            if (std::chrono::steady_clock::now() > deadline)
+            if (std::chrono::steady_clock::now() > deadline) {
+                stop();
                 throw std::runtime_error("nats-server does not accept clients:\n" + log_text());
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+            if (client == 0) {
+                // Written once the server listens on every port it has.
+                for (const auto& entry : std::filesystem::directory_iterator(ports_dir)) {
+                    const std::string name = entry.path().filename().string();
+                    if (name.size() < suffix.size() ||
+                        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+                        continue;
+                    std::ifstream in(entry.path());
+                    const std::string text((std::istreambuf_iterator<char>(in)),
+                                           std::istreambuf_iterator<char>());
+                    const int cluster = port_in_ports_file(text, "cluster");
+                    if (port_in_ports_file(text, "nats") && (!options_.cluster || cluster)) {
+                        client = port_in_ports_file(text, "nats");
+                        if (options_.cluster) cluster_port_ = cluster;
+                    }
+                }
+            }
+            if (client == 0 || !accepts_connections(client))
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
+        port_ = client;
+        return true;
     }
 
-    /// Kills the server at once (SIGKILL, as a crash would) and reaps it.
-    void stop() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-    }
-
-    void restart() {
-        stop();
-        start();
-    }
-
-    std::string log_text() const {
-        std::ifstream in(dir_ / "server.log");
-        std::stringstream text;
-        text << in.rdbuf();
-        return text.str();
-    }
-
-private:
     NatsServerOptions options_;
-    int port_;
+    int port_ = 0;         // 0: not started yet, nats-server picks
+    int cluster_port_ = 0; // the same for routes
     std::filesystem::path dir_;
     pid_t pid_ = -1;
 };
@@ -189,16 +237,20 @@ private:
 class NatsCluster {
 public:
     explicit NatsCluster(int size) {
+        // Each server dials the ones started before it (their route ports
+        // are known by then); routes work both ways, so every pair is linked.
         std::vector<int> route_ports;
-        for (int i = 0; i < size; ++i)
-            route_ports.push_back(free_loopback_port());
         for (int i = 0; i < size; ++i) {
             NatsServerOptions o;
             o.name = "n" + std::to_string(i + 1);
-            o.cluster_port = route_ports[static_cast<std::size_t>(i)];
+            o.cluster = true;
             o.route_ports = route_ports;
             servers_.push_back(std::make_unique<NatsServer>(o));
+            route_ports.push_back(servers_.back()->cluster_port());
         }
+        // A restarted server dials all the others.
+        for (auto& s : servers_)
+            s->set_routes(route_ports);
     }
     NatsServer& operator[](std::size_t i) { return *servers_[i]; }
     std::size_t size() const { return servers_.size(); }

@@ -2,13 +2,20 @@
 // computed outside this project (tests/support/scram_helpers.hpp), SASLprep,
 // and whole sessions against nexus's own router in-process and over
 // WebSocket: both KDFs, a wrong password, autobahn-python's draft, a router
-// that cannot prove it knows the password, and costs the client refuses.
+// that cannot prove it knows the password, costs the client refuses, and a
+// router that would skip proving itself (WELCOME without CHALLENGE, or naming
+// another authmethod).
 #include "support/client_fixture.hpp"
 #include "support/scram_helpers.hpp"
 
 #include <nexus/client/auth.hpp>
 #include <nexus/router/auth.hpp>
 #include <nexus/wamp/uris.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <optional>
 
 namespace nexus::test {
 namespace {
@@ -201,6 +208,115 @@ TEST_P(ClientScram, TheAuthenticatorServesOneJoinAfterAnother) {
     auto scram = client::scram_authenticator("pbkdf-pw", cheap());
     EXPECT_EQ(join("pbkdf", scram).authid, "pbkdf");
     EXPECT_EQ(join("pbkdf", scram).authid, "pbkdf");
+}
+
+// --- a rogue router that would skip mutual authentication ---------------------
+
+// A router in the test: answers HELLO (and AUTHENTICATE) as `script` says and
+// records what the client sends.
+class ScriptedRouter final : public client::Transport {
+public:
+    using Script = std::function<std::optional<wamp::Message>(const wamp::Message&)>;
+    explicit ScriptedRouter(Script script) : script_(std::move(script)) {}
+
+    void start(MessageHandler on_message, CloseHandler) override {
+        on_message_ = std::move(on_message);
+    }
+    void send(wamp::Message message) override {
+        std::optional<wamp::Message> answer;
+        {
+            std::lock_guard lock(mutex_);
+            if (!open_) return;
+            sent_.push_back(message);
+            answer = script_(message);
+        }
+        if (answer) on_message_(std::move(*answer));
+    }
+    void close() override {
+        std::lock_guard lock(mutex_);
+        open_ = false;
+    }
+    bool is_open() const override {
+        std::lock_guard lock(mutex_);
+        return open_;
+    }
+    std::string_view kind() const override { return "local"; }
+    std::optional<wamp::Format> format() const override { return std::nullopt; }
+
+    bool sent_abort() const {
+        std::lock_guard lock(mutex_);
+        return std::any_of(sent_.begin(), sent_.end(), [](const wamp::Message& m) {
+            return std::holds_alternative<wamp::Abort>(m);
+        });
+    }
+
+private:
+    Script script_;
+    MessageHandler on_message_;
+    mutable std::mutex mutex_;
+    bool open_ = true;
+    std::vector<wamp::Message> sent_;
+};
+
+wamp::Welcome anonymous_welcome() {
+    return wamp::Welcome{4242,
+                         {{"authid", "x"},
+                          {"authrole", "anonymous"},
+                          {"authmethod", "anonymous"},
+                          {"roles", wamp::Object{}}}};
+}
+
+// The join's error URI and message against `router`.
+std::pair<std::string, std::string> join_rogue(ClientHarness& h,
+                                               std::shared_ptr<ScriptedRouter> router) {
+    client::Session s(h.executor(), router);
+    client::JoinOptions options;
+    options.authid = "pbkdf";
+    options.authenticators = {client::scram_authenticator("pbkdf-pw", cheap())};
+    try {
+        h.run(s.join("realm1", options));
+        return {"joined", ""};
+    } catch (const client::WampError& e) {
+        auto it = e.details().find("message");
+        return {e.uri(), it != e.details().end() && it->second.is_string() ? it->second.as_string()
+                                                                           : std::string()};
+    }
+}
+
+TEST(ClientScramRogueRouter, WelcomeWithoutAChallengeIsRefused) {
+    ClientHarness h;
+    auto router = std::make_shared<ScriptedRouter>(
+        [](const wamp::Message& m) -> std::optional<wamp::Message> {
+            if (std::holds_alternative<wamp::Hello>(m)) return anonymous_welcome();
+            return std::nullopt;
+        });
+    auto [uri, message] = join_rogue(h, router);
+    EXPECT_EQ(uri, wamp::errors::authentication_failed);
+    EXPECT_NE(message.find("without a CHALLENGE"), std::string::npos) << message;
+    EXPECT_TRUE(router->sent_abort());
+}
+
+TEST(ClientScramRogueRouter, AWelcomeNamingAnotherMethodIsStillChecked) {
+    ClientHarness h;
+    // Challenges properly, then claims the session is anonymous and sends
+    // no signature.
+    auto router = std::make_shared<ScriptedRouter>(
+        [](const wamp::Message& m) -> std::optional<wamp::Message> {
+            if (auto* hello = std::get_if<wamp::Hello>(&m)) {
+                const auto& extra = hello->details.at("authextra").as_object();
+                return wamp::Challenge{
+                    "wamp-scram",
+                    {{"nonce", extra.at("nonce").as_string() + "routernonce"},
+                     {"salt", std::string(sv::rfc7677::salt)},
+                     {"kdf", "pbkdf2"},
+                     {"iterations", static_cast<std::uint64_t>(pbkdf2_iterations)}}};
+            }
+            if (std::holds_alternative<wamp::Authenticate>(m)) return anonymous_welcome();
+            return std::nullopt;
+        });
+    auto [uri, message] = join_rogue(h, router);
+    EXPECT_EQ(uri, wamp::errors::authentication_failed);
+    EXPECT_NE(message.find("no server signature"), std::string::npos) << message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, ClientScram,

@@ -419,6 +419,14 @@ TEST(NexusdConfig, ClusterBadValuesNameTheKey) {
               std::string::npos);
     EXPECT_NE(error("{" + ok + R"("user": "u", "token": "t"})").find("one kind of NATS"),
               std::string::npos);
+    // Credentials go in their own keys, never in a URL (which is logged).
+    const std::string in_url = error(R"({"nats": ["nats://n:1", "nats://u:hunter2@n:4222"]})");
+    EXPECT_NE(in_url.find("cluster.nats: expected URLs without credentials"), std::string::npos)
+        << in_url;
+    EXPECT_EQ(in_url.find("hunter2"), std::string::npos);
+    const std::string bad_url = error(R"({"nats": "u:hunter2@n:4222"})");
+    EXPECT_NE(bad_url.find("cluster.nats"), std::string::npos);
+    EXPECT_EQ(bad_url.find("hunter2"), std::string::npos) << bad_url;
     const std::string secret = error("{" + ok + R"("password": "hunter2"})");
     EXPECT_NE(secret.find("cluster.user"), std::string::npos);
     EXPECT_EQ(secret.find("hunter2"), std::string::npos);

@@ -77,6 +77,45 @@ router::Identity user() {
     return who;
 }
 
+// The one object format of nexus-scram, nexus.json and dynamic answers.
+TEST(ScramCredentialObject, RoundTripsAndNamesTheKeyAtFault) {
+    for (const auto& c : {rfc7677_credential(), argon2_credential(), crossbar_credential()}) {
+        const wamp::Object o = router::scram_credential_to_object(c);
+        EXPECT_EQ(o.at("kdf"), Value(c.kdf == router::ScramKdf::pbkdf2 ? "pbkdf2" : "argon2id13"));
+        EXPECT_EQ(o.at("stored_key"), Value(sv::b64(c.stored_key)));
+        auto back = router::scram_credential_from_object(o);
+        ASSERT_TRUE(std::holds_alternative<router::ScramCredential>(back));
+        const auto& r = std::get<router::ScramCredential>(back);
+        EXPECT_EQ(r.dialect, c.dialect);
+        EXPECT_EQ(r.kdf, c.kdf);
+        EXPECT_EQ(r.salt, c.salt);
+        EXPECT_EQ(r.iterations, c.iterations);
+        EXPECT_EQ(r.memory, c.memory);
+        EXPECT_EQ(r.stored_key, c.stored_key);
+        EXPECT_EQ(r.server_key, c.server_key);
+    }
+    const auto fault = [](wamp::Object o, std::optional<router::ScramDialect> d = std::nullopt) {
+        auto r = router::scram_credential_from_object(o, d);
+        auto* p = std::get_if<router::ScramCredentialProblem>(&r);
+        return p ? p->key : std::string("none");
+    };
+    const wamp::Object good = router::scram_credential_to_object(rfc7677_credential());
+    auto with = [&](const char* key, Value v) {
+        wamp::Object o = good;
+        o.insert_or_assign(key, std::move(v));
+        return o;
+    };
+    EXPECT_EQ(fault(good), "none");
+    EXPECT_EQ(fault(with("kdf", "scrypt")), "kdf");
+    EXPECT_EQ(fault(with("salt", "not base64")), "salt");
+    EXPECT_EQ(fault(with("stored_key", "c2hvcnQ=")), "stored_key");
+    EXPECT_EQ(fault(with("iterations", "many")), "iterations");
+    EXPECT_EQ(fault(with("authmethod", "sasl")), "authmethod");
+    // A PBKDF2 credential for autobahn-python's draft, by key or by the caller.
+    EXPECT_EQ(fault(with("authmethod", "scram")), "kdf");
+    EXPECT_EQ(fault(good, router::ScramDialect::crossbar), "kdf");
+}
+
 TEST(ScramVectors, Rfc7677ThroughTheRouterExchange) {
     // The spec's AUTHENTICATE and WELCOME examples carry RFC 7677's proof and
     // server signature; with the RFC's nonces the router must accept the one
@@ -410,8 +449,12 @@ TEST_F(Scram, ACredentialServesItsOwnDialectOnly) {
 
 // --- dynamic -----------------------------------------------------------------
 
-router::RouterConfig dynamic_config() {
+router::RouterConfig dynamic_config(const std::shared_ptr<Logged>& log) {
     router::RouterConfig config;
+    config.logger = [log](router::RouterLogLevel, std::string_view line) {
+        std::lock_guard lock(log->mutex);
+        log->text += std::string(line) + "\n";
+    };
     router::RealmConfig realm;
     realm.uri = "realm1";
     realm.dynamic_authenticator = router::DynamicAuthenticatorConfig{
@@ -424,7 +467,30 @@ router::RouterConfig dynamic_config() {
 
 class DynamicScram : public RouterFixture, protected ScramWire {
 protected:
-    DynamicScram() : RouterFixture(dynamic_config()) {}
+    DynamicScram() : RouterFixture(dynamic_config(log_)) {}
+
+    std::string log() {
+        std::lock_guard lock(log_->mutex);
+        return log_->text;
+    }
+    static inline std::shared_ptr<Logged> log_ = std::make_shared<Logged>();
+
+    // The CHALLENGE an authid the backend does not know meets; fails it.
+    wamp::Object ghost_challenge(TestClient& b, const std::string& authid) {
+        TestClient& c = client();
+        const std::string nonce = fresh_nonce();
+        c.send(hello("wamp-scram", authid, {{"nonce", nonce}}));
+        auto inv = asked(b, authid);
+        b.send(wamp::Error{wamp::MessageType::invocation,
+                           inv.request,
+                           {},
+                           "com.example.no_such_user",
+                           wamp::Payload(wamp::Array{"who?"})});
+        auto ch = c.expect<wamp::Challenge>();
+        c.send(client_final(argon2_client(), authid, nonce, ch.extra));
+        expect_failed(c);
+        return ch.extra;
+    }
 
     TestClient& backend() {
         TestClient& b = joined(); // anonymous is on for the backend
@@ -487,33 +553,44 @@ TEST_F(DynamicScram, WrongPasswordFails) {
     expect_failed(c);
 }
 
-TEST_F(DynamicScram, UnknownToTheBackendMeetsADecoyShapedLikeARealAccount) {
+TEST_F(DynamicScram, UnknownToTheBackendMeetsADecoyOfAFixedShape) {
     TestClient& b = backend();
-    // The backend has just served an Argon2id account...
+    const wamp::Object before = ghost_challenge(b, "ghost");
+    // One of nexus-scram's default shapes, with a salt of its default length.
+    const bool argon2 = before.at("kdf") == Value("argon2id13");
+    if (argon2) {
+        EXPECT_EQ(before.at("iterations"), Value(router::scram_default_argon2_iterations));
+        EXPECT_EQ(before.at("memory"), Value(router::scram_default_argon2_memory));
+    } else {
+        EXPECT_EQ(before.at("kdf"), Value("pbkdf2"));
+        EXPECT_EQ(before.at("iterations"), Value(router::scram_default_pbkdf2_iterations));
+    }
+    EXPECT_EQ(sv::unb64(before.at("salt").as_string()).size(), router::scram_default_salt_octets);
+    // The log says what the backend answered.
+    EXPECT_NE(log().find("com.example.no_such_user (who?)"), std::string::npos) << log();
+
+    // The backend serves a real account of another shape (PBKDF2, 4096)...
     TestClient& known = client();
     const std::string cn = fresh_nonce();
-    known.send(hello("wamp-scram", "anna", {{"nonce", cn}}));
-    answer(b, asked(b, "anna"), answer_of(argon2_credential(), "admin"));
+    known.send(hello("wamp-scram", "dora", {{"nonce", cn}}));
+    answer(b, asked(b, "dora"), answer_of(rfc7677_credential(), "user"));
     auto real = known.expect<wamp::Challenge>();
-    known.send(client_final(argon2_client(), "anna", cn, real.extra));
+    known.send(client_final(rfc7677_client(), "dora", cn, real.extra));
     known.expect<wamp::Welcome>();
 
-    // ...and knows no ghost: the ghost's challenge looks the same.
-    for (int round = 0; round < 2; ++round) {
-        TestClient& c = client();
-        const std::string ghost_nonce = fresh_nonce();
-        c.send(hello("wamp-scram", "ghost", {{"nonce", ghost_nonce}}));
-        auto inv = asked(b, "ghost");
-        b.send(wamp::Error{
-            wamp::MessageType::invocation, inv.request, {}, "com.example.no_such_user", {}});
-        auto ch = c.expect<wamp::Challenge>();
-        for (const char* key : {"kdf", "iterations", "memory"})
-            EXPECT_EQ(ch.extra.at(key), real.extra.at(key)) << key;
-        EXPECT_EQ(ch.extra.at("salt").as_string().size(), real.extra.at("salt").as_string().size());
-        EXPECT_NE(ch.extra.at("salt"), real.extra.at("salt"));
-        c.send(client_final(argon2_client(), "ghost", ghost_nonce, ch.extra));
-        expect_failed(c);
+    // ...which changes nothing of the ghost's challenge (but its nonce).
+    const wamp::Object after = ghost_challenge(b, "ghost");
+    for (const char* key : {"kdf", "iterations", "memory", "salt"})
+        EXPECT_EQ(after.at(key), before.at(key)) << key;
+
+    // The shape depends on the authid: both kinds turn up among a few.
+    bool seen_argon2 = argon2, seen_pbkdf2 = !argon2;
+    for (int i = 0; i < 16 && !(seen_argon2 && seen_pbkdf2); ++i) {
+        const bool a =
+            ghost_challenge(b, "ghost" + std::to_string(i)).at("kdf") == Value("argon2id13");
+        (a ? seen_argon2 : seen_pbkdf2) = true;
     }
+    EXPECT_TRUE(seen_argon2 && seen_pbkdf2);
 }
 
 TEST_F(DynamicScram, AnswerWithoutACredentialFails) {

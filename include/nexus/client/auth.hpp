@@ -46,11 +46,20 @@ public:
         (void)transport;
         return respond(challenge);
     }
-    /// The router's WELCOME.Details when this method authenticated the
-    /// session. Throws to refuse the router (SCRAM checks the router's
-    /// signature: mutual authentication): the session closes the transport
-    /// and the join fails with wamp.error.authentication_failed.
+    /// The router's WELCOME.Details when this method answered the router's
+    /// CHALLENGE (whatever WELCOME.Details.authmethod says), or, with no
+    /// CHALLENGE answered, when WELCOME names this method. Throws to refuse
+    /// the router (SCRAM checks the router's signature: mutual
+    /// authentication): the session closes the transport and the join fails
+    /// with wamp.error.authentication_failed.
     virtual void on_welcome(const wamp::Object& details) { (void)details; }
+    /// Whether a WELCOME is acceptable only after this method answered a
+    /// CHALLENGE (true for mutual authentication: SCRAM). When every method a
+    /// join offers requires it and the router sends WELCOME without having
+    /// challenged (a router that would skip the proof of its own identity),
+    /// the session sends ABORT and the join fails with
+    /// wamp.error.authentication_failed.
+    virtual bool requires_challenge() const { return false; }
 };
 
 /// "ticket": sends the ticket (a shared secret in clear; use it over TLS or
@@ -99,24 +108,31 @@ std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key,
 /// What a WAMP-SCRAM client accepts of a router's CHALLENGE. The spec wants
 /// clients to refuse unusually low costs (a rogue router fishing for a hash
 /// that is cheap to crack), and a client also refuses costs so high that the
-/// derivation itself would be a denial of service.
+/// derivation itself would be a denial of service: the router chooses them,
+/// and the derivation runs on the session's strand (it blocks that strand,
+/// and the thread running it, for as long as it takes). The maxima admit
+/// nexus-scram's defaults (Argon2id 3 x 64 MiB, PBKDF2 600000) with room to
+/// spare; raise them for a router known to use more.
 struct ScramOptions {
     /// Speak autobahn-python's earlier draft (authmethod "scram", Argon2id
     /// only; see router::ScramDialect::crossbar) instead of the spec's
     /// "wamp-scram".
     bool crossbar_dialect = false;
     std::uint32_t min_pbkdf2_iterations = 4096; // RFC 7677 section 4
-    std::uint32_t max_pbkdf2_iterations = 10'000'000;
+    std::uint32_t max_pbkdf2_iterations = 1'000'000;
     std::uint32_t min_argon2_iterations = 1;
-    std::uint32_t max_argon2_iterations = 100'000;
-    std::uint32_t min_argon2_memory = 512;         // KiB; autobahn-python's own default
-    std::uint32_t max_argon2_memory = 1024 * 1024; // KiB (1 GiB)
+    std::uint32_t max_argon2_iterations = 10;
+    std::uint32_t min_argon2_memory = 512;        // KiB; autobahn-python's own default
+    std::uint32_t max_argon2_memory = 256 * 1024; // KiB (256 MiB)
 };
 
 /// "wamp-scram" (or "scram"): proves knowledge of `password` without sending
 /// it (RFC 5802/7677 with Argon2id or PBKDF2, as the router's CHALLENGE
-/// says), and checks the router's signature in WELCOME. JoinOptions::authid
-/// is required. Channel binding is not requested.
+/// says), and checks the router's signature in WELCOME (a WELCOME without a
+/// CHALLENGE answered is refused: requires_challenge()). JoinOptions::authid
+/// is required. Channel binding is not requested. The SaltedPassword is kept
+/// for the last (kdf, salt, costs) seen, so that joining again (a reconnect)
+/// does not derive it again.
 std::shared_ptr<Authenticator> scram_authenticator(std::string password, ScramOptions options = {});
 
 namespace auth {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,25 @@ struct NatsOptions {
     NatsLogger logger;
 };
 
+/// Why options cannot work, naming the key at fault as nexusd's "cluster"
+/// section spells it ("nats" for the URLs, "user", "nkey"), never a
+/// secret's value.
+struct NatsOptionsProblem {
+    std::string key;
+    std::string expected;
+};
+/// The URLs and credentials checked: at least one URL, none with
+/// credentials in it (`nats://user:pass@host`: they would end up in log
+/// lines; use user/password or token), one kind of credentials at most, a
+/// user for a password, the public key of an nkey seed file. nullopt: fine.
+std::optional<NatsOptionsProblem> nats_options_problem(const NatsOptions& options);
+
+/// `url` with any userinfo replaced by "***" (`nats://***@host:4222`): what
+/// a log line may show of a server URL.
+std::string redact_url(std::string_view url);
+/// The URLs redacted and joined with ", ", for a log line.
+std::string describe_urls(const std::vector<std::string>& urls);
+
 /// Connects to NATS. An unreachable server is not an error: the bus starts
 /// disconnected (on_state reports it), logs failed rounds (the 1st, 2nd, 4th,
 /// 8th, ...) and keeps trying (max_reconnect), with subscriptions and
@@ -81,7 +101,7 @@ struct NatsOptions {
 /// certificate fails verification, it refuses the credentials) is not
 /// retried by libnats: the bus reports BusState::closed and logs why.
 /// Throws std::invalid_argument for options NATS refuses (a malformed URL, a
-/// file that cannot be read, two kinds of credentials).
+/// file that cannot be read, what nats_options_problem finds).
 std::shared_ptr<Bus> connect_nats(NatsOptions options);
 
 } // namespace nexus::cluster

@@ -144,9 +144,8 @@ struct ScramCredential {
 };
 
 /// nexus-scram's defaults (Argon2id with RFC 9106's second recommended
-/// memory, one lane as WAMP-SCRAM fixes it), and the shape of a dynamic
-/// authenticator's decoy challenges until its procedure has returned a
-/// credential.
+/// memory, one lane as WAMP-SCRAM fixes it), and the shapes of a dynamic
+/// authenticator's decoy challenges.
 inline constexpr std::uint32_t scram_default_argon2_iterations = 3;
 inline constexpr std::uint32_t scram_default_argon2_memory = 65536; // KiB
 inline constexpr std::uint32_t scram_default_pbkdf2_iterations = 600'000;
@@ -159,6 +158,24 @@ std::string scram_credential_problem(const ScramCredential& credential);
 
 /// The authmethod of a dialect: "wamp-scram" or "scram".
 std::string_view scram_authmethod(ScramDialect dialect);
+
+/// A credential as an object: {authmethod, kdf, salt, iterations, memory
+/// (Argon2id only), stored_key, server_key}, the keys in base64. The one
+/// format of what nexus-scram prints, a nexus.json principal's "scram" holds
+/// and a dynamic authenticator's procedure answers.
+wamp::Object scram_credential_to_object(const ScramCredential& credential);
+/// Why an object is not a credential: the key at fault and what it should hold.
+struct ScramCredentialProblem {
+    std::string key;
+    std::string expected;
+};
+/// The credential an object holds (see scram_credential_to_object). Its
+/// dialect is `dialect` when given (the key "authmethod" is not read then),
+/// otherwise the object's "authmethod" ("wamp-scram" when absent). Other keys
+/// are ignored.
+std::variant<ScramCredential, ScramCredentialProblem>
+scram_credential_from_object(const wamp::Object& object,
+                             std::optional<ScramDialect> dialect = std::nullopt);
 
 struct Principal {
     std::string authid;
@@ -189,10 +206,11 @@ struct Principal {
 ///  - wamp-scram and scram: at HELLO. Answer {authrole, authid?, kdf
 ///    ("argon2id13" or "pbkdf2"), salt, iterations, memory?, stored_key,
 ///    server_key} (the keys in base64), as `nexus-scram` prints them; the
-///    router runs the exchange itself. An ERROR answer (no such user) gets the
-///    same kind of challenge as a real account, shaped like the last
-///    credential the procedure returned, and fails at AUTHENTICATE, so that a
-///    client cannot tell which authids exist.
+///    router runs the exchange itself (scram_credential_from_object). An
+///    ERROR answer (no such user) gets a challenge of one of nexus-scram's
+///    default shapes, picked by a hash of the authid keyed with the router's
+///    auth_secret (the same for an authid every time), and fails at
+///    AUTHENTICATE, so that a client cannot tell which authids exist.
 /// An ERROR answer, a malformed one, no registered procedure or no answer in
 /// `timeout` all fail the authentication.
 struct DynamicAuthenticatorConfig {

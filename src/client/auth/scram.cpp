@@ -2,6 +2,7 @@
 // in HELLO, the proof answering CHALLENGE, the router's signature checked in
 // WELCOME (mutual authentication).
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 
 #include <nexus/client/auth.hpp>
@@ -25,6 +26,7 @@ public:
           dialect_(options.crossbar_dialect ? ScramDialect::crossbar : ScramDialect::wamp_scram) {}
 
     std::string method() const override { return std::string(router::scram_authmethod(dialect_)); }
+    bool requires_challenge() const override { return true; }
 
     wamp::Object hello_authextra(const std::string& authid) override {
         std::lock_guard lock(mutex_);
@@ -73,9 +75,8 @@ public:
         exchange_.iterations = iterations;
         const auto message = scram::auth_message(dialect_, exchange_);
         if (!message) throw std::invalid_argument("scram: the authid does not pass SASLprep");
-        const auto keys = scram::keys_of(auth::scram_salted_password(
-            dialect_, *kdf, password_, exchange_.salt, static_cast<std::uint32_t>(iterations),
-            static_cast<std::uint32_t>(memory)));
+        const auto keys = scram::keys_of(salted_password(
+            *kdf, static_cast<std::uint32_t>(iterations), static_cast<std::uint32_t>(memory)));
         server_signature_ = scram::server_signature(keys.server_key, *message);
         const std::string proof = crypto::to_base64(scram::client_proof(keys, *message));
         if (dialect_ == ScramDialect::crossbar) return wamp::Authenticate{proof, {}};
@@ -110,6 +111,19 @@ public:
     }
 
 private:
+    // What the KDF gives for the exchange's salt and these costs; derived
+    // only when they differ from the last ones (the same router asks the same
+    // every time). The password never changes, so the cache needs no more key.
+    const crypto::Bytes& salted_password(ScramKdf kdf, std::uint32_t iterations,
+                                         std::uint32_t memory) {
+        if (!cached_ || cached_->kdf != kdf || cached_->salt != exchange_.salt ||
+            cached_->iterations != iterations || cached_->memory != memory)
+            cached_ = Cached{kdf, exchange_.salt, iterations, memory,
+                             auth::scram_salted_password(dialect_, kdf, password_, exchange_.salt,
+                                                         iterations, memory)};
+        return cached_->salted;
+    }
+
     void check_costs(ScramKdf kdf, std::uint64_t iterations, std::uint64_t memory) const {
         const auto within = [](std::uint64_t v, std::uint32_t lo, std::uint32_t hi) {
             return v >= lo && v <= hi;
@@ -132,6 +146,13 @@ private:
     std::mutex mutex_;
     scram::Exchange exchange_;
     crypto::Bytes server_signature_;
+    struct Cached {
+        ScramKdf kdf;
+        std::string salt;
+        std::uint32_t iterations, memory;
+        crypto::Bytes salted;
+    };
+    std::optional<Cached> cached_;
 };
 
 } // namespace

@@ -1,7 +1,5 @@
 #include "router/auth/dynamic_authenticator.hpp"
 
-#include <mutex>
-
 #include "router/auth/attempts.hpp"
 #include "router/auth/crypto.hpp"
 #include "router/auth/scram_math.hpp"
@@ -33,35 +31,6 @@ std::optional<ScramDialect> scram_dialect_of(std::string_view method) {
     return std::nullopt;
 }
 
-// {kdf, salt, iterations, memory?, stored_key, server_key} of a WAMP-SCRAM
-// answer; the reason when it is not a usable credential.
-std::variant<ScramCredential, std::string> read_scram(const Object& o, ScramDialect dialect) {
-    ScramCredential c;
-    c.dialect = dialect;
-    const std::string* kdf = string_field(o, "kdf");
-    auto parsed = kdf ? auth::scram::parse_kdf(*kdf) : std::nullopt;
-    if (!parsed) return std::string("no kdf \"argon2id13\" or \"pbkdf2\"");
-    c.kdf = *parsed;
-    const std::string* salt = string_field(o, "salt");
-    if (!salt) return std::string("no salt");
-    c.salt = *salt;
-    for (auto [key, out] : {std::pair{"iterations", &c.iterations}, std::pair{"memory", &c.memory}})
-        if (auto it = o.find(key); it != o.end() && !it->second.is_null()) {
-            auto n = it->second.to_uint();
-            if (!n || *n > 0xFFFF'FFFFu) return std::string("a bad ") + key;
-            *out = static_cast<std::uint32_t>(*n);
-        }
-    for (auto [key, out] :
-         {std::pair{"stored_key", &c.stored_key}, std::pair{"server_key", &c.server_key}}) {
-        const std::string* text = string_field(o, key);
-        auto bytes = text ? auth::from_base64(*text) : std::nullopt;
-        if (!bytes) return std::string("no ") + key + " in base64";
-        *out = std::move(*bytes);
-    }
-    if (std::string problem = scram_credential_problem(c); !problem.empty()) return problem;
-    return c;
-}
-
 Answer read_answer(const wamp::Message& m, const std::string& procedure, std::string_view method,
                    const std::string& hello_authid) {
     if (auto* e = std::get_if<wamp::Error>(&m)) {
@@ -70,7 +39,12 @@ Answer read_answer(const wamp::Message& m, const std::string& procedure, std::st
                                 e->error == "wamp.error.no_available_callee" ||
                                 e->error == "wamp.error.timeout" ||
                                 e->error == "wamp.error.canceled";
-        return {std::nullopt, procedure + " answered " + e->error, !unanswered};
+        // The URI and, when the backend gave one, its message: the log says
+        // why (the client only ever sees wamp.error.authentication_failed).
+        std::string why = procedure + " answered ERROR " + e->error;
+        if (auto args = e->payload.args(); !args.empty() && args[0].if_string())
+            why += " (" + *args[0].if_string() + ")";
+        return {std::nullopt, std::move(why), !unanswered};
     }
     const auto& result = std::get<wamp::Result>(m);
     const wamp::Array args = result.payload.args();
@@ -99,9 +73,10 @@ Answer read_answer(const wamp::Message& m, const std::string& procedure, std::st
             p.wampcra = std::move(cra);
         }
         if (auto dialect = scram_dialect_of(method)) {
-            auto scram = read_scram(o, *dialect);
-            if (auto* problem = std::get_if<std::string>(&scram))
-                return {std::nullopt, procedure + " answered a bad credential: " + *problem};
+            auto scram = scram_credential_from_object(o, *dialect);
+            if (auto* problem = std::get_if<ScramCredentialProblem>(&scram))
+                return {std::nullopt, procedure + " answered a bad credential: " + problem->key +
+                                          ": expected " + problem->expected};
             p.scram = std::get<ScramCredential>(std::move(scram));
         }
     }
@@ -123,44 +98,39 @@ Value transport_value(const TransportInfo& t) {
     return Value(std::move(v));
 }
 
-// What an unknown authid's WAMP-SCRAM challenge looks like: the last
-// credential the procedure returned (its kdf, costs and salt length), the
-// defaults of nexus-scram before any.
-class ScramShape {
-public:
-    explicit ScramShape(ScramDialect dialect) {
-        model_.dialect = dialect;
-        model_.kdf = ScramKdf::argon2id13;
-        model_.iterations = scram_default_argon2_iterations;
-        model_.memory = scram_default_argon2_memory;
-        model_.salt = auth::to_base64(auth::Bytes(scram_default_salt_octets));
+// The shape (kdf, costs, salt length) of an unknown authid's WAMP-SCRAM
+// challenge: one of nexus-scram's defaults, picked by a keyed hash of the
+// authid. It depends on nothing else: not on the accounts the backend has
+// served (a shape learnt from the last login would tell about other accounts
+// and would change between two attempts for the same authid).
+ScramCredential decoy_shape(ScramDialect dialect, const std::string& authid,
+                            const std::string& secret) {
+    ScramCredential shape;
+    shape.dialect = dialect;
+    shape.salt = auth::to_base64(auth::Bytes(scram_default_salt_octets));
+    shape.kdf = ScramKdf::argon2id13;
+    shape.iterations = scram_default_argon2_iterations;
+    shape.memory = scram_default_argon2_memory;
+    // The crossbar dialect has Argon2id only.
+    if (dialect == ScramDialect::wamp_scram &&
+        auth::hmac_sha256(secret, "scram decoy shape\n" + authid)[0] & 1) {
+        shape.kdf = ScramKdf::pbkdf2;
+        shape.iterations = scram_default_pbkdf2_iterations;
+        shape.memory = 0;
     }
-    void learn(const ScramCredential& c) {
-        std::lock_guard lock(mutex_);
-        model_ = c;
-    }
-    ScramCredential model() const {
-        std::lock_guard lock(mutex_);
-        return model_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    ScramCredential model_;
-};
+    return shape;
+}
 
 class DynamicAttempt final : public AuthAttempt {
 public:
     DynamicAttempt(std::string method, const DynamicAuthenticatorConfig& config,
-                   ProcedureCaller call, const AuthRequest& request, std::string secret,
-                   std::shared_ptr<ScramShape> shape)
+                   ProcedureCaller call, const AuthRequest& request, std::string secret)
         : shared_(std::make_shared<Shared>()) {
         shared_->method = std::move(method);
         shared_->config = config;
         shared_->call = std::move(call);
         shared_->request = request;
         shared_->secret = std::move(secret);
-        shared_->shape = std::move(shape);
     }
 
     void start(AuthReply reply) override {
@@ -194,7 +164,15 @@ public:
     void respond(const std::string& signature, const Object& extra, AuthReply reply) override {
         if (shared_->method != "ticket") {
             if (!shared_->inner) return reply(Rejection{"no exchange in progress"});
-            return shared_->inner->respond(signature, extra, std::move(reply));
+            if (shared_->refusal.empty())
+                return shared_->inner->respond(signature, extra, std::move(reply));
+            // A decoy: its rejection also says what the backend answered.
+            return shared_->inner->respond(signature, extra,
+                                           [reply, refusal = shared_->refusal](AuthStep step) {
+                                               if (auto* r = std::get_if<Rejection>(&step))
+                                                   r->log_reason += " (" + refusal + ")";
+                                               reply(std::move(step));
+                                           });
         }
         ask({{"ticket", signature}}, [shared = shared_, reply](Answer answer) {
             if (!answer.principal) return reply(Rejection{answer.error});
@@ -215,7 +193,8 @@ private:
         std::unique_ptr<AuthAttempt> inner;
         std::vector<Principal> principals;
         std::string secret;
-        std::shared_ptr<ScramShape> shape;
+        /// Why the backend knows no such principal, for a decoy's rejection.
+        std::string refusal;
     };
 
     void start_scram(ScramDialect dialect, AuthReply reply) {
@@ -224,7 +203,6 @@ private:
         ask({}, [shared = shared_, dialect, reply](Answer answer) mutable {
             if (answer.principal) {
                 const Principal& p = *answer.principal;
-                shared->shape->learn(*p.scram);
                 Identity who;
                 who.authid = p.authid;
                 who.authrole = p.authrole;
@@ -234,11 +212,13 @@ private:
             } else if (answer.refused) {
                 // No such principal: challenge like any other and fail at
                 // AUTHENTICATE, or the answer's timing and shape would tell.
-                shared->inner = make_scram_attempt(dialect, std::nullopt,
-                                                   scram_decoy_credential(shared->shape->model(),
-                                                                          shared->request.authid,
-                                                                          shared->secret),
-                                                   shared->request);
+                shared->refusal = answer.error;
+                shared->inner = make_scram_attempt(
+                    dialect, std::nullopt,
+                    scram_decoy_credential(
+                        decoy_shape(dialect, shared->request.authid, shared->secret),
+                        shared->request.authid, shared->secret),
+                    shared->request);
             } else {
                 return reply(Rejection{answer.error});
             }
@@ -276,12 +256,10 @@ public:
     DynamicAuthenticator(std::string method, DynamicAuthenticatorConfig config,
                          ProcedureCaller call, std::string secret)
         : method_(std::move(method)), config_(std::move(config)), call_(std::move(call)),
-          secret_(secret.empty() ? auth::to_base64(auth::random_bytes(32)) : std::move(secret)),
-          shape_(std::make_shared<ScramShape>(
-              scram_dialect_of(method_).value_or(ScramDialect::wamp_scram))) {}
+          secret_(secret.empty() ? auth::to_base64(auth::random_bytes(32)) : std::move(secret)) {}
     std::string_view method() const override { return method_; }
     std::unique_ptr<AuthAttempt> begin(const AuthRequest& request) override {
-        return std::make_unique<DynamicAttempt>(method_, config_, call_, request, secret_, shape_);
+        return std::make_unique<DynamicAttempt>(method_, config_, call_, request, secret_);
     }
 
 private:
@@ -289,7 +267,6 @@ private:
     DynamicAuthenticatorConfig config_;
     ProcedureCaller call_;
     std::string secret_;
-    std::shared_ptr<ScramShape> shape_;
 };
 
 } // namespace
