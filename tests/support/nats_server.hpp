@@ -21,8 +21,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <iterator>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -58,6 +58,8 @@ struct NatsServerOptions {
     bool cluster = false;
     /// The route ports of the cluster's other servers, to dial.
     std::vector<int> route_ports;
+    /// Serve nats-server's HTTP monitoring (/varz, ...) on a port of its own.
+    bool monitoring = false;
     /// Anything else for nats-server's command line (TLS, authorization).
     std::vector<std::string> extra_args;
 };
@@ -91,6 +93,8 @@ public:
 
     int port() const { return port_; }
     int cluster_port() const { return cluster_port_; }
+    /// With NatsServerOptions::monitoring: the HTTP monitoring port.
+    int monitor_port() const { return monitor_port_; }
     std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
     const std::filesystem::path& dir() const { return dir_; }
     bool running() const { return pid_ > 0; }
@@ -162,6 +166,8 @@ private:
                               std::to_string(p);
             if (!routes.empty()) args.insert(args.end(), {"--routes", routes});
         }
+        if (options_.monitoring)
+            args.insert(args.end(), {"-m", std::to_string(monitor_port_ ? monitor_port_ : -1)});
         args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
         std::vector<char*> argv;
         for (auto& a : args)
@@ -212,9 +218,12 @@ private:
                     const std::string text((std::istreambuf_iterator<char>(in)),
                                            std::istreambuf_iterator<char>());
                     const int cluster = port_in_ports_file(text, "cluster");
-                    if (port_in_ports_file(text, "nats") && (!options_.cluster || cluster)) {
+                    const int monitor = port_in_ports_file(text, "monitoring");
+                    if (port_in_ports_file(text, "nats") && (!options_.cluster || cluster) &&
+                        (!options_.monitoring || monitor)) {
                         client = port_in_ports_file(text, "nats");
                         if (options_.cluster) cluster_port_ = cluster;
+                        if (options_.monitoring) monitor_port_ = monitor;
                     }
                 }
             }
@@ -228,6 +237,7 @@ private:
     NatsServerOptions options_;
     int port_ = 0;         // 0: not started yet, nats-server picks
     int cluster_port_ = 0; // the same for routes
+    int monitor_port_ = 0; // and for HTTP monitoring
     std::filesystem::path dir_;
     pid_t pid_ = -1;
 };

@@ -32,12 +32,8 @@ protected:
 
     static NatsServerOptions monitored() {
         NatsServerOptions o;
-        o.extra_args = {"-m", std::to_string(monitor_port())};
+        o.monitoring = true;
         return o;
-    }
-    static int monitor_port() {
-        static const int port = free_loopback_port();
-        return port;
     }
 
     static std::shared_ptr<cluster::Bus>
@@ -64,8 +60,8 @@ protected:
         namespace asio = boost::asio;
         asio::io_context io;
         asio::ip::tcp::socket socket(io);
-        socket.connect(
-            {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(monitor_port())});
+        socket.connect({asio::ip::make_address("127.0.0.1"),
+                        static_cast<unsigned short>(server_.monitor_port())});
         const std::string request = "GET /varz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
         asio::write(socket, asio::buffer(request));
         std::string response;
