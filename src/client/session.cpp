@@ -4,6 +4,7 @@
 #include "client/session_impl.hpp"
 
 #include <algorithm>
+#include <iostream>
 
 #include <boost/asio/post.hpp>
 
@@ -36,6 +37,25 @@ void SessionImpl::start() {
         });
 }
 
+void SessionImpl::handler_failed(std::exception_ptr error, const std::string& where) {
+    if (handler_error_) {
+        // The user's error handler failing too has nowhere left to go.
+        try {
+            handler_error_(error, where);
+        } catch (...) {
+        }
+        return;
+    }
+    std::string what = "an exception that is not a std::exception";
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    std::cerr << "nexus client: the " << where << " threw: " << what << "\n";
+}
+
 bool SessionImpl::is_joined() const {
     std::lock_guard lock(info_mutex_);
     return state_ == State::joined;
@@ -52,8 +72,10 @@ void SessionImpl::send(wamp::Message message) {
 
 void SessionImpl::join(std::string realm, JoinOptions options, Completion<JoinSignature> done) {
     if (state_ != State::idle) {
-        const char* why = state_ == State::closed ? "the transport is closed"
-                                                  : "the session is already joined or joining";
+        const char* why = state_ == State::closed
+                              ? "the transport is closed (the router may close it after "
+                                "GOODBYE): connect a new transport for a new session"
+                              : "the session is already joined or joining";
         return done.complete(std::make_exception_ptr(SessionError(why)), {});
     }
     wamp::Hello hello;

@@ -50,6 +50,12 @@ void Session::disconnect() {
     asio::post(impl_->strand(), [impl = impl_] { impl->drop("disconnected by the application"); });
 }
 
+void Session::on_handler_error(HandlerErrorHandler handler) {
+    asio::post(impl_->strand(), [impl = impl_, h = std::move(handler)]() mutable {
+        impl->set_handler_error(std::move(h));
+    });
+}
+
 bool Session::is_joined() const { return impl_->is_joined(); }
 std::optional<SessionInfo> Session::info() const { return impl_->info(); }
 

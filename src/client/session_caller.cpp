@@ -182,11 +182,13 @@ void SessionImpl::on_result(wamp::Result& m) {
     CallResult result = to_call_result(std::move(m.details), m.payload);
     if (result.progress()) {
         if (it->second.on_progress) {
-            // An exception from the user's progress handler has nowhere to
-            // go but would unwind through the message loop: drop it.
+            // Nothing awaits a progress handler: its exception goes to the
+            // session's handler-error handler; the call goes on.
             try {
                 it->second.on_progress(result);
             } catch (...) {
+                handler_failed(std::current_exception(),
+                               "progress handler of call " + std::to_string(m.request));
             }
         }
         return;

@@ -104,6 +104,7 @@ public:
     void subscribe(std::string topic, EventHandler handler, SubscribeOptions options,
                    Completion<SubscribeSignature> done);
     void unsubscribe(Subscription subscription, Completion<DoneSignature> done);
+    void set_handler_error(HandlerErrorHandler handler) { handler_error_ = std::move(handler); }
 
 private:
     enum class State { idle, joining, joined, leaving, closed };
@@ -150,6 +151,8 @@ private:
         EventHandler handler;
     };
 
+    /// Hands an exception from an event or progress handler to handler_error_.
+    void handler_failed(std::exception_ptr error, const std::string& where);
     void on_message(wamp::Message message);
     void on_transport_closed(std::string reason);
     void send(wamp::Message message);
@@ -221,6 +224,7 @@ private:
     std::map<wamp::Id, SubscriptionEntry> subscriptions_;
     std::map<wamp::Id, Completion<PublishSignature>> publishing_;
     std::uint64_t next_handler_ = 0;
+    HandlerErrorHandler handler_error_;
 };
 
 /// HELLO.Details.roles: every role and feature this library implements.

@@ -117,11 +117,12 @@ void SessionImpl::on_event(wamp::Event& m) {
     // A handler may unsubscribe (itself or others): iterate over a copy.
     auto handlers = it->second.handlers;
     for (auto& [id, handler] : handlers) {
-        // An event handler's exception has no one to report to; it must not
-        // end the message loop of the whole session.
+        // Nothing awaits an event handler: its exception goes to the
+        // session's handler-error handler, and the other handlers still run.
         try {
             handler(event);
         } catch (...) {
+            handler_failed(std::current_exception(), "event handler for " + event.topic);
         }
     }
 }

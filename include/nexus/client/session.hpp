@@ -65,6 +65,10 @@ using ProcedureHandler = std::function<Result(const Invocation&)>;
 /// INTERRUPT cancels it.
 using CoroutineProcedureHandler = std::function<boost::asio::awaitable<Result>(Invocation)>;
 using EventHandler = std::function<void(const Event&)>;
+/// Told about an exception that escaped an event handler or a progress
+/// handler (nothing awaits those): the exception, and which handler threw
+/// ("event handler for com.example.topic", "progress handler of a call to ...").
+using HandlerErrorHandler = std::function<void(std::exception_ptr error, const std::string& where)>;
 
 using JoinSignature = void(std::exception_ptr, SessionInfo);
 using LeaveSignature = void(std::exception_ptr, CloseInfo);
@@ -130,7 +134,10 @@ public:
     boost::asio::any_io_executor get_executor() const;
 
     /// HELLO -> (CHALLENGE -> AUTHENTICATE)* -> WELCOME. Fails with WampError
-    /// carrying the ABORT's reason. After a leave() the same transport can join again.
+    /// carrying the ABORT's reason. After a leave() the same transport can join
+    /// again if the router kept the connection open (WAMP allows it to close
+    /// it); once the transport is closed, join() fails with SessionError and
+    /// a new Session on a new transport is needed (Reconnector does that).
     template <class Token = boost::asio::use_awaitable_t<>>
     auto join(std::string realm, JoinOptions options = {}, Token&& token = {}) {
         return boost::asio::async_initiate<Token, JoinSignature>(
@@ -162,6 +169,11 @@ public:
 
     /// Drops the transport without GOODBYE (as if the network failed).
     void disconnect();
+
+    /// Replaces what is done with exceptions thrown by event and progress
+    /// handlers; it runs on the session's strand. The default writes them to
+    /// stderr. Thread-safe.
+    void on_handler_error(HandlerErrorHandler handler);
 
     bool is_joined() const;
     /// The current session (WELCOME), if joined.

@@ -97,7 +97,11 @@ private:
 
     void on_read(error_code ec) {
         if (ec) {
-            if (ec == websocket::error::closed) return fail("the router closed the WebSocket");
+            // A close handshake, or the TCP connection just ending: the same
+            // words as RawSocket's, so callers need not know the transport.
+            if (ec == websocket::error::closed || ec == asio::error::eof ||
+                ec == beast::http::error::end_of_stream)
+                return fail("the router closed the connection");
             return fail("read failed: " + ec.message());
         }
         if (closed_) return;
