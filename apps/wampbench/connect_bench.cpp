@@ -33,12 +33,12 @@ class ConnectLoop {
 public:
     ConnectLoop(asio::io_context& io, const Options& o, ThreadStats& stats, Runner& runner,
                 unsigned index)
-        : io_(io), options_(o), stats_(stats), runner_(runner), pause_(io),
-          channel_("bench.connect." + std::to_string(index)) {}
+        : io_(io), target_(o.target_for(Role::any, index)), stats_(stats), runner_(runner),
+          pause_(io), channel_("bench.connect." + std::to_string(index)) {}
 
     void next() {
         if (runner_.phase() >= Phase::drain) return;
-        auto session = std::make_unique<PlainSession>(io_, options_.target, channel_);
+        auto session = std::make_unique<PlainSession>(io_, target_, channel_);
         PlainSession* s = session.get();
         bury(std::move(session)); // owned by the graveyard from now: freed when surely idle
         const std::uint64_t t0 = now_ns();
@@ -74,7 +74,7 @@ private:
     }
 
     asio::io_context& io_;
-    const Options& options_;
+    const Target& target_; // loops take the URLs in turn
     ThreadStats& stats_;
     Runner& runner_;
     asio::steady_timer pause_;

@@ -47,8 +47,9 @@ int run_idle(const Options& o) {
     for (unsigned i = 0; i < o.sessions && !report.failed(); i += o.concurrency) {
         const unsigned end = std::min(o.sessions, i + o.concurrency);
         for (unsigned k = i; k < end; ++k) {
-            sessions.push_back(std::make_unique<IdleSession>(
-                runner.io(k), o.target, "bench.idle." + std::to_string(k), runner.stats(k)));
+            sessions.push_back(
+                std::make_unique<IdleSession>(runner.io(k), o.target_for(Role::any, k),
+                                              "bench.idle." + std::to_string(k), runner.stats(k)));
             asio::post(runner.io(k), [s = sessions.back().get(), &runner] {
                 s->start([&runner](bool ok, std::string_view why) {
                     ok ? runner.setup_ok() : runner.setup_failed(why);

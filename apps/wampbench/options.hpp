@@ -4,14 +4,22 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "target.hpp"
 
 namespace wampbench {
 
+/// Which sessions a URL is for: --url serves every role that has no URLs of its own.
+enum class Role { any, caller, callee, publisher, subscriber };
+
 struct Options {
     std::string command; // rpc, pubsub, connect, idle
+    /// The first URL and the settings every session shares (serializer, realm,
+    /// forwarder): the report's transport and the payload encoding come from it.
     Target target;
+    /// --url, in the order given (never empty after parsing), and each role's own URLs.
+    std::vector<Target> urls, caller_urls, callee_urls, publisher_urls, subscriber_urls;
     unsigned threads = 1;
     double duration = 5.0;   // seconds measured
     double warmup = 1.0;     // seconds run before measuring
@@ -30,6 +38,14 @@ struct Options {
     // idle
     unsigned sessions = 1000;
     int pid = 0; // the server process, for its CPU and memory
+
+    /// Where session `index` of `role` connects: the role's URLs (else --url's) in turn.
+    /// The reference stays valid as long as the Options do (sessions keep it).
+    const Target& target_for(Role role, std::size_t index) const;
+    /// True when sessions are spread over more than one URL.
+    bool spread() const;
+    /// The URLs `role` uses, as given on the command line.
+    const std::vector<Target>& urls_for(Role role) const;
 };
 
 /// Parses argv; on error or --help prints to stderr/stdout and returns nullopt

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/post.hpp>
@@ -66,6 +67,23 @@ public:
     }
 
     std::uint64_t published() const { return seq_; }
+
+    /// Its thread's executor.
+    asio::any_io_executor executor() { return timer_.get_executor(); }
+
+    /// One probe publication (see write_probe), before the measured run.
+    void probe() {
+        WireWriter w(target().format, link().begin_frame());
+        w.begin_list(5);
+        w.uint(msg::publish);
+        w.uint(next_request());
+        w.empty_dict();
+        w.raw(topic_item_);
+        write_probe(w, index_);
+        w.end_list();
+        link().end_frame();
+        link().flush();
+    }
 
 private:
     bool window_open() const {
@@ -130,13 +148,20 @@ private:
     std::uint64_t progress_ns_ = 0; // last time the window moved
 };
 
+/// Subscribers that heard a probe from every publisher of their topic.
+struct Reach {
+    std::atomic<std::size_t> subscribers{0};
+};
+
 class Subscriber final : public Session {
 public:
+    /// `senders`: the publishers of its topic, whose probes it counts into `reach`.
     Subscriber(asio::io_context& io, const Target& t, std::string uri, ThreadStats& stats,
-               Runner& runner, std::vector<std::unique_ptr<Feedback>>& feedback, bool stalled)
+               Runner& runner, std::vector<std::unique_ptr<Feedback>>& feedback, bool stalled,
+               std::size_t senders, Reach& reach)
         : Session(io, t, Setup::subscribe, std::move(uri)), stats_(stats), runner_(runner),
           feedback_(feedback), unreported_(feedback.size(), 0), last_seq_(feedback.size(), 0),
-          stalled_(stalled) {}
+          heard_(feedback.size(), false), senders_(senders), reach_(reach), stalled_(stalled) {}
 
     std::uint64_t out_of_order() const { return out_of_order_; }
 
@@ -149,7 +174,8 @@ private:
             items.count < 5)
             return stats_.errors.add();
         const auto stamp = read_stamp(target().format, items.item[4]);
-        if (!stamp || stamp->sender >= feedback_.size()) return stats_.errors.add();
+        if (!stamp) return on_probe(read_probe(target().format, items.item[4]));
+        if (stamp->sender >= feedback_.size()) return stats_.errors.add();
         stats_.done.add();
         if (runner_.phase() == Phase::measure) {
             stats_.latency.record(now_ns() - stamp->sent_ns);
@@ -177,14 +203,43 @@ private:
 
     void on_lost(std::string_view) override { stats_.lost_links.add(); }
 
+    void on_probe(std::optional<std::uint64_t> sender) {
+        if (!sender || *sender >= heard_.size()) return stats_.errors.add();
+        if (heard_[*sender]) return;
+        heard_[*sender] = true;
+        if (++heard_count_ == senders_) reach_.subscribers.fetch_add(1);
+    }
+
     ThreadStats& stats_;
     Runner& runner_;
     std::vector<std::unique_ptr<Feedback>>& feedback_;
     std::vector<std::uint64_t> unreported_;
     std::vector<std::uint64_t> last_seq_;
+    std::vector<bool> heard_; // probes, by publisher
+    std::size_t heard_count_ = 0;
+    std::size_t senders_;
+    Reach& reach_;
     std::uint64_t out_of_order_ = 0;
     bool stalled_;
 };
+
+/// Until every subscriber hears every publisher of its topic (subscriptions
+/// reach a cluster's other nodes a moment after SUBSCRIBED), publishers send
+/// probes; the error if that takes too long.
+std::optional<std::string> wait_reach(const std::vector<std::unique_ptr<Publisher>>& publishers,
+                                      const Reach& reach, std::size_t subscribers) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (std::size_t round = 0; reach.subscribers.load() < subscribers; ++round) {
+        if (std::chrono::steady_clock::now() > give_up)
+            return std::to_string(subscribers - reach.subscribers.load()) +
+                   " subscribers never heard from every publisher of their topic";
+        if (round % 25 == 0) // every 50 ms
+            for (const auto& p : publishers)
+                asio::post(p->executor(), [pub = p.get()] { pub->probe(); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return std::nullopt;
+}
 
 } // namespace
 
@@ -196,19 +251,24 @@ int run_pubsub(const Options& o) {
     std::vector<std::unique_ptr<Subscriber>> subscribers;
     for (unsigned p = 0; p < o.publishers; ++p)
         feedback.push_back(std::make_unique<Feedback>());
-    std::size_t slot = 0; // spreads sessions over the threads
+    Reach reach;
+    // Publishers of topic t: p = t, t + T, ... below P.
+    const auto senders = [&](unsigned t) { return (o.publishers - t + o.topics - 1) / o.topics; };
+    std::size_t slot = 0; // spreads sessions over the threads (and the URLs)
     for (unsigned t = 0; t < o.topics; ++t)
         for (unsigned s = 0; s < o.subscribers; ++s, ++slot)
-            subscribers.push_back(std::make_unique<Subscriber>(runner.io(slot), o.target,
-                                                               topic_uri(t), runner.stats(slot),
-                                                               runner, feedback, false));
+            subscribers.push_back(std::make_unique<Subscriber>(
+                runner.io(slot), o.target_for(Role::subscriber, slot), topic_uri(t),
+                runner.stats(slot), runner, feedback, false, senders(t), reach));
     for (unsigned k = 0; k < o.stalled; ++k, ++slot)
         subscribers.push_back(std::make_unique<Subscriber>(
-            runner.io(slot), o.target, topic_uri(0), runner.stats(slot), runner, feedback, true));
+            runner.io(slot), o.target_for(Role::subscriber, slot), topic_uri(0), runner.stats(slot),
+            runner, feedback, true, senders(0), reach));
     for (unsigned p = 0; p < o.publishers; ++p, ++slot) {
         publishers.push_back(std::make_unique<Publisher>(
-            runner.io(slot), o.target, topic_uri(p % o.topics), runner.stats(slot), runner, stamp,
-            p, *feedback[p], o.subscribers, o.in_flight, o.rate / o.publishers));
+            runner.io(slot), o.target_for(Role::publisher, p), topic_uri(p % o.topics),
+            runner.stats(slot), runner, stamp, p, *feedback[p], o.subscribers, o.in_flight,
+            o.rate / o.publishers));
         feedback[p]->publisher = publishers.back().get();
         feedback[p]->io = &runner.io(slot);
     }
@@ -229,6 +289,9 @@ int run_pubsub(const Options& o) {
     if (auto err =
             runner.wait_setup(subscribers.size() + publishers.size(), std::chrono::seconds(60)))
         report.set_error(*err);
+    if (!report.failed() && o.spread())
+        if (auto err = wait_reach(publishers, reach, std::size_t{o.topics} * o.subscribers))
+            report.set_error(*err);
     if (!report.failed()) {
         slot = subscribers.size();
         for (auto& p : publishers)

@@ -8,14 +8,33 @@
 
 namespace wampbench {
 
+namespace {
+
+const char* transport_name(Target::Transport t) {
+    return t == Target::Transport::websocket ? "websocket" : "rawsocket";
+}
+
+/// The roles whose sessions the command starts, with their name in the report.
+std::vector<std::pair<Role, std::string>> roles_of(const std::string& command) {
+    if (command == "rpc") return {{Role::caller, "caller_urls"}, {Role::callee, "callee_urls"}};
+    if (command == "pubsub")
+        return {{Role::publisher, "publisher_urls"}, {Role::subscriber, "subscriber_urls"}};
+    return {{Role::any, "urls"}};
+}
+
+} // namespace
+
 Report::Report(const Options& o) {
     const auto& t = o.target;
-    config_ = {
-        {"command", o.command},
-        {"target", t.forwarder ? "forwarder" : "router"},
-        {"transport", t.transport == Target::Transport::websocket ? "websocket" : "rawsocket"},
-        {"serializer", std::string(nexus::wamp::format_name(t.format))},
-        {"threads", std::to_string(o.threads)}};
+    std::string transport = transport_name(t.transport);
+    for (const auto& [role, name] : roles_of(o.command))
+        for (const Target& u : o.urls_for(role))
+            if (u.transport != t.transport) transport = "mixed";
+    config_ = {{"command", o.command},
+               {"target", t.forwarder ? "forwarder" : "router"},
+               {"transport", transport},
+               {"serializer", std::string(nexus::wamp::format_name(t.format))},
+               {"threads", std::to_string(o.threads)}};
     if (o.command == "rpc" || o.command == "pubsub")
         config_.emplace_back("payload", std::to_string(o.payload));
     if (o.command == "rpc") {
@@ -34,6 +53,13 @@ Report::Report(const Options& o) {
         config_.emplace_back("sessions", std::to_string(o.sessions));
     }
     if (o.rate > 0) config_.emplace_back("rate", std::to_string(static_cast<long long>(o.rate)));
+    if (o.spread()) // one URL: the report stays as it always was
+        for (const auto& [role, name] : roles_of(o.command)) {
+            std::string list;
+            for (const Target& u : o.urls_for(role))
+                list += (list.empty() ? "" : ",") + u.url;
+            config_.emplace_back(name, list);
+        }
 }
 
 void Report::add(std::string name, double value, std::string unit) {

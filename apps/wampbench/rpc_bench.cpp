@@ -52,11 +52,14 @@ private:
 
 class Caller final : public Session {
 public:
+    /// `remote`: its callee is on another router (see Setup::call_when_callable).
     Caller(asio::io_context& io, const Target& t, std::string uri, ThreadStats& stats,
-           Runner& runner, const StampWriter& stamp, unsigned index, unsigned window, double rate)
-        : Session(io, t, Setup::call, std::move(uri)), stats_(stats), runner_(runner),
-          stamp_(stamp), proc_item_(encode_string_item(t.format, this->uri())), index_(index),
-          window_(window), rate_(rate), timer_(io) {}
+           Runner& runner, const StampWriter& stamp, unsigned index, unsigned window, double rate,
+           bool remote)
+        : Session(io, t, remote ? Setup::call_when_callable : Setup::call, std::move(uri)),
+          stats_(stats), runner_(runner), stamp_(stamp),
+          proc_item_(encode_string_item(t.format, this->uri())), index_(index), window_(window),
+          rate_(rate), timer_(io) {}
 
     /// Starts calling (on the caller's thread).
     void go() {
@@ -144,12 +147,15 @@ int run_rpc(const Options& o) {
     std::size_t slot = 0; // spreads sessions over the threads
     const unsigned callee_count = o.target.forwarder ? o.callers : o.callees;
     for (unsigned i = 0; i < callee_count; ++i, ++slot)
-        callees.push_back(std::make_unique<Callee>(runner.io(slot), o.target, procedure_uri(i),
-                                                   runner.stats(slot)));
-    for (unsigned i = 0; i < o.callers; ++i, ++slot)
+        callees.push_back(std::make_unique<Callee>(runner.io(slot), o.target_for(Role::callee, i),
+                                                   procedure_uri(i), runner.stats(slot)));
+    for (unsigned i = 0; i < o.callers; ++i, ++slot) {
+        const Target& at = o.target_for(Role::caller, i);
+        const bool remote = !same_endpoint(at, o.target_for(Role::callee, i % callee_count));
         callers.push_back(std::make_unique<Caller>(
-            runner.io(slot), o.target, procedure_uri(i % callee_count), runner.stats(slot), runner,
-            stamp, i, o.in_flight, o.rate / o.callers));
+            runner.io(slot), at, procedure_uri(i % callee_count), runner.stats(slot), runner, stamp,
+            i, o.in_flight, o.rate / o.callers, remote));
+    }
 
     Report report(o);
     const auto start = [&](Session& s, asio::io_context& io) {

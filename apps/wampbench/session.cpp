@@ -1,13 +1,15 @@
 #include "session.hpp"
 
 #include <nexus/serialize/serializer.hpp>
+#include <nexus/wamp/uris.hpp>
 
 namespace wampbench {
 
 namespace wamp = nexus::wamp;
 
 Session::Session(boost::asio::io_context& io, const Target& target, Setup setup, std::string uri)
-    : link_(make_link(io, target)), target_(target), setup_(setup), uri_(std::move(uri)) {
+    : link_(make_link(io, target)), target_(target), setup_(setup), uri_(std::move(uri)),
+      retry_(io) {
     link_->set_handler(this);
 }
 
@@ -43,6 +45,10 @@ void Session::after_join() {
     if (target_.forwarder || setup_ == Setup::none || setup_ == Setup::call ||
         setup_ == Setup::publish)
         return finish_setup(true, {});
+    if (setup_ == Setup::call_when_callable) {
+        give_up_ = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        return send_probe_call();
+    }
     wamp::Message m;
     if (setup_ == Setup::register_procedure)
         m = wamp::Register{next_request(), {}, uri_};
@@ -51,6 +57,12 @@ void Session::after_join() {
     auto bytes = nexus::serialize::encode(target_.format, m);
     if (!bytes) return finish_setup(false, "cannot encode REGISTER/SUBSCRIBE");
     send_setup_frame("setup", *bytes);
+}
+
+void Session::send_probe_call() {
+    auto bytes = nexus::serialize::encode(target_.format, wamp::Call{next_request(), {}, uri_, {}});
+    if (!bytes) return finish_setup(false, "cannot encode CALL");
+    send_setup_frame("CALL", *bytes);
 }
 
 void Session::finish_setup(bool ok, std::string_view why) {
@@ -69,10 +81,22 @@ void Session::on_setup_frame(std::string_view frame) {
     const wamp::Message& m = *decoded;
     if (auto* abort = std::get_if<wamp::Abort>(&m))
         return finish_setup(false, "ABORT " + abort->reason);
-    if (auto* err = std::get_if<wamp::Error>(&m)) return finish_setup(false, "ERROR " + err->error);
+    if (auto* err = std::get_if<wamp::Error>(&m)) {
+        if (state_ == State::setting_up && setup_ == Setup::call_when_callable &&
+            err->error == wamp::errors::no_such_procedure &&
+            std::chrono::steady_clock::now() < give_up_) {
+            retry_.expires_after(std::chrono::milliseconds(20));
+            retry_.async_wait([this](const boost::system::error_code& ec) {
+                if (!ec && state_ == State::setting_up) send_probe_call();
+            });
+            return;
+        }
+        return finish_setup(false, "ERROR " + err->error);
+    }
     if (state_ == State::joining && std::holds_alternative<wamp::Welcome>(m)) return after_join();
-    if (state_ == State::setting_up && (std::holds_alternative<wamp::Registered>(m) ||
-                                        std::holds_alternative<wamp::Subscribed>(m)))
+    if (state_ == State::setting_up &&
+        (std::holds_alternative<wamp::Registered>(m) ||
+         std::holds_alternative<wamp::Subscribed>(m) || std::holds_alternative<wamp::Result>(m)))
         return finish_setup(true, {});
     finish_setup(false, "unexpected message during setup");
 }

@@ -9,11 +9,14 @@
 // the caller of procedure P and the callee of P meet in channel P.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include "link.hpp"
 #include "target.hpp"
@@ -29,7 +32,11 @@ inline constexpr std::uint64_t hello = 1, welcome = 2, abort = 3, goodbye = 6, e
 
 class Session : public Link::Handler {
 public:
-    enum class Setup { none, call, register_procedure, publish, subscribe };
+    /// `call_when_callable`: a caller whose callee is on another router (a node
+    /// of a cluster, which learns of the registration a moment later): setup
+    /// ends with the first RESULT of a call without arguments, repeated while
+    /// the answer is wamp.error.no_such_procedure.
+    enum class Setup { none, call, call_when_callable, register_procedure, publish, subscribe };
     using Done = std::function<void(bool ok, std::string_view why)>;
 
     Session(boost::asio::io_context& io, const Target& target, Setup setup, std::string uri);
@@ -41,7 +48,10 @@ public:
     void start(Done ready);
     /// Sends GOODBYE and calls `done` on the router's reply (at once against the forwarder).
     void leave(Done done);
-    void close() { link_->close(); }
+    void close() {
+        retry_.cancel();
+        link_->close();
+    }
 
     const Target& target() const { return target_; }
     const std::string& uri() const { return uri_; }
@@ -65,6 +75,7 @@ private:
     void on_setup_frame(std::string_view frame);
     void after_join();
     void finish_setup(bool ok, std::string_view why);
+    void send_probe_call();
 
     std::unique_ptr<Link> link_;
     const Target& target_;
@@ -75,6 +86,8 @@ private:
     Done ready_;
     Done left_;
     ListItems items_;
+    boost::asio::steady_timer retry_; // call_when_callable
+    std::chrono::steady_clock::time_point give_up_;
 };
 
 } // namespace wampbench

@@ -47,4 +47,16 @@ std::optional<Stamp> read_stamp(Format format, std::string_view args) {
     return Stamp{*t, *s, *q};
 }
 
+void write_probe(WireWriter& w, std::uint64_t sender) {
+    w.begin_list(1);
+    w.uint(sender);
+    w.end_list();
+}
+
+std::optional<std::uint64_t> read_probe(Format format, std::string_view args) {
+    ListItems items;
+    if (!split_list(format, args, items) || items.count != 1) return std::nullopt;
+    return read_uint(format, items.item[0]);
+}
+
 } // namespace wampbench

@@ -36,4 +36,10 @@ std::chrono::nanoseconds pacing_interval(double messages_per_second);
 /// Reads the stamp from an encoded arguments list.
 std::optional<Stamp> read_stamp(Format format, std::string_view args);
 
+/// A probe's arguments list, [sender]: a publication sent before measuring,
+/// to learn when a subscriber on another router hears the sender.
+void write_probe(WireWriter& w, std::uint64_t sender);
+/// The sender of a probe, if `args` is one.
+std::optional<std::uint64_t> read_probe(Format format, std::string_view args);
+
 } // namespace wampbench

@@ -34,7 +34,13 @@ std::optional<std::string> parse_url(const std::string& url, Target& target) {
         value > 65535)
         return "bad port in url: " + url;
     target.port = static_cast<std::uint16_t>(value);
+    target.url = url;
     return std::nullopt;
+}
+
+bool same_endpoint(const Target& a, const Target& b) {
+    return a.transport == b.transport && a.host == b.host && a.port == b.port &&
+           (a.transport == Target::Transport::rawsocket || a.path == b.path);
 }
 
 std::unique_ptr<Link> make_link(boost::asio::io_context& io, const Target& target) {

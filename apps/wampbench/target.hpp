@@ -20,7 +20,11 @@ struct Target {
     /// channel join replaces the WAMP session handshake (see session.hpp).
     bool forwarder = false;
     std::string realm = "realm1";
+    std::string url = "rs://127.0.0.1:8081"; // as given, for the report
 };
+
+/// Same router endpoint (transport, host, port and path).
+bool same_endpoint(const Target& a, const Target& b);
 
 /// Accepts rs://host:port, tcp://host:port (RawSocket) and ws://host:port/path.
 /// Returns an error message on failure.
