@@ -19,7 +19,8 @@ all: build
 # takes the versions the lockfile pins.
 deps:
 	@scripts/install-deps.sh
-	@if [ ! -d tests/interop/node_modules/autobahn ] || [ ! -d tests/interop/node_modules/puppeteer-core ]; then \
+	@if [ ! -d tests/interop/node_modules/autobahn ] || [ ! -d tests/interop/node_modules/puppeteer-core ] || \
+	    [ ! -d tests/interop/node_modules/fox-wamp ]; then \
 	  echo "deps: npm install (tests/interop, versions pinned by its package-lock.json)"; \
 	  npm install --prefix tests/interop --no-save --no-audit --no-fund; fi
 
