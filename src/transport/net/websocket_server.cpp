@@ -33,6 +33,7 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/any_stream.hpp"
+#include "transport/net/connection_limits.hpp"
 #include "transport/net/connection_list.hpp"
 #include "transport/net/drain.hpp"
 #include "transport/net/idle_watch.hpp"
@@ -96,8 +97,8 @@ public:
     /// `tls_context` null: plain ws://.
     WsSession(Strand strand, asio::ip::tcp::socket socket,
               std::shared_ptr<asio::ssl::context> tls_context, router::Router& router,
-              const WebSocketOptions& o, std::string peer)
-        : strand_(std::move(strand)), tls_context_(std::move(tls_context)),
+              const WebSocketOptions& o, std::string peer, ConnectionSlot slot)
+        : slot_(std::move(slot)), strand_(std::move(strand)), tls_context_(std::move(tls_context)),
           ws_(tls_context_ ? websocket::stream<AnyStream>(std::move(socket), *tls_context_)
                            : websocket::stream<AnyStream>(std::move(socket))),
           router_(router), options_(o), peer_(std::move(peer)) {}
@@ -621,12 +622,14 @@ private:
         error_code ignored;
         ws_.next_layer().tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         ws_.next_layer().tcp().socket().close(ignored);
+        slot_.release();
         if (connection_) {
             connection_->disconnected();
             connection_.reset();
         }
     }
 
+    ConnectionSlot slot_; // under the listener's caps while open
     Strand strand_;
     // Declared before ws_, which uses it; also keeps the certificate this
     // connection started with alive across reload_tls().
@@ -695,15 +698,22 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     std::unique_ptr<ServerTls> tls; // null: plain ws://
     asio::ip::tcp::acceptor acceptor;
     asio::ip::tcp::endpoint peer; // of the accept under way
+    ConnectionLimits limits;      // made by start(), which knows the bound port
     std::mutex mutex;
     ConnectionList<WsSession> sessions;
     bool stopped = false;
 
     void serve(Strand strand, asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote) {
+        auto slot = limits.admit(remote.address(), describe(remote), router);
+        if (!slot) { // closed before anything is read from it
+            error_code ignored;
+            socket.close(ignored);
+            return;
+        }
         // Not make_shared: see connection_list.hpp.
         std::shared_ptr<WsSession> s(new WsSession(std::move(strand), std::move(socket),
                                                    tls ? tls->current() : nullptr, router, options,
-                                                   describe(remote)));
+                                                   describe(remote), std::move(*slot)));
         {
             std::lock_guard lock(mutex);
             sessions.add(s);
@@ -745,6 +755,9 @@ WebSocketServer::~WebSocketServer() { stop(); }
 
 void WebSocketServer::start() {
     listen(impl_->acceptor, parse_endpoint(impl_->options.address), impl_->options.address);
+    impl_->limits = ConnectionLimits(
+        (impl_->tls ? "wss://" : "ws://") + host_port(impl_->acceptor.local_endpoint()),
+        impl_->options.max_connections, impl_->options.max_connections_per_address);
     error_code ignored;
     impl_->acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
     impl_->accept();
