@@ -545,13 +545,15 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
         sessions.add(s);
     }
 
-    // Accepted sockets inherit TCP_NODELAY and the keepalive settings from
-    // the listening socket (Linux copies them at accept), so they are set
-    // once here rather than with five system calls per connection.
+    // Accepted sockets inherit TCP_NODELAY, the keepalive settings and
+    // TCP_USER_TIMEOUT from the listening socket (Linux copies them at
+    // accept), so they are set once here rather than with six system calls
+    // per connection.
     void configure_listener() {
         error_code ignored;
         tcp.set_option(asio::ip::tcp::no_delay(true), ignored);
         if (options.tcp_keepalive.count() > 0) keepalive(tcp, options.tcp_keepalive);
+        tcp_user_timeout(tcp.native_handle(), options.write_timeout);
     }
 
     void accept_tcp() {
