@@ -540,9 +540,15 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     ConnectionList<SessionBase> sessions;
     bool stopped = false;
 
-    void track(const std::shared_ptr<SessionBase>& s) {
+    // Whether `s` may start: not once stop() has taken the list of open
+    // connections (it would never close s). Checked under the lock that
+    // stop() sets `stopped` under, since the accept handlers run on the
+    // executor's threads and stop() on any.
+    bool track(const std::shared_ptr<SessionBase>& s) {
         std::lock_guard lock(mutex);
+        if (stopped) return false;
         sessions.add(s);
+        return true;
     }
 
     // Accepted sockets inherit TCP_NODELAY, the keepalive settings and
@@ -560,7 +566,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
         // The peer's address comes with the accept (no getpeername per connection).
         tcp.async_accept(
             peer, [self = shared_from_this()](error_code ec, asio::ip::tcp::socket socket) {
-                if (ec == asio::error::operation_aborted || self->stopped) return;
+                if (ec == asio::error::operation_aborted || self->stopped_under_lock()) return;
                 if (!ec) {
                     const auto remote = self->peer;
                     auto slot =
@@ -576,10 +582,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                         s.reset(new RawSession<asio::ip::tcp::socket>(
                             std::move(socket), nullptr, self->router, self->options,
                             describe(remote), std::move(*slot)));
-                    if (s) {
-                        self->track(s);
-                        s->start();
-                    }
+                    if (s && self->track(s)) s->start(); // else closed as it goes
                 }
                 // Accept errors (e.g. out of file descriptors) must not stop the server.
                 self->tcp_retry.next(
@@ -591,7 +594,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     void accept_unix() {
         unix_acceptor.async_accept([self = shared_from_this()](
                                        error_code ec, asio::local::stream_protocol::socket socket) {
-            if (ec == asio::error::operation_aborted || self->stopped) return;
+            if (ec == asio::error::operation_aborted || self->stopped_under_lock()) return;
             const std::string peer = "unix:" + self->options.unix_path;
             std::optional<ConnectionSlot> slot;
             if (!ec && !(slot = self->unix_limits.admit(std::nullopt, peer, self->router)))
@@ -601,8 +604,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 std::shared_ptr<SessionBase> s(new RawSession<asio::local::stream_protocol::socket>(
                     std::move(socket), nullptr, self->router, self->options, peer,
                     std::move(*slot)));
-                self->track(s);
-                s->start();
+                if (self->track(s)) s->start(); // else closed as it goes
             }
             self->unix_retry.next(
                 ec, self->router, self->executor, [self] { self->accept_unix(); },

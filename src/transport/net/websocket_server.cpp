@@ -715,7 +715,11 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
                                                    tls ? tls->current() : nullptr, router, options,
                                                    describe(remote), std::move(*slot)));
         {
+            // Under the lock stop() sets `stopped` under: once it has taken
+            // the list of open connections it would never close s, so s
+            // does not start (and closes as it goes).
             std::lock_guard lock(mutex);
+            if (stopped) return;
             sessions.add(s);
         }
         s->start();
@@ -729,7 +733,7 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
         acceptor.async_accept(
             strand, peer,
             [self = shared_from_this(), strand](error_code ec, asio::ip::tcp::socket socket) {
-                if (ec == asio::error::operation_aborted || self->stopped) return;
+                if (ec == asio::error::operation_aborted || self->stopped_under_lock()) return;
                 if (!ec) self->serve(strand, std::move(socket), self->peer);
                 self->accept_again(ec);
             });
@@ -740,10 +744,12 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     void accept_again(const error_code& ec) {
         retry.next(
             ec, router, executor, [self = shared_from_this()] { self->accept(); },
-            [self = shared_from_this()] {
-                std::lock_guard lock(self->mutex); // stop() sets `stopped` under it
-                return self->stopped;
-            });
+            [self = shared_from_this()] { return self->stopped_under_lock(); });
+    }
+
+    bool stopped_under_lock() {
+        std::lock_guard lock(mutex); // stop() sets `stopped` under it
+        return stopped;
     }
 };
 
