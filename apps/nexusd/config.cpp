@@ -464,6 +464,8 @@ Config parse(const json::value& root) {
         s.read_unsigned("handshake_timeout", w.handshake_timeout_seconds, 3600);
         s.read_unsigned("idle_timeout", w.idle_timeout_seconds, 86400);
         s.read_unsigned("write_timeout", w.write_timeout_seconds, 86400);
+        s.read_unsigned("max_connections", w.max_connections, 10'000'000);
+        s.read_unsigned("max_connections_per_address", w.max_connections_per_address, 10'000'000);
         if (w.cert_file.empty() != w.key_file.empty())
             s.fail(w.cert_file.empty() ? "cert_file" : "key_file",
                    "both cert_file and key_file, or neither");
@@ -481,6 +483,8 @@ Config parse(const json::value& root) {
         s.read_unsigned("handshake_timeout", r.handshake_timeout_seconds, 3600);
         s.read_unsigned("idle_timeout", r.idle_timeout_seconds, 86400);
         s.read_unsigned("write_timeout", r.write_timeout_seconds, 86400);
+        s.read_unsigned("max_connections", r.max_connections, 10'000'000);
+        s.read_unsigned("max_connections_per_address", r.max_connections_per_address, 10'000'000);
         if (r.cert_file.empty() != r.key_file.empty())
             s.fail(r.cert_file.empty() ? "cert_file" : "key_file",
                    "both cert_file and key_file, or neither");

@@ -30,6 +30,8 @@ struct WebSocketConfig {
     unsigned handshake_timeout_seconds = 10;
     unsigned idle_timeout_seconds = 0;   // 0 = off
     unsigned write_timeout_seconds = 30; // 0 = off
+    std::size_t max_connections = 0;     // 0 = no cap
+    std::size_t max_connections_per_address = 0;
 };
 
 struct RawSocketConfig {
@@ -43,6 +45,8 @@ struct RawSocketConfig {
     unsigned handshake_timeout_seconds = 10;
     unsigned idle_timeout_seconds = 0;   // 0 = off
     unsigned write_timeout_seconds = 30; // 0 = off
+    std::size_t max_connections = 0;     // 0 = no cap; the TCP and Unix listeners each
+    std::size_t max_connections_per_address = 0;
 };
 
 /// The HTTP listener: health, readiness, metrics, admin API, dashboard.

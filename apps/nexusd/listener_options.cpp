@@ -15,6 +15,8 @@ nexus::transport::RawSocketOptions rawsocket_options(const Config& config) {
     raw.write_timeout = std::chrono::seconds(config.rawsocket.write_timeout_seconds);
     raw.idle_timeout = std::chrono::seconds(config.rawsocket.idle_timeout_seconds);
     raw.out_queue_size = config.rawsocket.out_queue_size;
+    raw.max_connections = config.rawsocket.max_connections;
+    raw.max_connections_per_address = config.rawsocket.max_connections_per_address;
     if (!raw.tcp_address.empty()) {
         raw.tls.certificate_file = config.rawsocket.cert_file;
         raw.tls.private_key_file = config.rawsocket.key_file;
@@ -33,6 +35,8 @@ nexus::transport::WebSocketOptions websocket_options(const Config& config) {
     ws.handshake_timeout = std::chrono::seconds(config.websocket.handshake_timeout_seconds);
     ws.write_timeout = std::chrono::seconds(config.websocket.write_timeout_seconds);
     ws.out_queue_size = config.websocket.out_queue_size;
+    ws.max_connections = config.websocket.max_connections;
+    ws.max_connections_per_address = config.websocket.max_connections_per_address;
     ws.capture_request = config.websocket.enable_request_capture;
     // keep_alive is the ping interval; Beast pings at half the idle timeout.
     if (config.websocket.keep_alive_seconds)

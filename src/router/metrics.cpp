@@ -77,6 +77,12 @@ void RouterMetrics::abort_sent(std::string_view reason) {
     count_label(aborts_, reason);
 }
 
+void RouterMetrics::connection_refused(std::string_view listener, std::string_view reason) {
+    std::lock_guard lock(rare_mutex_);
+    // Listeners are few (the embedder's servers); the reasons are two.
+    ++connections_refused_[{std::string(listener), std::string(reason)}];
+}
+
 MetricsSnapshot RouterMetrics::snapshot() const {
     MetricsSnapshot out;
     std::uint64_t sum_ns = 0;
@@ -107,6 +113,7 @@ MetricsSnapshot RouterMetrics::snapshot() const {
     std::lock_guard lock(rare_mutex_);
     out.auth_failures.insert(auth_failures_.begin(), auth_failures_.end());
     out.aborts.insert(aborts_.begin(), aborts_.end());
+    out.connections_refused = connections_refused_;
     return out;
 }
 

@@ -66,6 +66,7 @@ public:
     }
     void auth_failed(std::string_view method);
     void abort_sent(std::string_view reason);
+    void connection_refused(std::string_view listener, std::string_view reason);
 
     /// Everything but MetricsSnapshot::realms.
     MetricsSnapshot snapshot() const;
@@ -114,6 +115,7 @@ private:
     mutable std::mutex rare_mutex_;
     std::map<std::string, std::uint64_t, std::less<>> auth_failures_;
     std::map<std::string, std::uint64_t, std::less<>> aborts_;
+    std::map<std::pair<std::string, std::string>, std::uint64_t> connections_refused_;
 };
 
 /// A realm's session figures; its owner guards it with the realm lock.

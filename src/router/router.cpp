@@ -310,4 +310,8 @@ void Router::log(RouterLogLevel level, std::string_view message) const {
     impl_->log(level, message);
 }
 
+void Router::connection_refused(std::string_view listener, std::string_view reason) {
+    impl_->metrics()->connection_refused(listener, reason);
+}
+
 } // namespace nexus::router

@@ -447,4 +447,21 @@ TEST(NexusdConfig, ClusterBadValuesNameTheKey) {
                                         "tls": {"shade": 2}}})");
     std::sort(c.unknown_keys.begin(), c.unknown_keys.end());
     EXPECT_EQ(c.unknown_keys, (std::vector<std::string>{"cluster.colour", "cluster.tls.shade"}));
+
+TEST(NexusdConfig, ConnectionCaps) {
+    const auto c = parse_ok(R"({"websocket": {"address": "127.0.0.1:0", "max_connections": 1000,
+                                              "max_connections_per_address": 20},
+                                "rawsocket": {"tcp_address": "127.0.0.1:0",
+                                              "max_connections": 500,
+                                              "max_connections_per_address": 10}})");
+    EXPECT_EQ(c.websocket.max_connections, 1000u);
+    EXPECT_EQ(c.websocket.max_connections_per_address, 20u);
+    EXPECT_EQ(c.rawsocket.max_connections, 500u);
+    EXPECT_EQ(c.rawsocket.max_connections_per_address, 10u);
+    EXPECT_TRUE(c.unknown_keys.empty());
+    const auto d = parse_ok(R"({"websocket": {}, "rawsocket": {}})");
+    EXPECT_EQ(d.websocket.max_connections, 0u); // no cap
+    EXPECT_EQ(d.rawsocket.max_connections_per_address, 0u);
+    EXPECT_EQ(parse_error(R"({"websocket": {"max_connections": -1}})"),
+              "test.json: websocket.max_connections: expected a non-negative integer");
 }

@@ -248,6 +248,27 @@ TEST_F(NexusdHttpTest, MetricsMoveByExactlyTheTrafficDriven) {
     }
 }
 
+// A listener's refusals (its caps, listener_limits_test.cpp) by listener and reason.
+TEST_F(NexusdHttpTest, ConnectionsRefusedByListenerAndReason) {
+    router().connection_refused("ws://127.0.0.1:8080", "max_connections");
+    router().connection_refused("ws://127.0.0.1:8080", "max_connections");
+    router().connection_refused("unix:///run/nexus.sock", "max_connections");
+    router().connection_refused("tcp://127.0.0.1:8081", "max_connections_per_address");
+    const auto m = scrape();
+    EXPECT_EQ(
+        m.at(
+            R"(nexus_connections_refused_total{listener="ws://127.0.0.1:8080",reason="max_connections"})"),
+        2);
+    EXPECT_EQ(
+        m.at(
+            R"(nexus_connections_refused_total{listener="unix:///run/nexus.sock",reason="max_connections"})"),
+        1);
+    EXPECT_EQ(
+        m.at(
+            R"(nexus_connections_refused_total{listener="tcp://127.0.0.1:8081",reason="max_connections_per_address"})"),
+        1);
+}
+
 TEST_F(NexusdHttpTest, LabelValuesAreEscaped) {
     router::RealmConfig realm;
     realm.uri = "weird\"realm\\x";

@@ -60,6 +60,12 @@ void sessions(PrometheusText& p, const MetricsSnapshot& m) {
     p.family("nexus_aborts_total", "counter", "ABORT messages the router sent, by reason.");
     for (const auto& [reason, n] : m.aborts)
         p.sample("nexus_aborts_total", {{"reason", reason}}, n);
+    p.family("nexus_connections_refused_total", "counter",
+             "WebSocket and RawSocket connections closed at accept because a cap was reached, by "
+             "listener and reason (max_connections, max_connections_per_address).");
+    for (const auto& [key, n] : m.connections_refused)
+        p.sample("nexus_connections_refused_total",
+                 {{"listener", key.first}, {"reason", key.second}}, n);
 }
 
 void routing(PrometheusText& p, const MetricsSnapshot& m) {

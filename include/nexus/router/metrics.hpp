@@ -93,6 +93,11 @@ struct MetricsSnapshot {
     /// Authentication failures by authmethod; ABORTs the router sent by reason.
     std::map<std::string, std::uint64_t> auth_failures;
     std::map<std::string, std::uint64_t> aborts;
+    /// Connections a listener closed at accept because a cap was reached, by
+    /// (listener, reason): the listener as a client would name it
+    /// ("ws://127.0.0.1:8080", "tcp://...", "unix:///run/nexus.sock"), the
+    /// reason "max_connections" or "max_connections_per_address".
+    std::map<std::pair<std::string, std::string>, std::uint64_t> connections_refused;
 
     std::vector<RealmMetrics> realms;
 

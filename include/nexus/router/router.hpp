@@ -61,6 +61,9 @@ public:
     /// Writes a line to RouterConfig::logger, if one is set: for the
     /// transports serving this router (accept failures, ...).
     void log(RouterLogLevel level, std::string_view message) const;
+    /// Counts a connection that `listener` closed at accept because of a cap
+    /// (`reason`), for MetricsSnapshot::connections_refused.
+    void connection_refused(std::string_view listener, std::string_view reason);
 
     // Monitoring and administration. Thread-safe; each call copies what it
     // returns under the realm's lock and does nothing else there, so it can

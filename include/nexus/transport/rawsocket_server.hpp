@@ -40,6 +40,14 @@ struct RawSocketOptions {
     /// byte); 0 = no idle timeout. Unlike TCP keepalive it finds peers whose
     /// host still answers while their application hangs.
     std::chrono::milliseconds idle_timeout{0};
+    /// Open connections each listener (the TCP one and the Unix one apart)
+    /// keeps; one more is closed at accept, logged and counted
+    /// (MetricsSnapshot::connections_refused). 0 = no cap.
+    std::size_t max_connections = 0;
+    /// Open connections from one IP address on the TCP listener (Unix
+    /// socket peers have no address: only max_connections counts them);
+    /// 0 = no cap.
+    std::size_t max_connections_per_address = 0;
     /// TCP keepalive probes (0 = off).
     std::chrono::seconds tcp_keepalive{0};
     serialize::DecodeLimits limits;

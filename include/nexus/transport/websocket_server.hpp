@@ -43,6 +43,11 @@ struct WebSocketOptions {
     /// A connection whose socket takes no byte of a pending write for this
     /// long (its peer stopped reading) is closed; 0 = never.
     std::chrono::milliseconds write_timeout{30000};
+    /// Open connections this listener keeps; one more is closed at accept,
+    /// logged and counted (MetricsSnapshot::connections_refused). 0 = no cap.
+    std::size_t max_connections = 0;
+    /// Open connections from one IP address; 0 = no cap.
+    std::size_t max_connections_per_address = 0;
     serialize::DecodeLimits limits;
     /// Messages each connection may have queued towards its peer before the
     /// router's overflow policy applies; 0 = RouterConfig::out_queue_size.

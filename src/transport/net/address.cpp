@@ -41,4 +41,10 @@ std::string describe(const boost::asio::ip::tcp::endpoint& endpoint) {
            std::to_string(endpoint.port());
 }
 
+std::string host_port(const boost::asio::ip::tcp::endpoint& endpoint) {
+    const auto ip = endpoint.address();
+    const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
+    return host + ":" + std::to_string(endpoint.port());
+}
+
 } // namespace nexus::transport

@@ -16,6 +16,9 @@ boost::asio::ip::tcp::endpoint parse_endpoint(std::string_view address);
 
 std::string describe(const boost::asio::ip::tcp::endpoint& endpoint);
 
+/// "127.0.0.1:8080", "[::1]:8080": an endpoint as a URL writes it.
+std::string host_port(const boost::asio::ip::tcp::endpoint& endpoint);
+
 /// open + reuse_address + bind + listen; on failure throws
 /// boost::system::system_error whose message names `what`.
 template <class Acceptor, class Endpoint>

@@ -23,6 +23,7 @@
 
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
+#include "transport/net/connection_limits.hpp"
 #include "transport/net/connection_list.hpp"
 #include "transport/net/drain.hpp"
 #include "transport/net/idle_watch.hpp"
@@ -83,8 +84,9 @@ class RawSession final : public SessionBase,
 public:
     /// `tls_context`: the context `socket` was made with (TlsSocket only).
     RawSession(Socket socket, std::shared_ptr<asio::ssl::context> tls_context,
-               router::Router& router, const RawSocketOptions& options, std::string peer_name)
-        : tls_context_(std::move(tls_context)), socket_(std::move(socket)),
+               router::Router& router, const RawSocketOptions& options, std::string peer_name,
+               ConnectionSlot slot)
+        : slot_(std::move(slot)), tls_context_(std::move(tls_context)), socket_(std::move(socket)),
           strand_(asio::make_strand(socket_.get_executor())), timer_(strand_),
           write_deadline_(strand_, socket_.lowest_layer().native_handle(), options.write_timeout),
           router_(router), options_(options), peer_name_(std::move(peer_name)) {}
@@ -455,12 +457,14 @@ private:
         // the router's request or server stop), nothing is waited for.
         socket_.lowest_layer().shutdown(asio::socket_base::shutdown_both, ignored);
         socket_.lowest_layer().close(ignored);
+        slot_.release();
         if (connection_) {
             connection_->disconnected();
             connection_.reset();
         }
     }
 
+    ConnectionSlot slot_;                             // under the listener's caps while open
     std::shared_ptr<asio::ssl::context> tls_context_; // outlives socket_
     Socket socket_;
     asio::strand<asio::any_io_executor> strand_;
@@ -523,6 +527,9 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     asio::any_io_executor executor;
     router::Router& router;
     RawSocketOptions options;
+    // Made by start(), which knows the bound port.
+    ConnectionLimits tcp_limits;
+    ConnectionLimits unix_limits;
     std::unique_ptr<ServerTls> tls; // null: plain TCP
     asio::ip::tcp::acceptor tcp;
     asio::ip::tcp::endpoint peer; // of the accept under way
@@ -533,61 +540,82 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
     ConnectionList<SessionBase> sessions;
     bool stopped = false;
 
-    void track(const std::shared_ptr<SessionBase>& s) {
+    // Whether `s` may start: not once stop() has taken the list of open
+    // connections (it would never close s). Checked under the lock that
+    // stop() sets `stopped` under, since the accept handlers run on the
+    // executor's threads and stop() on any.
+    bool track(const std::shared_ptr<SessionBase>& s) {
         std::lock_guard lock(mutex);
+        if (stopped) return false;
         sessions.add(s);
+        return true;
     }
 
-    // Accepted sockets inherit TCP_NODELAY and the keepalive settings from
-    // the listening socket (Linux copies them at accept), so they are set
-    // once here rather than with five system calls per connection.
+    // Accepted sockets inherit TCP_NODELAY, the keepalive settings and
+    // TCP_USER_TIMEOUT from the listening socket (Linux copies them at
+    // accept), so they are set once here rather than with six system calls
+    // per connection.
     void configure_listener() {
         error_code ignored;
         tcp.set_option(asio::ip::tcp::no_delay(true), ignored);
         if (options.tcp_keepalive.count() > 0) keepalive(tcp, options.tcp_keepalive);
+        tcp_user_timeout(tcp.native_handle(), options.write_timeout);
     }
 
     void accept_tcp() {
         // The peer's address comes with the accept (no getpeername per connection).
-        tcp.async_accept(peer, [self = shared_from_this()](error_code ec,
-                                                           asio::ip::tcp::socket socket) {
-            if (ec == asio::error::operation_aborted || self->stopped) return;
-            if (!ec) {
-                const auto remote = self->peer;
-                std::shared_ptr<SessionBase> s; // not make_shared: see connection_list.hpp
-                if (auto context = self->tls ? self->tls->current() : nullptr)
-                    s.reset(new RawSession<TlsSocket>(TlsSocket(std::move(socket), *context),
-                                                      context, self->router, self->options,
-                                                      describe(remote)));
-                else
-                    s.reset(new RawSession<asio::ip::tcp::socket>(
-                        std::move(socket), nullptr, self->router, self->options, describe(remote)));
-                self->track(s);
-                s->start();
-            }
-            // Accept errors (e.g. out of file descriptors) must not stop the server.
-            self->tcp_retry.next(
-                ec, self->router, self->executor, [self] { self->accept_tcp(); },
-                [self] { return self->stopped_under_lock(); });
-        });
+        tcp.async_accept(
+            peer, [self = shared_from_this()](error_code ec, asio::ip::tcp::socket socket) {
+                if (ec == asio::error::operation_aborted || self->stopped_under_lock()) return;
+                if (!ec) {
+                    const auto remote = self->peer;
+                    auto slot =
+                        self->tcp_limits.admit(remote.address(), describe(remote), self->router);
+                    std::shared_ptr<SessionBase> s; // not make_shared: see connection_list.hpp
+                    if (!slot)
+                        close_refused(socket);
+                    else if (auto context = self->tls ? self->tls->current() : nullptr)
+                        s.reset(new RawSession<TlsSocket>(TlsSocket(std::move(socket), *context),
+                                                          context, self->router, self->options,
+                                                          describe(remote), std::move(*slot)));
+                    else
+                        s.reset(new RawSession<asio::ip::tcp::socket>(
+                            std::move(socket), nullptr, self->router, self->options,
+                            describe(remote), std::move(*slot)));
+                    if (s && self->track(s)) s->start(); // else closed as it goes
+                }
+                // Accept errors (e.g. out of file descriptors) must not stop the server.
+                self->tcp_retry.next(
+                    ec, self->router, self->executor, [self] { self->accept_tcp(); },
+                    [self] { return self->stopped_under_lock(); });
+            });
     }
 
     void accept_unix() {
         unix_acceptor.async_accept([self = shared_from_this()](
                                        error_code ec, asio::local::stream_protocol::socket socket) {
-            if (ec == asio::error::operation_aborted || self->stopped) return;
-            if (!ec) {
+            if (ec == asio::error::operation_aborted || self->stopped_under_lock()) return;
+            const std::string peer = "unix:" + self->options.unix_path;
+            std::optional<ConnectionSlot> slot;
+            if (!ec && !(slot = self->unix_limits.admit(std::nullopt, peer, self->router)))
+                close_refused(socket);
+            if (slot) {
                 // Not make_shared: see connection_list.hpp.
                 std::shared_ptr<SessionBase> s(new RawSession<asio::local::stream_protocol::socket>(
-                    std::move(socket), nullptr, self->router, self->options,
-                    "unix:" + self->options.unix_path));
-                self->track(s);
-                s->start();
+                    std::move(socket), nullptr, self->router, self->options, peer,
+                    std::move(*slot)));
+                if (self->track(s)) s->start(); // else closed as it goes
             }
             self->unix_retry.next(
                 ec, self->router, self->executor, [self] { self->accept_unix(); },
                 [self] { return self->stopped_under_lock(); });
         });
+    }
+
+    // A connection over a cap: closed before anything is read from it.
+    template <class Socket> static void close_refused(Socket& socket) {
+        error_code ignored;
+        socket.close(ignored);
     }
 
     bool stopped_under_lock() {
@@ -619,6 +647,9 @@ void RawSocketServer::start() {
     if (!impl_->options.tcp_address.empty()) {
         const auto endpoint = parse_endpoint(impl_->options.tcp_address);
         listen(impl_->tcp, endpoint, impl_->options.tcp_address);
+        impl_->tcp_limits = ConnectionLimits(
+            (impl_->tls ? "tcps://" : "tcp://") + host_port(impl_->tcp.local_endpoint()),
+            impl_->options.max_connections, impl_->options.max_connections_per_address);
         impl_->configure_listener();
         impl_->accept_tcp();
     }
@@ -626,6 +657,8 @@ void RawSocketServer::start() {
         ::unlink(impl_->options.unix_path.c_str());
         asio::local::stream_protocol::endpoint endpoint(impl_->options.unix_path);
         listen(impl_->unix_acceptor, endpoint, impl_->options.unix_path);
+        impl_->unix_limits = ConnectionLimits("unix://" + impl_->options.unix_path,
+                                              impl_->options.max_connections, 0);
         impl_->accept_unix();
     }
 }

@@ -33,6 +33,7 @@
 #include "transport/net/accept_retry.hpp"
 #include "transport/net/address.hpp"
 #include "transport/net/any_stream.hpp"
+#include "transport/net/connection_limits.hpp"
 #include "transport/net/connection_list.hpp"
 #include "transport/net/drain.hpp"
 #include "transport/net/idle_watch.hpp"
@@ -96,8 +97,8 @@ public:
     /// `tls_context` null: plain ws://.
     WsSession(Strand strand, asio::ip::tcp::socket socket,
               std::shared_ptr<asio::ssl::context> tls_context, router::Router& router,
-              const WebSocketOptions& o, std::string peer)
-        : strand_(std::move(strand)), tls_context_(std::move(tls_context)),
+              const WebSocketOptions& o, std::string peer, ConnectionSlot slot)
+        : slot_(std::move(slot)), strand_(std::move(strand)), tls_context_(std::move(tls_context)),
           ws_(tls_context_ ? websocket::stream<AnyStream>(std::move(socket), *tls_context_)
                            : websocket::stream<AnyStream>(std::move(socket))),
           router_(router), options_(o), peer_(std::move(peer)) {}
@@ -621,12 +622,14 @@ private:
         error_code ignored;
         ws_.next_layer().tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
         ws_.next_layer().tcp().socket().close(ignored);
+        slot_.release();
         if (connection_) {
             connection_->disconnected();
             connection_.reset();
         }
     }
 
+    ConnectionSlot slot_; // under the listener's caps while open
     Strand strand_;
     // Declared before ws_, which uses it; also keeps the certificate this
     // connection started with alive across reload_tls().
@@ -695,17 +698,28 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     std::unique_ptr<ServerTls> tls; // null: plain ws://
     asio::ip::tcp::acceptor acceptor;
     asio::ip::tcp::endpoint peer; // of the accept under way
+    ConnectionLimits limits;      // made by start(), which knows the bound port
     std::mutex mutex;
     ConnectionList<WsSession> sessions;
     bool stopped = false;
 
     void serve(Strand strand, asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& remote) {
+        auto slot = limits.admit(remote.address(), describe(remote), router);
+        if (!slot) { // closed before anything is read from it
+            error_code ignored;
+            socket.close(ignored);
+            return;
+        }
         // Not make_shared: see connection_list.hpp.
         std::shared_ptr<WsSession> s(new WsSession(std::move(strand), std::move(socket),
                                                    tls ? tls->current() : nullptr, router, options,
-                                                   describe(remote)));
+                                                   describe(remote), std::move(*slot)));
         {
+            // Under the lock stop() sets `stopped` under: once it has taken
+            // the list of open connections it would never close s, so s
+            // does not start (and closes as it goes).
             std::lock_guard lock(mutex);
+            if (stopped) return;
             sessions.add(s);
         }
         s->start();
@@ -719,7 +733,7 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
         acceptor.async_accept(
             strand, peer,
             [self = shared_from_this(), strand](error_code ec, asio::ip::tcp::socket socket) {
-                if (ec == asio::error::operation_aborted || self->stopped) return;
+                if (ec == asio::error::operation_aborted || self->stopped_under_lock()) return;
                 if (!ec) self->serve(strand, std::move(socket), self->peer);
                 self->accept_again(ec);
             });
@@ -730,10 +744,12 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     void accept_again(const error_code& ec) {
         retry.next(
             ec, router, executor, [self = shared_from_this()] { self->accept(); },
-            [self = shared_from_this()] {
-                std::lock_guard lock(self->mutex); // stop() sets `stopped` under it
-                return self->stopped;
-            });
+            [self = shared_from_this()] { return self->stopped_under_lock(); });
+    }
+
+    bool stopped_under_lock() {
+        std::lock_guard lock(mutex); // stop() sets `stopped` under it
+        return stopped;
     }
 };
 
@@ -745,8 +761,13 @@ WebSocketServer::~WebSocketServer() { stop(); }
 
 void WebSocketServer::start() {
     listen(impl_->acceptor, parse_endpoint(impl_->options.address), impl_->options.address);
+    impl_->limits = ConnectionLimits(
+        (impl_->tls ? "wss://" : "ws://") + host_port(impl_->acceptor.local_endpoint()),
+        impl_->options.max_connections, impl_->options.max_connections_per_address);
     error_code ignored;
     impl_->acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // Copied into each accepted socket too (write_deadline.hpp).
+    tcp_user_timeout(impl_->acceptor.native_handle(), impl_->options.write_timeout);
     impl_->accept();
 }
 

@@ -109,6 +109,17 @@ private:
 /// (and the peer would see no end) until TCP gave up on it.
 void reset_on_close(int socket);
 
+/// Sets TCP_USER_TIMEOUT to the write timeout `limit` (nothing for 0): the
+/// kernel then drops the connection once data it sent has gone
+/// unacknowledged (or the peer's window has stayed shut) for that long.
+/// WriteDeadline only looks while we write; this also covers a peer that
+/// vanished (power, network) with our last bytes unacknowledged, which TCP
+/// would otherwise retransmit to for ~15 minutes, and a vanished peer that
+/// keepalive probes: with both, the first unanswered probe past `limit`
+/// ends the connection. A listening socket passes it on to the sockets it
+/// accepts (Linux copies it at accept).
+void tcp_user_timeout(int socket, std::chrono::milliseconds limit);
+
 /// A completion condition for asio::async_write that reports each partial
 /// write to `deadline` and otherwise transfers everything, as transfer_all().
 class ReportProgress {
