@@ -405,7 +405,7 @@ TYPED_TEST_P(BusContract, ExactlyOneOfManyConcurrentCreatesWins) {
                 ++winners;
                 winner = std::to_string(i);
             } else {
-                EXPECT_EQ(r.status, Status::exists);
+                EXPECT_EQ(r.status, Status::exists) << r.error;
             }
         }
         EXPECT_EQ(winners, 1);

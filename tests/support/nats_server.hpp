@@ -1,8 +1,8 @@
 // Test support: nats-server (Debian's package, scripts/install-deps.sh) as a
 // child process on 127.0.0.1, with JetStream on and its store in a temporary
-// directory of its own. nats-server picks its ports itself (port -1) and
-// tells them in a ports file, so that tests running in parallel never race
-// for one; a server keeps them across stop() and start(), so that clients
+// directory of its own. nats-server picks its client port itself (port -1)
+// and tells it in a ports file, so that tests running in parallel never race
+// for one; a server keeps it across stop() and start(), so that clients
 // reconnect to it; several can form a NATS cluster (routes).
 // The child is killed when the NatsServer goes, and by the kernel if the test
 // process dies first.
@@ -32,6 +32,27 @@
 
 namespace nexus::test {
 
+/// A TCP port on 127.0.0.1 nobody listens on now (bound, then released):
+/// for route ports, which the servers of a cluster must know of each other
+/// before they start. Another process may take it meanwhile: NatsCluster
+/// then starts again.
+inline int free_loopback_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) throw std::runtime_error("socket");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot find a free port");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
 inline bool accepts_connections(int port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return false;
@@ -54,9 +75,8 @@ inline std::string nats_server_program() {
 struct NatsServerOptions {
     std::string name = "n1";
     bool jetstream = true;
-    /// Listen for routes (a NATS cluster, see NatsCluster) on a port of its own.
-    bool cluster = false;
-    /// The route ports of the cluster's other servers, to dial.
+    /// Set (see NatsCluster): this server's route port and the cluster's.
+    int cluster_port = 0;
     std::vector<int> route_ports;
     /// Serve nats-server's HTTP monitoring (/varz, ...) on a port of its own.
     bool monitoring = false;
@@ -92,15 +112,11 @@ public:
     NatsServer& operator=(const NatsServer&) = delete;
 
     int port() const { return port_; }
-    int cluster_port() const { return cluster_port_; }
     /// With NatsServerOptions::monitoring: the HTTP monitoring port.
     int monitor_port() const { return monitor_port_; }
     std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
     const std::filesystem::path& dir() const { return dir_; }
     bool running() const { return pid_ > 0; }
-    /// The route ports to dial from the next start() on.
-    void set_routes(std::vector<int> route_ports) { options_.route_ports = std::move(route_ports); }
-
     /// Starts the server (again, on the same ports and store) and waits
     /// until it accepts clients. The first start lets nats-server choose the
     /// ports; a later one wants the same ports back, and tries again for a
@@ -155,13 +171,12 @@ private:
         if (options_.jetstream) {
             args.insert(args.end(), {"-js", "-sd", (dir_ / "jetstream").string()});
         }
-        if (options_.cluster) {
-            args.insert(args.end(),
-                        {"--cluster_name", "nexus-test", "--cluster",
-                         "nats://127.0.0.1:" + std::to_string(cluster_port_ ? cluster_port_ : -1)});
+        if (options_.cluster_port) {
+            args.insert(args.end(), {"--cluster_name", "nexus-test", "--cluster",
+                                     "nats://127.0.0.1:" + std::to_string(options_.cluster_port)});
             std::string routes;
             for (int p : options_.route_ports)
-                if (p != cluster_port_)
+                if (p != options_.cluster_port)
                     routes += (routes.empty() ? "" : ",") + std::string("nats://127.0.0.1:") +
                               std::to_string(p);
             if (!routes.empty()) args.insert(args.end(), {"--routes", routes});
@@ -217,13 +232,10 @@ private:
                     std::ifstream in(entry.path());
                     const std::string text((std::istreambuf_iterator<char>(in)),
                                            std::istreambuf_iterator<char>());
-                    const int cluster = port_in_ports_file(text, "cluster");
                     const int monitor = port_in_ports_file(text, "monitoring");
-                    if (port_in_ports_file(text, "nats") && (!options_.cluster || cluster) &&
-                        (!options_.monitoring || monitor)) {
+                    if (!options_.monitoring || monitor) {
                         client = port_in_ports_file(text, "nats");
-                        if (options_.cluster) cluster_port_ = cluster;
-                        if (options_.monitoring) monitor_port_ = monitor;
+                        monitor_port_ = monitor;
                     }
                 }
             }
@@ -236,8 +248,7 @@ private:
 
     NatsServerOptions options_;
     int port_ = 0;         // 0: not started yet, nats-server picks
-    int cluster_port_ = 0; // the same for routes
-    int monitor_port_ = 0; // and for HTTP monitoring
+    int monitor_port_ = 0; // the same for HTTP monitoring
     std::filesystem::path dir_;
     pid_t pid_ = -1;
 };
@@ -247,20 +258,19 @@ private:
 class NatsCluster {
 public:
     explicit NatsCluster(int size) {
-        // Each server dials the ones started before it (their route ports
-        // are known by then); routes work both ways, so every pair is linked.
-        std::vector<int> route_ports;
-        for (int i = 0; i < size; ++i) {
-            NatsServerOptions o;
-            o.name = "n" + std::to_string(i + 1);
-            o.cluster = true;
-            o.route_ports = route_ports;
-            servers_.push_back(std::make_unique<NatsServer>(o));
-            route_ports.push_back(servers_.back()->cluster_port());
+        // JetStream in a cluster wants its routes from the start, so the
+        // route ports are chosen beforehand; when another process takes one
+        // before its server binds it, that server cannot start: start the
+        // whole cluster again on other ports.
+        for (int attempt = 1;; ++attempt) {
+            try {
+                start_all(size);
+                return;
+            } catch (const std::runtime_error&) {
+                servers_.clear();
+                if (attempt == 5) throw;
+            }
         }
-        // A restarted server dials all the others.
-        for (auto& s : servers_)
-            s->set_routes(route_ports);
     }
     NatsServer& operator[](std::size_t i) { return *servers_[i]; }
     std::size_t size() const { return servers_.size(); }
@@ -272,6 +282,19 @@ public:
     }
 
 private:
+    void start_all(int size) {
+        std::vector<int> route_ports;
+        for (int i = 0; i < size; ++i)
+            route_ports.push_back(free_loopback_port());
+        for (int i = 0; i < size; ++i) {
+            NatsServerOptions o;
+            o.name = "n" + std::to_string(i + 1);
+            o.cluster_port = route_ports[static_cast<std::size_t>(i)];
+            o.route_ports = route_ports;
+            servers_.push_back(std::make_unique<NatsServer>(o));
+        }
+    }
+
     std::vector<std::unique_ptr<NatsServer>> servers_;
 };
 
