@@ -98,6 +98,14 @@ struct ConnectOptions {
     std::size_t max_message_size = std::size_t{1} << 24;
     /// Deadline for resolving, connecting and the transport handshake.
     std::chrono::milliseconds timeout{10000};
+    /// Once connected, a write the router takes no byte of for this long
+    /// (it stopped reading) closes the connection, and the session ends with
+    /// the reason "write timed out: the router took no data for N ms"; the
+    /// same semantics as the router's write_timeout (progress, not whole
+    /// writes, counts). Also the TCP_USER_TIMEOUT of TCP connections, so
+    /// that data a vanished router never acknowledged ends the connection
+    /// then. 0 = never.
+    std::chrono::milliseconds write_timeout{30000};
     serialize::DecodeLimits limits;
     TlsOptions tls;
 };

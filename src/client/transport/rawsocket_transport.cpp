@@ -21,6 +21,7 @@
 #include "client/transport/connectors.hpp"
 #include "client/transport/tls.hpp"
 #include "transport/net/tls_channel_binding.hpp"
+#include "transport/net/write_deadline.hpp"
 #include "transport/rawsocket_wire.hpp"
 
 namespace nexus::client::detail {
@@ -46,9 +47,12 @@ class RawSocketTransport final : public Transport,
                                  public std::enable_shared_from_this<RawSocketTransport<Socket>> {
 public:
     RawSocketTransport(std::shared_ptr<asio::ssl::context> tls, Socket socket, wamp::Format format,
-                       std::size_t our_max, std::size_t peer_max, serialize::DecodeLimits limits)
+                       std::size_t our_max, std::size_t peer_max, serialize::DecodeLimits limits,
+                       std::chrono::milliseconds write_timeout)
         : tls_(std::move(tls)), socket_(std::move(socket)), format_(format), our_max_(our_max),
-          peer_max_(peer_max), limits_(limits) {
+          peer_max_(peer_max), limits_(limits), write_timeout_(write_timeout),
+          write_deadline_(socket_.get_executor(), socket_.lowest_layer().native_handle(),
+                          write_timeout) {
         // The handshake is done: the channel ids are fixed from here on.
         if constexpr (std::is_same_v<Socket, asio::ssl::stream<asio::ip::tcp::socket>>)
             channel_ids_ = nexus::transport::tls_channel_ids(socket_.native_handle(), false);
@@ -75,6 +79,7 @@ public:
     void close() override {
         if (closed_.exchange(true)) return;
         asio::post(socket_.get_executor(), [self = this->shared_from_this()] {
+            self->write_deadline_.cancel();
             error_code ec;
             self->socket_.lowest_layer().close(ec);
         });
@@ -100,11 +105,14 @@ private:
     void write_more() {
         if (writing_ || queue_.empty() || closed_) return;
         writing_ = true;
+        write_deadline_.begin(this->shared_from_this(), [this] { fail(write_timed_out()); });
         asio::async_write(socket_, asio::buffer(*queue_.front()),
+                          nexus::transport::ReportProgress(write_deadline_),
                           [self = this->shared_from_this()](error_code ec, std::size_t) {
                               self->writing_ = false;
+                              self->write_deadline_.end();
                               self->queue_.pop_front();
-                              if (ec) return self->fail("write failed: " + ec.message());
+                              if (ec) return self->fail(self->io_failure("write", ec));
                               self->write_more();
                           });
     }
@@ -118,7 +126,7 @@ private:
     void on_header(error_code ec) {
         if (ec)
             return fail(ec == asio::error::eof ? "the router closed the connection"
-                                               : "read failed: " + ec.message());
+                                               : io_failure("read", ec));
         const FrameHeader header = parse_frame_header(header_.data(), our_max_);
         if (header.problem == FrameProblem::bad_type)
             return fail("the router sent a RawSocket frame of unknown type");
@@ -128,7 +136,7 @@ private:
         auto body = std::make_shared<std::string>(header.length, '\0');
         asio::async_read(socket_, asio::buffer(*body),
                          [self = this->shared_from_this(), body, type](error_code ec, std::size_t) {
-                             if (ec) return self->fail("read failed: " + ec.message());
+                             if (ec) return self->fail(self->io_failure("read", ec));
                              self->on_body(type, body);
                          });
     }
@@ -147,8 +155,21 @@ private:
         read_header();
     }
 
+    std::string write_timed_out() const {
+        return "write timed out: the router took no data for " +
+               std::to_string(write_timeout_.count()) + " ms";
+    }
+    // The kernel's TCP_USER_TIMEOUT (our write timeout) may end the
+    // connection before the deadline notices: the same cause, said the same
+    // way, on whichever operation learns of it first.
+    std::string io_failure(const char* operation, const error_code& ec) const {
+        if (ec == asio::error::timed_out && write_timeout_.count() > 0) return write_timed_out();
+        return std::string(operation) + " failed: " + ec.message();
+    }
+
     void fail(std::string reason) {
         if (closed_.exchange(true)) return;
+        write_deadline_.cancel();
         error_code ec;
         socket_.lowest_layer().close(ec);
         if (on_close_) on_close_(std::move(reason));
@@ -160,9 +181,11 @@ private:
     const std::size_t our_max_;
     const std::size_t peer_max_;
     const serialize::DecodeLimits limits_;
+    const std::chrono::milliseconds write_timeout_;
     std::map<std::string, std::vector<std::uint8_t>> channel_ids_; // TLS only
     std::atomic<bool> closed_{false};
     // Strand only.
+    nexus::transport::WriteDeadline write_deadline_;
     MessageHandler on_message_;
     CloseHandler on_close_;
     std::array<std::uint8_t, 4> header_{};
@@ -196,6 +219,9 @@ open(Socket socket, const Endpoint& endpoint, const std::string& what,
     });
     try {
         co_await socket.lowest_layer().async_connect(endpoint, asio::use_awaitable);
+        if constexpr (std::is_same_v<Endpoint, asio::ip::tcp::endpoint>)
+            nexus::transport::tcp_user_timeout(socket.lowest_layer().native_handle(),
+                                               options.write_timeout);
         if constexpr (is_tls<Socket>::value)
             co_await socket.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
         const std::uint8_t ours = length_exponent(options.max_message_size);
@@ -208,9 +234,9 @@ open(Socket socket, const Endpoint& endpoint, const std::string& what,
         deadline.cancel();
         const HandshakeReply answer = read_handshake_reply(reply, code);
         if (!answer.accepted) throw TransportError(what + ": " + answer.error);
-        co_return std::make_shared<RawSocketTransport<Socket>>(std::move(tls), std::move(socket),
-                                                               options.format, max_frame(ours),
-                                                               answer.peer_max, options.limits);
+        co_return std::make_shared<RawSocketTransport<Socket>>(
+            std::move(tls), std::move(socket), options.format, max_frame(ours), answer.peer_max,
+            options.limits, options.write_timeout);
     } catch (const boost::system::system_error& e) {
         deadline.cancel();
         if (timed_out) throw TransportError(what + ": timed out");

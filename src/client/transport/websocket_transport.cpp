@@ -21,6 +21,7 @@
 #include "client/transport/connectors.hpp"
 #include "client/transport/tls.hpp"
 #include "transport/net/tls_channel_binding.hpp"
+#include "transport/net/write_deadline.hpp"
 
 namespace nexus::client::detail {
 
@@ -39,8 +40,11 @@ class WebSocketTransport final : public Transport,
                                  public std::enable_shared_from_this<WebSocketTransport<Stream>> {
 public:
     WebSocketTransport(std::shared_ptr<asio::ssl::context> tls, Stream stream, wamp::Format format,
-                       serialize::DecodeLimits limits)
-        : tls_(std::move(tls)), ws_(std::move(stream)), format_(format), limits_(limits) {
+                       serialize::DecodeLimits limits, std::chrono::milliseconds write_timeout)
+        : tls_(std::move(tls)), ws_(std::move(stream)), format_(format), limits_(limits),
+          write_timeout_(write_timeout),
+          write_deadline_(ws_.get_executor(), beast::get_lowest_layer(ws_).socket().native_handle(),
+                          write_timeout) {
         ws_.binary(format_ != wamp::Format::json);
         // The handshake is done: the channel ids are fixed from here on.
         if constexpr (!std::is_same_v<Stream, PlainStream>)
@@ -72,6 +76,7 @@ public:
     void close() override {
         if (closed_.exchange(true)) return;
         asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+            self->write_deadline_.cancel();
             // A polite close frame, bounded in time, then the socket.
             beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(2));
             self->ws_.async_close(websocket::close_code::normal, [self](error_code) {
@@ -102,7 +107,7 @@ private:
             if (ec == websocket::error::closed || ec == asio::error::eof ||
                 ec == beast::http::error::end_of_stream)
                 return fail("the router closed the connection");
-            return fail("read failed: " + ec.message());
+            return fail(io_failure("read", ec));
         }
         if (closed_) return;
         auto frame = std::make_shared<const std::string>(beast::buffers_to_string(buffer_.data()));
@@ -116,17 +121,34 @@ private:
     void write_more() {
         if (writing_ || queue_.empty() || closed_) return;
         writing_ = true;
+        // Beast writes the message in socket writes of its own, which the
+        // deadline does not see: the kernel's send queue shows their progress.
+        write_deadline_.begin(this->shared_from_this(), [this] { fail(write_timed_out()); });
         ws_.async_write(asio::buffer(*queue_.front()),
                         [self = this->shared_from_this()](error_code ec, std::size_t) {
                             self->writing_ = false;
+                            self->write_deadline_.end();
                             self->queue_.pop_front();
-                            if (ec) return self->fail("write failed: " + ec.message());
+                            if (ec) return self->fail(self->io_failure("write", ec));
                             self->write_more();
                         });
     }
 
+    std::string write_timed_out() const {
+        return "write timed out: the router took no data for " +
+               std::to_string(write_timeout_.count()) + " ms";
+    }
+    // The kernel's TCP_USER_TIMEOUT (our write timeout) may end the
+    // connection before the deadline notices: the same cause, said the same
+    // way, on whichever operation learns of it first.
+    std::string io_failure(const char* operation, const error_code& ec) const {
+        if (ec == asio::error::timed_out && write_timeout_.count() > 0) return write_timed_out();
+        return std::string(operation) + " failed: " + ec.message();
+    }
+
     void fail(std::string reason) {
         if (closed_.exchange(true)) return;
+        write_deadline_.cancel();
         beast::get_lowest_layer(ws_).close();
         if (on_close_) on_close_(std::move(reason));
     }
@@ -135,9 +157,11 @@ private:
     Stream ws_;
     const wamp::Format format_;
     const serialize::DecodeLimits limits_;
+    const std::chrono::milliseconds write_timeout_;
     std::map<std::string, std::vector<std::uint8_t>> channel_ids_; // TLS only
     std::atomic<bool> closed_{false};
     // Strand only.
+    nexus::transport::WriteDeadline write_deadline_;
     MessageHandler on_message_;
     CloseHandler on_close_;
     beast::flat_buffer buffer_;
@@ -157,6 +181,8 @@ asio::awaitable<void> upgrade(Stream& ws, const Url& url, const ConnectOptions& 
         // tcp_stream's expiry bounds connecting and both handshakes together.
         beast::get_lowest_layer(ws).expires_after(options.timeout);
         co_await beast::get_lowest_layer(ws).async_connect(endpoints, asio::use_awaitable);
+        nexus::transport::tcp_user_timeout(beast::get_lowest_layer(ws).socket().native_handle(),
+                                           options.write_timeout);
         if constexpr (!std::is_same_v<Stream, PlainStream>)
             co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client,
                                                      asio::use_awaitable);
@@ -193,13 +219,13 @@ asio::awaitable<std::shared_ptr<Transport>> connect_websocket(const Url& url,
         TlsStream ws(executor, *tls);
         prepare_tls_client(ws.next_layer().native_handle(), options.tls, url.host);
         co_await upgrade(ws, url, options, what);
-        co_return std::make_shared<WebSocketTransport<TlsStream>>(std::move(tls), std::move(ws),
-                                                                  options.format, options.limits);
+        co_return std::make_shared<WebSocketTransport<TlsStream>>(
+            std::move(tls), std::move(ws), options.format, options.limits, options.write_timeout);
     }
     PlainStream ws(executor);
     co_await upgrade(ws, url, options, what);
-    co_return std::make_shared<WebSocketTransport<PlainStream>>(nullptr, std::move(ws),
-                                                                options.format, options.limits);
+    co_return std::make_shared<WebSocketTransport<PlainStream>>(
+        nullptr, std::move(ws), options.format, options.limits, options.write_timeout);
 }
 
 } // namespace nexus::client::detail
