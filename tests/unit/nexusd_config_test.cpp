@@ -447,6 +447,7 @@ TEST(NexusdConfig, ClusterBadValuesNameTheKey) {
                                         "tls": {"shade": 2}}})");
     std::sort(c.unknown_keys.begin(), c.unknown_keys.end());
     EXPECT_EQ(c.unknown_keys, (std::vector<std::string>{"cluster.colour", "cluster.tls.shade"}));
+}
 
 TEST(NexusdConfig, ConnectionCaps) {
     const auto c = parse_ok(R"({"websocket": {"address": "127.0.0.1:0", "max_connections": 1000,
