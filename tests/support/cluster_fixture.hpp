@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <set>
 
 namespace nexus::test {
@@ -182,6 +183,56 @@ protected:
     static void publish(TestClient& c, const std::string& topic, Object options = {},
                         Payload payload = Payload(Array{"hello"})) {
         c.send(wamp::Publish{c.next_request(), std::move(options), topic, std::move(payload)});
+    }
+
+    /// `caller` calls `procedure` and `callee`, its callee, answers `result`:
+    /// the arguments of the RESULT that reaches the caller.
+    static Array answered_call(TestClient& caller, TestClient& callee, const std::string& procedure,
+                               Value result, std::chrono::milliseconds timeout = 3s) {
+        caller.send(wamp::Call{caller.next_request(), {}, procedure, {}});
+        auto inv = callee.expect<wamp::Invocation>(timeout);
+        callee.send(wamp::Yield{inv.request, {}, Payload(Array{std::move(result)})});
+        return caller.expect<wamp::Result>(timeout).payload.args();
+    }
+
+    /// How a test of a vanishing node begins: `caller` subscribes to
+    /// wamp.session.on_leave, `callee` (on the other node) registers
+    /// `procedure`, and a call from `caller` reaches it and stays unanswered.
+    /// The call's request id, 0 if the registration never reached the
+    /// caller's node.
+    static wamp::Id call_in_flight(TestClient& caller, TestClient& callee,
+                                   const std::string& procedure) {
+        subscribe(caller, "wamp.session.on_leave");
+        register_(callee, procedure);
+        if (!callable(caller, procedure)) return 0;
+        const wamp::Id req = caller.next_request();
+        caller.send(wamp::Call{req, {}, procedure, {}});
+        callee.expect<wamp::Invocation>();
+        return req;
+    }
+
+    /// What the caller of call_in_flight() hears once the callee's node is
+    /// gone: the call's ERROR and the callee's on_leave EVENT, in either order.
+    struct CalleeGone {
+        wamp::Error error;
+        wamp::Event leave;
+    };
+    static std::optional<CalleeGone> callee_gone(TestClient& caller,
+                                                 std::chrono::milliseconds timeout) {
+        std::optional<wamp::Error> error;
+        std::optional<wamp::Event> leave;
+        while (!(error && leave)) {
+            auto m = caller.next(timeout);
+            if (!m) {
+                ADD_FAILURE() << "answered " << bool(error) << " left " << bool(leave);
+                return std::nullopt;
+            }
+            if (auto* e = std::get_if<wamp::Error>(&*m); e && !error)
+                error = *e;
+            else if (auto* ev = std::get_if<wamp::Event>(&*m); ev && !leave)
+                leave = *ev;
+        }
+        return CalleeGone{*error, *leave};
     }
 
     /// Waits until `c`'s node knows a registration that `procedure` matches

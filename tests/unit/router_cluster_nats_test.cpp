@@ -158,25 +158,13 @@ TEST_F(ClusterNats, AVanishedNodesSessionsCallsAndRegistrationsGo) {
     ClusterNode& a = add_nats_node();
     ClusterNode& b = add_nats_node();
     TestClient& caller = a.joined();
-    subscribe(caller, "wamp.session.on_leave");
     TestClient& callee = b.joined();
-    register_(callee, "com.doomed");
-    ASSERT_TRUE(callable(caller, "com.doomed"));
-    const wamp::Id req = caller.next_request();
-    caller.send(wamp::Call{req, {}, "com.doomed", {}});
-    callee.expect<wamp::Invocation>();
+    const wamp::Id req = call_in_flight(caller, callee, "com.doomed");
+    ASSERT_NE(req, 0u);
     b.kill();
-    bool answered = false, left = false;
-    while (!(answered && left)) {
-        auto m = caller.next(5s);
-        ASSERT_TRUE(m) << "answered " << answered << " left " << left;
-        if (auto* e = std::get_if<wamp::Error>(&*m)) {
-            EXPECT_EQ(e->request, req);
-            answered = true;
-        } else if (std::holds_alternative<wamp::Event>(*m)) {
-            left = true;
-        }
-    }
+    const auto lost = callee_gone(caller, 5s);
+    ASSERT_TRUE(lost);
+    EXPECT_EQ(lost->error.request, req);
     // Its claim in the store is gone too: another node may register the URI.
     TestClient& heir = a.joined();
     ASSERT_TRUE(eventually([&] {
@@ -197,10 +185,7 @@ TEST_F(ClusterNats, ANatsRestartKeepsLocalServiceAndRestoresTheCluster) {
 
     server_.stop();
     // Node b still serves its own clients.
-    neighbour.send(wamp::Call{neighbour.next_request(), {}, "com.survivor", {}});
-    auto inv = callee.expect<wamp::Invocation>();
-    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"local"})});
-    EXPECT_EQ(neighbour.expect<wamp::Result>().payload.args(), (Array{"local"}));
+    EXPECT_EQ(answered_call(neighbour, callee, "com.survivor", "local"), (Array{"local"}));
 
     // The server comes back: the nodes reconnect, assert their claims again
     // and resync; the procedure is callable across nodes again, and
@@ -261,10 +246,7 @@ TEST_F(ClusterNats, OneServerOfANatsClusterLost) {
     for (int i = 0; i < 3; ++i) {
         publish(caller, "com.ha.news", {}, Payload(Array{i}));
         EXPECT_EQ(sub.expect<wamp::Event>(10s).payload.args(), (Array{i}));
-        caller.send(wamp::Call{caller.next_request(), {}, "com.ha", {}});
-        auto inv = callee.expect<wamp::Invocation>(10s);
-        callee.send(wamp::Yield{inv.request, {}, Payload(Array{i})});
-        EXPECT_EQ(caller.expect<wamp::Result>(10s).payload.args(), (Array{i}));
+        EXPECT_EQ(answered_call(caller, callee, "com.ha", i, 10s), (Array{i}));
     }
     // The store still answers: a new registration is claimed cluster-wide.
     TestClient& late = nodes[0]->joined();

@@ -347,32 +347,19 @@ TEST_F(Cluster, AKilledNodesSessionsAndRegistrationsGoAndItsCallsFail) {
     ClusterNode& a = add_node();
     ClusterNode& b = add_node();
     TestClient& caller = a.joined();
-    subscribe(caller, "wamp.session.on_leave");
     TestClient& callee = b.joined();
-    register_(callee, "com.doomed");
-    ASSERT_TRUE(callable(caller, "com.doomed"));
+    const wamp::Id req = call_in_flight(caller, callee, "com.doomed");
+    ASSERT_NE(req, 0u);
     const wamp::Id gone = callee.session();
-
-    const wamp::Id req = caller.next_request();
-    caller.send(wamp::Call{req, {}, "com.doomed", {}});
-    callee.expect<wamp::Invocation>();
     b.kill();
 
     // The call in flight ends with an error, the session leaves, the
     // registration goes: all within node_timeout (400 ms here).
-    bool answered = false, left = false;
-    while (!(answered && left)) {
-        auto m = caller.next(3s);
-        ASSERT_TRUE(m) << "answered " << answered << " left " << left;
-        if (auto* e = std::get_if<wamp::Error>(&*m)) {
-            EXPECT_EQ(e->request, req);
-            EXPECT_EQ(e->error, wamp::errors::canceled);
-            answered = true;
-        } else if (auto* ev = std::get_if<wamp::Event>(&*m)) {
-            EXPECT_EQ(ev->payload.args().at(0), Value(gone));
-            left = true;
-        }
-    }
+    const auto lost = callee_gone(caller, 3s);
+    ASSERT_TRUE(lost);
+    EXPECT_EQ(lost->error.request, req);
+    EXPECT_EQ(lost->error.error, wamp::errors::canceled);
+    EXPECT_EQ(lost->leave.payload.args().at(0), Value(gone));
     auto m = call(caller, "com.doomed");
     ASSERT_TRUE(std::holds_alternative<wamp::Error>(m));
     EXPECT_EQ(std::get<wamp::Error>(m).error, wamp::errors::no_such_procedure);
@@ -408,16 +395,10 @@ TEST_F(Cluster, RegistrationsComeBackAfterTheBusReconnects) {
     // While cut off, node b serves its own clients.
     TestClient& local = b.joined();
     caller.next(0ms);
-    local.send(wamp::Call{local.next_request(), {}, "com.survivor", {}});
-    auto inv = callee.expect<wamp::Invocation>();
-    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"local"})});
-    EXPECT_EQ(local.expect<wamp::Result>().payload.args(), (Array{"local"}));
+    EXPECT_EQ(answered_call(local, callee, "com.survivor", "local"), (Array{"local"}));
     b.bus().reconnect();
     ASSERT_TRUE(callable(caller, "com.survivor"));
-    caller.send(wamp::Call{caller.next_request(), {}, "com.survivor", {}});
-    inv = callee.expect<wamp::Invocation>();
-    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"remote"})});
-    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{"remote"}));
+    EXPECT_EQ(answered_call(caller, callee, "com.survivor", "remote"), (Array{"remote"}));
 }
 
 TEST_F(Cluster, KillByAuthidReachesEveryNode) {
@@ -580,10 +561,7 @@ TEST_F(Cluster, ARestartedNodeReplacesItsEarlierSelf) {
     TestClient& new_callee = b->joined();
     register_(new_callee, "com.restart");
     ASSERT_TRUE(callable(watcher, "com.restart"));
-    watcher.send(wamp::Call{watcher.next_request(), {}, "com.restart", {}});
-    auto inv = new_callee.expect<wamp::Invocation>();
-    new_callee.send(wamp::Yield{inv.request, {}, Payload(Array{"new"})});
-    EXPECT_EQ(watcher.expect<wamp::Result>().payload.args(), (Array{"new"}));
+    EXPECT_EQ(answered_call(watcher, new_callee, "com.restart", "new"), (Array{"new"}));
     b.reset();
 }
 
