@@ -1,6 +1,7 @@
-// Test support for TLS: blocking clients written straight against the OS
-// and OpenSSL, so that a test controls every detail of the handshake and
-// sees exactly what the server does (an alert, a close, a certificate).
+// Test support for TLS and the listeners: blocking clients written straight
+// against the OS and OpenSSL, so that a test controls every detail of the
+// handshake and sees exactly what the server does (an alert, a close, a
+// certificate); plain connections for the same tests in the clear.
 #pragma once
 
 #include <nexus/serialize/serializer.hpp>
@@ -14,10 +15,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,27 +31,56 @@ namespace nexus::test {
 
 using namespace std::chrono_literals;
 
-// A blocking TCP connection to 127.0.0.1 whose reads give up after 5 s.
-class TcpConnection {
+// A blocking connection in the clear whose reads give up after 5 s: TCP to
+// 127.0.0.1, or to a Unix socket.
+class PlainConnection {
 public:
-    explicit TcpConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        timeval tv{5, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-            throw std::runtime_error("cannot connect");
+    /// To 127.0.0.1:`port`, from `source` if given (another loopback address
+    /// makes another peer).
+    explicit PlainConnection(std::uint16_t port, const char* source = nullptr)
+        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+        if (source) {
+            sockaddr_in from{};
+            from.sin_family = AF_INET;
+            ::inet_pton(AF_INET, source, &from.sin_addr);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0)
+                fail(std::string("cannot bind to ") + source);
+        }
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(port);
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connect(reinterpret_cast<sockaddr*>(&to), sizeof to);
     }
-    ~TcpConnection() { ::close(fd_); }
-    TcpConnection(const TcpConnection&) = delete;
-    TcpConnection& operator=(const TcpConnection&) = delete;
+    /// To the Unix socket at `path`.
+    explicit PlainConnection(const std::string& unix_path)
+        : fd_(::socket(AF_UNIX, SOCK_STREAM, 0)) {
+        sockaddr_un to{};
+        to.sun_family = AF_UNIX;
+        std::strncpy(to.sun_path, unix_path.c_str(), sizeof to.sun_path - 1);
+        connect(reinterpret_cast<sockaddr*>(&to), sizeof to);
+    }
+    ~PlainConnection() { ::close(fd_); }
+    PlainConnection(const PlainConnection&) = delete;
+    PlainConnection& operator=(const PlainConnection&) = delete;
     int fd() const { return fd_; }
 
-    void send(std::string_view bytes) {
-        ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
-                  static_cast<ssize_t>(bytes.size()));
+    void send(std::string_view bytes) { ASSERT_TRUE(write(bytes)); }
+    bool write(std::string_view bytes) {
+        return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+               static_cast<ssize_t>(bytes.size());
+    }
+    /// Exactly n bytes, or what came before the connection ended.
+    std::string read(std::size_t n) {
+        std::string out(n, '\0');
+        std::size_t have = 0;
+        while (have < n) {
+            const ssize_t r = ::recv(fd_, out.data() + have, n - have, 0);
+            if (r <= 0) break;
+            have += static_cast<std::size_t>(r);
+        }
+        out.resize(have);
+        return out;
     }
     /// Reads until the peer closes (true) or 5 s pass without a byte (false).
     bool closed_by_peer(std::string* received = nullptr) {
@@ -60,10 +92,64 @@ public:
             if (received) received->append(buffer, static_cast<std::size_t>(n));
         }
     }
+    /// Whether the server closed the connection without sending a byte.
+    bool refused() {
+        char c;
+        const ssize_t r = ::recv(fd_, &c, 1, 0);
+        return r == 0 || (r < 0 && errno == ECONNRESET);
+    }
 
 private:
+    void connect(const sockaddr* to, socklen_t length) {
+        timeval tv{5, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (::connect(fd_, to, length) != 0) fail("cannot connect");
+    }
+    [[noreturn]] void fail(const std::string& what) {
+        ::close(fd_);
+        throw std::runtime_error(what);
+    }
+
     int fd_;
 };
+
+// The openings of both WAMP transports over any blocking connection: a
+// PlainConnection or a TlsClient (write(bytes) -> bool, read(n) -> n bytes
+// or fewer when the connection ends).
+
+/// The RawSocket handshake, HELLO (JSON) and WELCOME.
+template <class Connection> bool rawsocket_join(Connection& c) {
+    if (!c.write(std::string("\x7F\xF1\x00\x00", 4))) return false;
+    const std::string reply = c.read(4);
+    if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return false;
+    const std::string body = *serialize::encode(
+        wamp::Format::json,
+        wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
+    const std::string frame{'\0', static_cast<char>(body.size() >> 16),
+                            static_cast<char>(body.size() >> 8), static_cast<char>(body.size())};
+    if (!c.write(frame + body)) return false;
+    const std::string header = c.read(4);
+    if (header.size() != 4) return false;
+    const std::size_t length = (std::size_t(std::uint8_t(header[1])) << 16) |
+                               (std::size_t(std::uint8_t(header[2])) << 8) |
+                               std::uint8_t(header[3]);
+    auto message = serialize::decode(wamp::Format::json, c.read(length));
+    return message.ok() && std::holds_alternative<wamp::Welcome>(*message);
+}
+
+/// The WebSocket upgrade (wamp.2.json on /ws); the response's status line.
+template <class Connection> std::string websocket_upgrade(Connection& c) {
+    c.write("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
+    std::string response;
+    while (response.find("\r\n\r\n") == std::string::npos) {
+        const std::string byte = c.read(1);
+        if (byte.empty()) break;
+        response += byte;
+    }
+    return response.substr(0, response.find("\r\n"));
+}
 
 struct ClientSettings {
     int min_version = TLS1_2_VERSION;
@@ -72,7 +158,7 @@ struct ClientSettings {
     int security_level = -1;   // -1 = the default
 };
 
-// An OpenSSL client over TcpConnection. The certificate is not verified:
+// An OpenSSL client over a PlainConnection. The certificate is not verified:
 // these tests look at what the server presents, not at trust.
 class TlsClient {
 public:
@@ -139,40 +225,9 @@ public:
         return std::chrono::steady_clock::now() - start < 4500ms;
     }
 
-    // RawSocket over the TLS connection: handshake, HELLO, WELCOME.
-    bool rawsocket_join() {
-        if (!write(std::string("\x7F\xF1\x00\x00", 4))) return false;
-        const std::string reply = read(4);
-        if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return false;
-        auto hello = serialize::encode(
-            wamp::Format::json,
-            wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
-        const std::string& body = *hello;
-        std::string frame{'\0', static_cast<char>(body.size() >> 16),
-                          static_cast<char>(body.size() >> 8), static_cast<char>(body.size())};
-        if (!write(frame + body)) return false;
-        const std::string header = read(4);
-        if (header.size() != 4) return false;
-        const std::size_t length = (std::size_t(std::uint8_t(header[1])) << 16) |
-                                   (std::size_t(std::uint8_t(header[2])) << 8) |
-                                   std::uint8_t(header[3]);
-        auto message = serialize::decode(wamp::Format::json, read(length));
-        return message.ok() && std::holds_alternative<wamp::Welcome>(*message);
-    }
-
-    // The WebSocket upgrade over the TLS connection; returns the status line.
-    std::string websocket_upgrade() {
-        write("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-              "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
-        std::string response;
-        while (response.find("\r\n\r\n") == std::string::npos) {
-            const std::string c = read(1);
-            if (c.empty()) break;
-            response += c;
-        }
-        return response.substr(0, response.find("\r\n"));
-    }
+    // The transports' openings over the TLS connection.
+    bool rawsocket_join() { return test::rawsocket_join(*this); }
+    std::string websocket_upgrade() { return test::websocket_upgrade(*this); }
 
 private:
     static std::string last_error() {
@@ -184,7 +239,7 @@ private:
         return out.empty() ? "handshake failed" : out;
     }
 
-    TcpConnection tcp_;
+    PlainConnection tcp_;
     SSL_CTX* ctx_;
     SSL* ssl_ = nullptr;
     std::string error_;

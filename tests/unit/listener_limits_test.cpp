@@ -3,23 +3,17 @@
 // Unix socket and TLS. A connection over a cap is closed at accept, logged
 // and counted in the router's metrics.
 #include <nexus/router/router.hpp>
-#include <nexus/serialize/serializer.hpp>
 #include <nexus/transport/rawsocket_server.hpp>
 #include <nexus/transport/websocket_server.hpp>
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -32,98 +26,11 @@ namespace asio = boost::asio;
 
 namespace {
 
-// A blocking client socket whose reads give up after 5 s: to 127.0.0.1, from
-// `source` (another loopback address makes another peer), or to a Unix socket.
-class Client {
-public:
-    Client(std::uint16_t port, const char* source = "127.0.0.1")
-        : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-        sockaddr_in from{};
-        from.sin_family = AF_INET;
-        ::inet_pton(AF_INET, source, &from.sin_addr);
-        EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from), 0);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_port = htons(port);
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        timeouts();
-        EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
-    }
-    explicit Client(const std::string& unix_path) : fd_(::socket(AF_UNIX, SOCK_STREAM, 0)) {
-        sockaddr_un to{};
-        to.sun_family = AF_UNIX;
-        std::strncpy(to.sun_path, unix_path.c_str(), sizeof to.sun_path - 1);
-        timeouts();
-        EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
-    }
-    ~Client() { ::close(fd_); }
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
-
-    void send(std::string_view bytes) {
-        ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
-                  static_cast<ssize_t>(bytes.size()));
-    }
-    /// Exactly n bytes, or what came before the connection ended.
-    std::string read(std::size_t n) {
-        std::string out(n, '\0');
-        std::size_t have = 0;
-        while (have < n) {
-            const ssize_t r = ::recv(fd_, out.data() + have, n - have, 0);
-            if (r <= 0) break;
-            have += static_cast<std::size_t>(r);
-        }
-        out.resize(have);
-        return out;
-    }
-    /// Whether the server closed the connection without sending a byte.
-    bool refused() {
-        char c;
-        const ssize_t r = ::recv(fd_, &c, 1, 0);
-        return r == 0 || (r < 0 && errno == ECONNRESET);
-    }
-
-    /// The RawSocket handshake, HELLO and WELCOME.
-    bool rawsocket_join() {
-        send(std::string("\x7F\xF1\x00\x00", 4));
-        const std::string reply = read(4);
-        if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return false;
-        const std::string body = *serialize::encode(
-            wamp::Format::json,
-            wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
-        send(std::string{'\0', static_cast<char>(body.size() >> 16),
-                         static_cast<char>(body.size() >> 8), static_cast<char>(body.size())} +
-             body);
-        const std::string header = read(4);
-        if (header.size() != 4) return false;
-        const std::size_t length = (std::size_t(std::uint8_t(header[1])) << 16) |
-                                   (std::size_t(std::uint8_t(header[2])) << 8) |
-                                   std::uint8_t(header[3]);
-        auto message = serialize::decode(wamp::Format::json, read(length));
-        return message.ok() && std::holds_alternative<wamp::Welcome>(*message);
-    }
-
-    /// The WebSocket upgrade; its status line.
-    std::string websocket_upgrade() {
-        send("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
-             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
-        std::string response;
-        while (response.find("\r\n\r\n") == std::string::npos) {
-            const std::string c = read(1);
-            if (c.empty()) break;
-            response += c;
-        }
-        return response.substr(0, response.find("\r\n"));
-    }
-
-private:
-    void timeouts() {
-        timeval tv{5, 0};
-        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    int fd_;
-};
+// A blocking client: to 127.0.0.1 from a loopback address of its own
+// choosing (another address makes another peer), or to a Unix socket.
+using Client = test::PlainConnection;
+using test::rawsocket_join;
+using test::websocket_upgrade;
 
 class ListenerLimits : public ::testing::Test {
 protected:
@@ -160,6 +67,15 @@ protected:
         ws_->start();
     }
 
+    // A certificate for localhost, its files in the fixture's directory.
+    transport::TlsServerOptions test_tls() {
+        const auto cert = test::make_test_cert("localhost", 1);
+        transport::TlsServerOptions tls;
+        tls.certificate_file = dir_.write("cert.pem", cert.certificate);
+        tls.private_key_file = dir_.write("key.pem", cert.key);
+        return tls;
+    }
+
     std::uint64_t refused(const std::string& listener, const std::string& reason) {
         const auto m = router_->metrics();
         auto it = m.connections_refused.find({listener, reason});
@@ -185,6 +101,7 @@ protected:
     std::thread thread_;
     std::mutex mutex_;
     std::vector<std::string> log_;
+    test::TempDir dir_;
 };
 
 TEST_F(ListenerLimits, RawSocketTcpMaxConnections) {
@@ -197,8 +114,8 @@ TEST_F(ListenerLimits, RawSocketTcpMaxConnections) {
 
     auto a = std::make_unique<Client>(port);
     Client b(port);
-    ASSERT_TRUE(a->rawsocket_join());
-    ASSERT_TRUE(b.rawsocket_join());
+    ASSERT_TRUE(rawsocket_join(*a));
+    ASSERT_TRUE(rawsocket_join(b));
     Client over(port);
     EXPECT_TRUE(over.refused());
     EXPECT_EQ(refused(listener, "max_connections"), 1u);
@@ -213,7 +130,7 @@ TEST_F(ListenerLimits, RawSocketTcpMaxConnections) {
     a.reset();
     wait_for_sessions(1);
     Client again(port);
-    EXPECT_TRUE(again.rawsocket_join());
+    EXPECT_TRUE(rawsocket_join(again));
     EXPECT_EQ(refused(listener, "max_connections"), 1u);
 }
 
@@ -225,11 +142,11 @@ TEST_F(ListenerLimits, RawSocketTcpMaxConnectionsPerAddress) {
     const std::uint16_t port = raw_->tcp_port();
 
     Client a(port, "127.0.0.1");
-    ASSERT_TRUE(a.rawsocket_join());
+    ASSERT_TRUE(rawsocket_join(a));
     Client same(port, "127.0.0.1");
     EXPECT_TRUE(same.refused());
     Client other(port, "127.0.0.2"); // another peer address
-    EXPECT_TRUE(other.rawsocket_join());
+    EXPECT_TRUE(rawsocket_join(other));
     EXPECT_EQ(refused("tcp://127.0.0.1:" + std::to_string(port), "max_connections_per_address"),
               1u);
     const auto lines = log();
@@ -249,23 +166,20 @@ TEST_F(ListenerLimits, RawSocketUnixMaxConnections) {
     o.max_connections_per_address = 1; // Unix peers have no address: only the total counts
     start(o);
     auto a = std::make_unique<Client>(path);
-    ASSERT_TRUE(a->rawsocket_join());
+    ASSERT_TRUE(rawsocket_join(*a));
     Client over(path);
     EXPECT_TRUE(over.refused());
     EXPECT_EQ(refused("unix://" + path, "max_connections"), 1u);
     a.reset();
     wait_for_sessions(0);
     Client again(path);
-    EXPECT_TRUE(again.rawsocket_join());
+    EXPECT_TRUE(rawsocket_join(again));
 }
 
 TEST_F(ListenerLimits, RawSocketTlsMaxConnections) {
-    test::TempDir dir;
-    const auto cert = test::make_test_cert("localhost", 1);
     transport::RawSocketOptions o;
     o.tcp_address = "127.0.0.1:0";
-    o.tls.certificate_file = dir.write("cert.pem", cert.certificate);
-    o.tls.private_key_file = dir.write("key.pem", cert.key);
+    o.tls = test_tls();
     o.max_connections = 1;
     start(o);
     const std::uint16_t port = raw_->tcp_port();
@@ -287,24 +201,21 @@ TEST_F(ListenerLimits, WebSocketMaxConnectionsAndPerAddress) {
     const std::string listener = "ws://127.0.0.1:" + std::to_string(port);
 
     Client a(port, "127.0.0.1");
-    EXPECT_EQ(a.websocket_upgrade(), "HTTP/1.1 101 Switching Protocols");
+    EXPECT_EQ(websocket_upgrade(a), "HTTP/1.1 101 Switching Protocols");
     Client same(port, "127.0.0.1");
     EXPECT_TRUE(same.refused());
     EXPECT_EQ(refused(listener, "max_connections_per_address"), 1u);
     Client b(port, "127.0.0.2");
-    EXPECT_EQ(b.websocket_upgrade(), "HTTP/1.1 101 Switching Protocols");
+    EXPECT_EQ(websocket_upgrade(b), "HTTP/1.1 101 Switching Protocols");
     Client over(port, "127.0.0.3");
     EXPECT_TRUE(over.refused());
     EXPECT_EQ(refused(listener, "max_connections"), 1u);
 }
 
 TEST_F(ListenerLimits, WebSocketTlsMaxConnections) {
-    test::TempDir dir;
-    const auto cert = test::make_test_cert("localhost", 1);
     transport::WebSocketOptions o;
     o.address = "127.0.0.1:0";
-    o.tls.certificate_file = dir.write("cert.pem", cert.certificate);
-    o.tls.private_key_file = dir.write("key.pem", cert.key);
+    o.tls = test_tls();
     o.max_connections = 1;
     start(o);
     const std::uint16_t port = ws_->port();
@@ -325,7 +236,7 @@ TEST_F(ListenerLimits, RefusalsAreCountedEachButNotLoggedEach) {
     start(o);
     const std::uint16_t port = raw_->tcp_port();
     Client a(port);
-    ASSERT_TRUE(a.rawsocket_join());
+    ASSERT_TRUE(rawsocket_join(a));
     constexpr int flood = 20;
     for (int i = 0; i < flood; ++i) {
         Client over(port);
@@ -346,7 +257,7 @@ TEST_F(ListenerLimits, NoCapsByDefault) {
     std::vector<std::unique_ptr<Client>> clients;
     for (int i = 0; i < 8; ++i) {
         clients.push_back(std::make_unique<Client>(raw_->tcp_port()));
-        EXPECT_TRUE(clients.back()->rawsocket_join());
+        EXPECT_TRUE(rawsocket_join(*clients.back()));
     }
     EXPECT_TRUE(router_->metrics().connections_refused.empty());
 }

@@ -28,7 +28,7 @@ using namespace nexus;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 using nexus::test::ClientSettings;
-using nexus::test::TcpConnection;
+using nexus::test::PlainConnection;
 using nexus::test::TempDir;
 using nexus::test::TlsClient;
 
@@ -178,7 +178,7 @@ TEST_F(Tls, APlainClientIsClosedAndServingGoesOn) {
     {
         // A RawSocket handshake and HELLO in the clear: no RawSocket reply,
         // closed at once (after a TLS alert at most).
-        TcpConnection plain(raw_->tcp_port());
+        PlainConnection plain(raw_->tcp_port());
         plain.send(handshake + std::string("\x00\x00\x00\x02[]", 6));
         std::string received;
         const auto start = std::chrono::steady_clock::now();
@@ -189,14 +189,14 @@ TEST_F(Tls, APlainClientIsClosedAndServingGoesOn) {
     {
         // The handshake alone is shorter than a TLS record header, so TLS
         // waits for more: closed at the handshake deadline, still no reply.
-        TcpConnection plain(raw_->tcp_port());
+        PlainConnection plain(raw_->tcp_port());
         plain.send(handshake);
         std::string received;
         EXPECT_TRUE(plain.closed_by_peer(&received));
         EXPECT_TRUE(received.empty() || received[0] == '\x15') << "not a TLS alert";
     }
     {
-        TcpConnection plain(websocket().port());
+        PlainConnection plain(websocket().port());
         plain.send("GET /ws HTTP/1.1\r\nHost: localhost\r\n\r\n");
         std::string received;
         EXPECT_TRUE(plain.closed_by_peer(&received));
@@ -213,7 +213,7 @@ TEST_F(Tls, SilentClientsAreClosedAtTheHandshakeDeadline) {
     for (std::uint16_t port : {rawsocket(deadline).tcp_port(), websocket(deadline).port()}) {
         // Connects and sends nothing.
         const auto start = std::chrono::steady_clock::now();
-        TcpConnection silent(port);
+        PlainConnection silent(port);
         EXPECT_TRUE(silent.closed_by_peer());
         EXPECT_GE(std::chrono::steady_clock::now() - start, deadline - 50ms);
         // Finishes TLS but not the RawSocket handshake or the HTTP upgrade:
@@ -222,7 +222,7 @@ TEST_F(Tls, SilentClientsAreClosedAtTheHandshakeDeadline) {
         ASSERT_TRUE(quiet.connected()) << quiet.error();
         EXPECT_TRUE(quiet.closed_by_peer());
         // Sends half a TLS ClientHello.
-        TcpConnection partial(port);
+        PlainConnection partial(port);
         partial.send(std::string("\x16\x03\x01\x02\x00\x01", 6));
         EXPECT_TRUE(partial.closed_by_peer());
     }
