@@ -4,10 +4,8 @@
 // full; the connection is closed and the session ends saying why, instead
 // of waiting forever. Also: TCP_USER_TIMEOUT on the client's TCP socket.
 #include "support/client_fixture.hpp"
+#include "support/socket_lookup.hpp"
 
-#include <dirent.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -16,7 +14,6 @@
 #include <boost/beast/websocket.hpp>
 
 #include <array>
-#include <cstdlib>
 #include <future>
 
 namespace nexus::test {
@@ -148,33 +145,6 @@ TEST(ClientWriteDeadline, WebSocketRouterThatStopsReadingEndsTheSession) {
     EXPECT_EQ(info.reason, "write timed out: the router took no data for 300 ms");
 }
 
-// The descriptor of this process whose local end is `endpoint`, or -1.
-int socket_bound_to(const tcp::endpoint& endpoint) {
-    DIR* dir = ::opendir("/proc/self/fd");
-    int found = -1;
-    while (dirent* e = ::readdir(dir)) {
-        const int fd = std::atoi(e->d_name);
-        if (e->d_name[0] == '.' || fd == ::dirfd(dir)) continue;
-        sockaddr_in local{};
-        socklen_t n = sizeof local;
-        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &n) == 0 && n == sizeof local &&
-            local.sin_family == AF_INET && ntohs(local.sin_port) == endpoint.port() &&
-            local.sin_addr.s_addr == htonl(endpoint.address().to_v4().to_uint())) {
-            found = fd;
-            break;
-        }
-    }
-    ::closedir(dir);
-    return found;
-}
-
-int user_timeout(int fd) {
-    unsigned int ms = 0;
-    socklen_t length = sizeof ms;
-    EXPECT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, &length), 0);
-    return static_cast<int>(ms);
-}
-
 TEST(ClientWriteDeadline, TcpUserTimeoutFollowsIt) {
     for (const bool ws : {false, true}) {
         ClientHarness h;
@@ -184,9 +154,9 @@ TEST(ClientWriteDeadline, TcpUserTimeoutFollowsIt) {
         const std::string url = ws ? "ws://127.0.0.1:" + std::to_string(router.port()) + "/"
                                    : "tcp://127.0.0.1:" + std::to_string(router.port());
         auto transport = h.run(client::async_connect(h.executor(), url, options));
-        const int fd = socket_bound_to(router.client_endpoint());
+        const int fd = socket_with(SocketEnd::local, router.client_endpoint());
         ASSERT_GE(fd, 0);
-        EXPECT_EQ(user_timeout(fd), 2500) << (ws ? "ws" : "tcp");
+        EXPECT_EQ(tcp_user_timeout(fd), 2500) << (ws ? "ws" : "tcp");
         transport->close();
     }
 }

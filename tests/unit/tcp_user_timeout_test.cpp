@@ -8,9 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,11 +18,10 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
-#include <cstdlib>
-#include <cstring>
 #include <thread>
 
 #include "support/router_fixture.hpp"
+#include "support/socket_lookup.hpp"
 
 using namespace nexus;
 using namespace std::chrono_literals;
@@ -34,40 +30,14 @@ using asio::ip::tcp;
 
 namespace {
 
-bool same(const sockaddr_in& a, const sockaddr_in& b) {
-    return a.sin_family == b.sin_family && a.sin_port == b.sin_port &&
-           a.sin_addr.s_addr == b.sin_addr.s_addr;
-}
+using nexus::test::socket_with;
+using nexus::test::SocketEnd;
+using nexus::test::tcp_user_timeout;
 
 // This process's descriptor whose TCP peer is `client` (the server's end of
 // that connection), or -1.
 int server_end_of(const tcp::socket& client) {
-    sockaddr_in local{};
-    socklen_t length = sizeof local;
-    ::getsockname(const_cast<tcp::socket&>(client).native_handle(),
-                  reinterpret_cast<sockaddr*>(&local), &length);
-    DIR* dir = ::opendir("/proc/self/fd");
-    int found = -1;
-    while (dirent* e = ::readdir(dir)) {
-        const int fd = std::atoi(e->d_name);
-        if (e->d_name[0] == '.' || fd == ::dirfd(dir)) continue;
-        sockaddr_in peer{};
-        socklen_t n = sizeof peer;
-        if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &n) == 0 && n == sizeof peer &&
-            same(peer, local)) {
-            found = fd;
-            break;
-        }
-    }
-    ::closedir(dir);
-    return found;
-}
-
-int user_timeout(int fd) {
-    unsigned int ms = 0;
-    socklen_t length = sizeof ms;
-    EXPECT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, &length), 0);
-    return static_cast<int>(ms);
+    return socket_with(SocketEnd::peer, client.local_endpoint());
 }
 
 class TcpUserTimeout : public ::testing::Test {
@@ -132,7 +102,7 @@ TEST_F(TcpUserTimeout, RawSocketSetsItFromTheWriteTimeout) {
     tcp::socket client = rawsocket_client();
     const int fd = server_end_of(client);
     ASSERT_GE(fd, 0);
-    EXPECT_EQ(user_timeout(fd), 7500);
+    EXPECT_EQ(tcp_user_timeout(fd), 7500);
 }
 
 TEST_F(TcpUserTimeout, WebSocketSetsItFromTheWriteTimeout) {
@@ -144,7 +114,7 @@ TEST_F(TcpUserTimeout, WebSocketSetsItFromTheWriteTimeout) {
     tcp::socket client = websocket_client();
     const int fd = server_end_of(client);
     ASSERT_GE(fd, 0);
-    EXPECT_EQ(user_timeout(fd), 4000);
+    EXPECT_EQ(tcp_user_timeout(fd), 4000);
 }
 
 // write_timeout 0 (never) leaves the kernel's default (0: TCP's own retries).
@@ -157,7 +127,7 @@ TEST_F(TcpUserTimeout, NoWriteTimeoutLeavesTheKernelDefault) {
     tcp::socket client = rawsocket_client();
     const int fd = server_end_of(client);
     ASSERT_GE(fd, 0);
-    EXPECT_EQ(user_timeout(fd), 0);
+    EXPECT_EQ(tcp_user_timeout(fd), 0);
 }
 
 } // namespace
