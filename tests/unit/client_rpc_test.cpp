@@ -29,6 +29,20 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
 class ClientRpc : public ::testing::TestWithParam<TransportCase> {
 protected:
     ClientHarness h;
+
+    // Calls `procedure` asking for progress: what reached the caller, in
+    // order (each progressive result's number, then the final result).
+    std::vector<std::string> progress_then_result(client::Session& caller,
+                                                  const std::string& procedure) {
+        std::vector<std::string> seen;
+        CallOptions options;
+        options.on_progress = [&](const CallResult& r) {
+            seen.push_back(std::to_string(r.args.at(0).as_int()));
+        };
+        CallResult r = h.run(caller.call(procedure, {}, {}, options));
+        seen.push_back(r.args.at(0).as_string());
+        return seen;
+    }
 };
 
 TEST_P(ClientRpc, CallCarriesArgsAndKwargsBothWays) {
@@ -124,14 +138,8 @@ TEST_P(ClientRpc, ProgressThenResultKeepTheirOrderFromACoroutine) {
                                            sent->push_back(inv.send_progress({i}));
                                        co_return Result{{"done"}};
                                    }));
-    std::vector<std::string> seen;
-    CallOptions options;
-    options.on_progress = [&](const CallResult& r) {
-        seen.push_back(std::to_string(r.args.at(0).as_int()));
-    };
-    CallResult r = h.run(caller.call("com.example.burst", {}, {}, options));
-    seen.push_back(r.args.at(0).as_string());
-    EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "done"}));
+    EXPECT_EQ(progress_then_result(caller, "com.example.burst"),
+              (std::vector<std::string>{"1", "2", "3", "done"}));
     EXPECT_EQ(*sent, (std::vector<bool>{true, true, true}));
 }
 
@@ -146,14 +154,8 @@ TEST_P(ClientRpc, ProgressThenResultKeepTheirOrderFromAPlainHandler) {
         *kept = inv;
         return Result{{"done"}};
     }));
-    std::vector<std::string> seen;
-    CallOptions options;
-    options.on_progress = [&](const CallResult& r) {
-        seen.push_back(std::to_string(r.args.at(0).as_int()));
-    };
-    CallResult r = h.run(caller.call("com.example.burst", {}, {}, options));
-    seen.push_back(r.args.at(0).as_string());
-    EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3", "done"}));
+    EXPECT_EQ(progress_then_result(caller, "com.example.burst"),
+              (std::vector<std::string>{"1", "2", "3", "done"}));
     EXPECT_EQ(*sent, (std::vector<bool>{true, true, true}));
     // The call is over: nothing more is sent, and send_progress says so.
     h.sync();
