@@ -140,6 +140,18 @@ public:
         return s;
     }
 
+    /// A new session on `c` that joins `realm` as `authid` with
+    /// `authenticator`; a refusal is thrown (client::WampError).
+    client::SessionInfo join_as(const TransportCase& c, const std::string& authid,
+                                std::shared_ptr<client::Authenticator> authenticator,
+                                const std::string& realm = "realm1") {
+        client::Session& s = session(c);
+        client::JoinOptions options;
+        options.authid = authid;
+        options.authenticators = {std::move(authenticator)};
+        return run(s.join(realm, options));
+    }
+
     transport::RawSocketServer& rawsocket() {
         if (!raw_) {
             static std::atomic<int> counter{0};

@@ -47,11 +47,7 @@ protected:
 
     client::SessionInfo join(const std::string& authid,
                              std::shared_ptr<client::Authenticator> authenticator) {
-        client::Session& s = h.session(GetParam());
-        client::JoinOptions options;
-        options.authid = authid;
-        options.authenticators = {std::move(authenticator)};
-        return h.run(s.join("realm1", options));
+        return h.join_as(GetParam(), authid, std::move(authenticator));
     }
 
     std::string refusal(const std::string& authid,
