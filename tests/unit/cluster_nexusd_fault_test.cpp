@@ -12,21 +12,16 @@
 //    while it is gone, and cross-node calls work again once it is back.
 #include "support/nats_server.hpp"
 #include "support/net_fault.hpp"
+#include "support/nexusd_process.hpp"
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
-
-#ifndef NEXUSD_PATH
-#error "NEXUSD_PATH: the nexusd executable (tests/CMakeLists.txt)"
-#endif
 
 namespace nexus::test {
 namespace {
@@ -46,48 +41,17 @@ struct NodeSettings {
 };
 
 // One nexusd process, a node of the cluster: its configuration in a
-// temporary directory, its log read from stderr, RawSocket on a port the
-// kernel picked (read from its "RawSocket listening on ... (port N)" line).
+// temporary directory, RawSocket on a port the kernel picked.
 class ClusterNexusd {
 public:
-    explicit ClusterNexusd(NodeSettings s) : settings_(std::move(s)) {
-        char dir[] = "/tmp/nexus-cluster-node-XXXXXX";
-        if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp");
-        dir_ = dir;
-        const std::string config = (dir_ / "nexus.json").string();
-        std::ofstream(config) << R"({
-    "cluster": {"nats": ")" << settings_.nats_url
-                              << R"(", "node_name": ")" << settings_.name << R"(", "heartbeat": )"
-                              << settings_.heartbeat << R"(, "node_timeout": )"
-                              << settings_.node_timeout << R"(, "reconnect_wait": 0.2},
-    "router": {"realms": [{"uri": "realm1", "anonymous_auth": true}]}
-})";
-        int err[2];
-        if (::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
-        const pid_t parent = ::getpid();
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL); // never outlives the test
-            if (::getppid() != parent) ::_exit(127);
-            ::dup2(err[1], 2);
-            ::execl(NEXUSD_PATH, "nexusd", "--config", config.c_str(), "--rawsocket", "127.0.0.1:0",
-                    "--websocket", "127.0.0.1:0", "--threads", "2", static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(err[1]);
-        log_ = std::make_unique<LineReader>(err[0]);
-        eventually(
-            [&] {
-                auto line = log_->find("RawSocket listening on");
-                if (!line) return false;
-                port_ = std::uint16_t(std::stoi(line->substr(line->find("(port ") + 6)));
-                return true;
-            },
-            20s);
+    explicit ClusterNexusd(NodeSettings s) : settings_(std::move(s)), dir_(config_dir(settings_)) {
+        process_.emplace(std::vector<std::string>{"--config", (dir_ / "nexus.json").string(),
+                                                  "--rawsocket", "127.0.0.1:0", "--websocket",
+                                                  "127.0.0.1:0", "--threads", "2"});
+        port_ = process_->port("RawSocket", 20s);
     }
     ~ClusterNexusd() {
-        kill_hard();
-        log_.reset(); // its reader ends at the pipe's EOF
+        process_.reset();
         std::error_code ignored;
         std::filesystem::remove_all(dir_, ignored);
     }
@@ -96,34 +60,33 @@ public:
 
     const std::string& name() const { return settings_.name; }
     std::uint16_t port() const { return port_; }
-    LineReader& log() { return *log_; }
+    LineReader& log() { return process_->log(); }
 
     /// SIGKILL, as a crash or the OOM killer would, and reap it.
-    void kill_hard() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-    }
+    void kill_hard() { process_->kill_hard(); }
     /// SIGTERM (a clean stop: it drains); does not wait for the exit.
-    void terminate() {
-        if (pid_ > 0) ::kill(pid_, SIGTERM);
-    }
+    void terminate() { process_->signal(SIGTERM); }
     /// The exit status once it exited within `timeout`, else -1.
-    int wait_exit(std::chrono::milliseconds timeout) {
-        int status = -1;
-        if (pid_ <= 0 ||
-            !eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout))
-            return -1;
-        pid_ = -1;
-        return status;
-    }
+    int wait_exit(std::chrono::milliseconds timeout) { return process_->wait(timeout); }
 
 private:
+    static std::filesystem::path config_dir(const NodeSettings& s) {
+        char dir[] = "/tmp/nexus-cluster-node-XXXXXX";
+        if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp");
+        std::ofstream(std::filesystem::path(dir) / "nexus.json")
+            << R"({
+    "cluster": {"nats": ")"
+            << s.nats_url << R"(", "node_name": ")" << s.name << R"(", "heartbeat": )"
+            << s.heartbeat << R"(, "node_timeout": )" << s.node_timeout
+            << R"(, "reconnect_wait": 0.2},
+    "router": {"realms": [{"uri": "realm1", "anonymous_auth": true}]}
+})";
+        return dir;
+    }
+
     NodeSettings settings_;
     std::filesystem::path dir_;
-    pid_t pid_ = -1;
-    std::unique_ptr<LineReader> log_;
+    std::optional<NexusdProcess> process_;
     std::uint16_t port_ = 0;
 };
 

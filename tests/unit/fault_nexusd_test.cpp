@@ -6,79 +6,16 @@
 // WebSocket: a close frame). nexusd exits with 0 once the clients have hung
 // up (or when the grace period ends).
 #include "support/net_fault.hpp"
+#include "support/nexusd_process.hpp"
 
 #include <signal.h>
-#include <sys/wait.h>
 
 #include <iostream>
-
-#ifndef NEXUSD_PATH
-#error "NEXUSD_PATH: the nexusd executable (tests/CMakeLists.txt)"
-#endif
 
 namespace nexus::test {
 namespace {
 
 using wamp::Value;
-
-// nexusd on 127.0.0.1 port 0 for both transports, its log read from stderr.
-class Nexusd {
-public:
-    Nexusd() {
-        int err[2];
-        if (::pipe2(err, O_CLOEXEC) != 0) return;
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(err[1], 2);
-            ::execl(NEXUSD_PATH, "nexusd", "--rawsocket", "127.0.0.1:0", "--websocket",
-                    "127.0.0.1:0", "--threads", "2", static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(err[1]);
-        log_ = std::make_unique<LineReader>(err[0]);
-        const auto port_of = [&](const char* transport) -> std::uint16_t {
-            const std::string prefix = std::string(transport) + " listening on";
-            std::uint16_t port = 0;
-            eventually(
-                [&] {
-                    auto line = log_->find(prefix);
-                    if (!line) return false;
-                    port = std::uint16_t(std::stoi(line->substr(line->find("(port ") + 6)));
-                    return true;
-                },
-                10s);
-            return port;
-        };
-        raw_port_ = port_of("RawSocket");
-        ws_port_ = port_of("WebSocket");
-    }
-    ~Nexusd() {
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-
-    std::uint16_t raw_port() const { return raw_port_; }
-    std::uint16_t ws_port() const { return ws_port_; }
-    LineReader& log() { return *log_; }
-
-    /// SIGTERM, then the exit status (-1 if it has not exited within `timeout`).
-    int terminate(std::chrono::milliseconds timeout = 5s) {
-        ::kill(pid_, SIGTERM);
-        int status = -1;
-        if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout))
-            return -1;
-        exited_ = true;
-        return status;
-    }
-
-private:
-    pid_t pid_ = -1;
-    bool exited_ = false;
-    std::unique_ptr<LineReader> log_;
-    std::uint16_t raw_port_ = 0, ws_port_ = 0;
-};
 
 template <class Client> void expect_canceled(Client& caller, std::vector<wamp::Id> requests) {
     std::vector<wamp::Id> got;
@@ -96,12 +33,14 @@ template <class Client> void expect_goodbye(Client& c) {
 }
 
 TEST(FaultNexusd, SigtermWithCallsInFlight) {
-    Nexusd nexusd;
-    ASSERT_NE(nexusd.raw_port(), 0) << nexusd.log().all();
-    ASSERT_NE(nexusd.ws_port(), 0) << nexusd.log().all();
+    NexusdProcess nexusd(
+        {"--rawsocket", "127.0.0.1:0", "--websocket", "127.0.0.1:0", "--threads", "2"});
+    const auto raw_port = nexusd.port("RawSocket"), ws_port = nexusd.port("WebSocket");
+    ASSERT_NE(raw_port, 0) << nexusd.log().all();
+    ASSERT_NE(ws_port, 0) << nexusd.log().all();
 
-    RawClient callee_a(nexusd.raw_port()), caller_raw(nexusd.raw_port()), polite(nexusd.raw_port());
-    WsClient callee_b(nexusd.ws_port()), caller_ws(nexusd.ws_port());
+    RawClient callee_a(raw_port), caller_raw(raw_port), polite(raw_port);
+    WsClient callee_b(ws_port), caller_ws(ws_port);
     ASSERT_NE(callee_a.join(hello_with_roles("realm1", rpc_features(true))), 0u);
     ASSERT_NE(callee_b.join(hello_with_roles("realm1", rpc_features(false))), 0u);
     ASSERT_NE(caller_raw.join(hello_with_roles("realm1", rpc_features())), 0u);
@@ -120,7 +59,10 @@ TEST(FaultNexusd, SigtermWithCallsInFlight) {
         callee_b.expect<wamp::Invocation>();
 
     const auto start = std::chrono::steady_clock::now();
-    std::thread stopper([&] { EXPECT_EQ(nexusd.terminate(), 0); });
+    std::thread stopper([&] {
+        nexusd.signal(SIGTERM);
+        EXPECT_EQ(nexusd.wait(5s), 0);
+    });
 
     // The polite client answers its GOODBYE and is let go at once.
     expect_goodbye(polite);

@@ -3,6 +3,7 @@
 // read, exit 0), systemd hears READY=1 and STOPPING=1, --check-config, and
 // JSON-lines logs.
 #include "support/net_fault.hpp"
+#include "support/nexusd_process.hpp"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -12,10 +13,6 @@
 #include <filesystem>
 
 #include <boost/asio/connect.hpp>
-
-#ifndef NEXUSD_PATH
-#error "NEXUSD_PATH: the nexusd executable (tests/CMakeLists.txt)"
-#endif
 
 namespace nexus::test {
 namespace {
@@ -80,59 +77,12 @@ private:
     std::string text_;
 };
 
-// nexusd with a configuration file, its log read from stderr.
-class Nexusd {
-public:
-    Nexusd(const std::string& config, const std::string& notify_socket = "") {
-        int err[2];
-        if (::pipe2(err, O_CLOEXEC) != 0) return;
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(err[1], 2);
-            if (!notify_socket.empty()) ::setenv("NOTIFY_SOCKET", notify_socket.c_str(), 1);
-            ::execl(NEXUSD_PATH, "nexusd", "--config", config.c_str(), "--threads", "2",
-                    static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(err[1]);
-        log_ = std::make_unique<LineReader>(err[0]);
-    }
-    ~Nexusd() {
-        if (pid_ > 0 && !exited_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, nullptr, 0);
-        }
-    }
-
-    /// The port a listener logged ("RawSocket listening on ... (port N)"), 0 if none within 10 s.
-    std::uint16_t port(const std::string& listener) {
-        std::uint16_t port = 0;
-        eventually(
-            [&] {
-                auto line = log_->find(listener + " listening on");
-                if (!line) return false;
-                port = std::uint16_t(std::stoi(line->substr(line->find("(port ") + 6)));
-                return true;
-            },
-            10s);
-        return port;
-    }
-    LineReader& log() { return *log_; }
-    void signal(int s) { ::kill(pid_, s); }
-    /// The exit status once it exits within `timeout`, else -1.
-    int wait(std::chrono::milliseconds timeout) {
-        int status = -1;
-        if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout))
-            return -1;
-        exited_ = true;
-        return status;
-    }
-
-private:
-    pid_t pid_ = -1;
-    bool exited_ = false;
-    std::unique_ptr<LineReader> log_;
-};
+// nexusd with a configuration file, and NOTIFY_SOCKET if given.
+NexusdProcess nexusd_with(const std::string& config, const std::string& notify_socket = "") {
+    std::vector<std::pair<std::string, std::string>> env;
+    if (!notify_socket.empty()) env.emplace_back("NOTIFY_SOCKET", notify_socket);
+    return NexusdProcess({"--config", config, "--threads", "2"}, env);
+}
 
 std::string http_get_status_line(std::uint16_t port, const std::string& target) {
     namespace http = boost::beast::http;
@@ -164,10 +114,30 @@ std::string service_config(unsigned grace_seconds, std::size_t out_queue = 0) {
 })";
 }
 
+// Joins both; `publisher` sends `subscriber` far more than the socket
+// buffers hold (1500 events of 16 KiB, the last acknowledged: all routed),
+// so that most of it waits in the router's queue while the subscriber does
+// not read.
+void backlog(RawClient& subscriber, RawClient& publisher) {
+    ASSERT_NE(subscriber.join(), 0u);
+    ASSERT_NE(publisher.join(), 0u);
+    subscriber.send(wamp::Subscribe{subscriber.next_request(), {}, "com.backlog"});
+    subscriber.expect<wamp::Subscribed>();
+    const std::string filler(16 * 1024, 'x');
+    constexpr int events = 1500;
+    for (int i = 1; i <= events; ++i) {
+        wamp::Object options;
+        if (i == events) options.emplace("acknowledge", true);
+        publisher.send(wamp::Publish{publisher.next_request(), std::move(options), "com.backlog",
+                                     wamp::Payload(wamp::Array{i, filler})});
+    }
+    publisher.expect<wamp::Published>(10s);
+}
+
 TEST(NexusdDrain, SigtermSaysGoodbyeToEverySessionThenExits) {
     TempDir dir;
     NotifySocket notify(dir.path() + "/notify");
-    Nexusd nexusd(dir.file("nexus.json", service_config(30)), notify.path());
+    NexusdProcess nexusd = nexusd_with(dir.file("nexus.json", service_config(30)), notify.path());
     const auto raw_port = nexusd.port("RawSocket"), ws_port = nexusd.port("WebSocket"),
                http_port = nexusd.port("HTTP");
     ASSERT_NE(raw_port, 0) << nexusd.log().all();
@@ -207,26 +177,12 @@ TEST(NexusdDrain, SigtermSaysGoodbyeToEverySessionThenExits) {
 // queued, dropping what had not been written yet.)
 TEST(NexusdDrain, SlowReaderGetsItsGoodbyeAfterTheBacklog) {
     TempDir dir;
-    Nexusd nexusd(dir.file("nexus.json", service_config(20, 2000)));
+    NexusdProcess nexusd = nexusd_with(dir.file("nexus.json", service_config(20, 2000)));
     const auto raw_port = nexusd.port("RawSocket");
     ASSERT_NE(raw_port, 0) << nexusd.log().all();
 
     RawClient subscriber(raw_port), publisher(raw_port);
-    ASSERT_NE(subscriber.join(), 0u);
-    ASSERT_NE(publisher.join(), 0u);
-    subscriber.send(wamp::Subscribe{subscriber.next_request(), {}, "com.backlog"});
-    subscriber.expect<wamp::Subscribed>();
-    // Far more than the socket buffers hold: most of it waits in the router's
-    // queue while the subscriber does not read.
-    const std::string filler(16 * 1024, 'x');
-    constexpr int events = 1500;
-    for (int i = 1; i <= events; ++i) {
-        wamp::Object options;
-        if (i == events) options.emplace("acknowledge", true);
-        publisher.send(wamp::Publish{publisher.next_request(), std::move(options), "com.backlog",
-                                     wamp::Payload(wamp::Array{i, filler})});
-    }
-    publisher.expect<wamp::Published>(10s); // all routed
+    ASSERT_NO_FATAL_FAILURE(backlog(subscriber, publisher));
 
     nexusd.signal(SIGTERM);
     EXPECT_EQ(publisher.expect<wamp::Goodbye>().reason, wamp::close::system_shutdown);
@@ -252,21 +208,11 @@ TEST(NexusdDrain, SlowReaderGetsItsGoodbyeAfterTheBacklog) {
 
 TEST(NexusdDrain, GracePeriodBoundsAClientThatNeverReads) {
     TempDir dir;
-    Nexusd nexusd(dir.file("nexus.json", service_config(1, 2000)));
+    NexusdProcess nexusd = nexusd_with(dir.file("nexus.json", service_config(1, 2000)));
     const auto raw_port = nexusd.port("RawSocket");
     ASSERT_NE(raw_port, 0) << nexusd.log().all();
     RawClient subscriber(raw_port), publisher(raw_port);
-    ASSERT_NE(subscriber.join(), 0u);
-    ASSERT_NE(publisher.join(), 0u);
-    subscriber.send(wamp::Subscribe{subscriber.next_request(), {}, "com.backlog"});
-    subscriber.expect<wamp::Subscribed>();
-    const std::string filler(16 * 1024, 'x');
-    for (int i = 1; i <= 1500; ++i)
-        publisher.send(
-            wamp::Publish{publisher.next_request(),
-                          i == 1500 ? wamp::Object{{"acknowledge", true}} : wamp::Object{},
-                          "com.backlog", wamp::Payload(wamp::Array{i, filler})});
-    publisher.expect<wamp::Published>(10s);
+    ASSERT_NO_FATAL_FAILURE(backlog(subscriber, publisher));
     const auto start = std::chrono::steady_clock::now();
     nexusd.signal(SIGTERM);
     // The subscriber never reads: nexusd gives up on it after the grace period.
@@ -298,7 +244,7 @@ TEST(NexusdService, CheckConfig) {
 
 TEST(NexusdService, JsonLinesLog) {
     TempDir dir;
-    Nexusd nexusd(dir.file("nexus.json", R"({
+    NexusdProcess nexusd = nexusd_with(dir.file("nexus.json", R"({
   "rawsocket": {"tcp_address": "127.0.0.1:0"},
   "log_format": "json",
   "router": {"realms": [{"uri": "realm1"}]}
