@@ -8,16 +8,17 @@
 set -uo pipefail
 nexusd=$1
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/nexusd_helpers.sh"
 nats=$(command -v nats-server || echo /usr/sbin/nats-server)
 if [[ ! -x $nats ]]; then
   echo "nats-server not found (scripts/install-deps.sh installs it)"
   exit 1
 fi
 work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+nats_pid=
+cleanup() { # the nodes first (they say goodbye), NATS last
+  nexusd_stop
+  [[ -n $nats_pid ]] && { kill -TERM "$nats_pid" 2>/dev/null; wait "$nats_pid" 2>/dev/null; }
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -29,7 +30,7 @@ free_port() {
 
 nats_port=$(free_port)
 "$nats" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/jetstream" >"$work/nats.log" 2>&1 &
-pids+=($!)
+nats_pid=$!
 for _ in $(seq 200); do
   grep -q "Server is ready" "$work/nats.log" && break
   sleep 0.05
@@ -50,20 +51,9 @@ for node in a b; do
               "heartbeat": 0.2, "node_timeout": 2}
 }
 EOF
-  "$nexusd" --config "$work/$node.json" --websocket 127.0.0.1:0 --rawsocket 127.0.0.1:0 \
-    --threads 2 --log-level info 2>"$work/$node.log" &
-  pids+=($!)
-  port=
-  for _ in $(seq 200); do
-    port=$(sed -n 's/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p' "$work/$node.log")
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
-  if [[ -z $port ]]; then
-    echo "cluster interop: FAILED nexusd node $node did not start listening; its log:"
-    cat "$work/$node.log"
-    exit 1
-  fi
+  nexusd_start "$work/$node.log" --config "$work/$node.json" --websocket 127.0.0.1:0 \
+    --rawsocket 127.0.0.1:0 --threads 2 --log-level info
+  port=$(nexusd_port "$work/$node.log" WebSocket "cluster interop: node $node") || exit 1
   urls+=("ws://127.0.0.1:$port/ws")
 done
 

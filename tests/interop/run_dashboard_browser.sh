@@ -8,6 +8,7 @@ set -uo pipefail
 nexusd=${1:?usage: run_dashboard_browser.sh NEXUSD [SCREENSHOT.png]}
 screenshot=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/nexusd_helpers.sh"
 chromium=${CHROMIUM:-/usr/bin/chromium}
 if [[ ! -x $chromium ]]; then
   echo "dashboard browser: FAILED $chromium missing (scripts/install-deps.sh installs chromium)"
@@ -26,22 +27,10 @@ cat > "$dir/nexus.json" <<JSON
   "router": {"realms": [{"uri": "realm1", "anonymous_auth": true}]}
 }
 JSON
-"$nexusd" --config "$dir/nexus.json" --threads 2 2>"$dir/nexusd.log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-ws_port= http_port=
-for _ in $(seq 200); do
-  ws_port=$(sed -n 's/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p' "$dir/nexusd.log")
-  http_port=$(sed -n 's/.*HTTP listening on .*(port \([0-9]*\)).*/\1/p' "$dir/nexusd.log")
-  [[ -n $ws_port && -n $http_port ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -z $ws_port || -z $http_port ]]; then
-  echo "dashboard browser: FAILED nexusd did not start listening; its log:"
-  cat "$dir/nexusd.log"
-  exit 1
-fi
+trap 'nexusd_stop; rm -rf "$dir"' EXIT
+nexusd_start "$dir/nexusd.log" --config "$dir/nexus.json" --threads 2
+ws_port=$(nexusd_port "$dir/nexusd.log" WebSocket "dashboard browser") || exit 1
+http_port=$(nexusd_port "$dir/nexusd.log" HTTP "dashboard browser") || exit 1
 CHROMIUM=$chromium timeout $((120 + ${DASHBOARD_HISTORY_SECONDS:-8})) node "$here/dashboard_browser_test.js" "http://127.0.0.1:$http_port" \
   "ws://127.0.0.1:$ws_port/ws" "$token" "$screenshot"
 status=$?

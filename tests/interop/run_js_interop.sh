@@ -12,6 +12,7 @@ set -uo pipefail
 nexusd=${1:?usage: run_js_interop.sh NEXUSD [auth|wampy]}
 suite=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/nexusd_helpers.sh"
 if [[ ! -d "$here/node_modules/autobahn" || ! -d "$here/node_modules/wampy" ]]; then
   echo "run_js_interop: npm packages missing; run: make deps" >&2
   exit 1
@@ -31,24 +32,10 @@ elif [[ "$suite" == progress ]]; then
 fi
 log=$(mktemp)
 nexus_log=$(mktemp)
-# Port 0: nexusd binds a free port itself and logs it (no window for another
-# process to take a port picked in advance).
-"$nexusd" "${config[@]}" --websocket 127.0.0.1:0 --rawsocket 127.0.0.1:0 --threads 2 \
-  --log-level info 2>"$nexus_log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$nexus_log"' EXIT
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p' "$nexus_log")
-  [[ -n $port ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -z $port ]]; then
-  echo "$client websocket: FAILED nexusd did not start listening; its log:"
-  cat "$nexus_log"
-  exit 1
-fi
+trap 'nexusd_stop; rm -f "$log" "$nexus_log"' EXIT
+nexusd_start "$nexus_log" "${config[@]}" --websocket 127.0.0.1:0 --rawsocket 127.0.0.1:0 \
+  --threads 2 --log-level info
+port=$(nexusd_port "$nexus_log" WebSocket "$client websocket") || exit 1
 status=0
 runs=(json msgpack cbor)
 if [[ "$suite" == progress ]]; then

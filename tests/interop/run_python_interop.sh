@@ -12,6 +12,7 @@ set -uo pipefail
 nexusd=${1:?usage: run_python_interop.sh NEXUSD rawsocket|websocket}
 transport=${2:-rawsocket}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/nexusd_helpers.sh"
 python=/usr/bin/python3
 case "$transport" in
   rawsocket) name=RawSocket ;;
@@ -20,24 +21,10 @@ case "$transport" in
 esac
 log=$(mktemp)
 nexus_log=$(mktemp)
-# Port 0: nexusd binds free ports itself and logs them (no window for another
-# process to take a port picked in advance).
-"$nexusd" --config "$here/python_realm.json" --websocket 127.0.0.1:0 --rawsocket 127.0.0.1:0 \
-  --threads 2 --log-level info 2>"$nexus_log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log" "$nexus_log"' EXIT
-port=
-for _ in $(seq 100); do
-  port=$(sed -n "s/.*$name listening on .*(port \([0-9]*\)).*/\1/p" "$nexus_log")
-  [[ -n $port ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -z $port ]]; then
-  echo "autobahn-python $transport: FAILED nexusd did not start listening; its log:"
-  cat "$nexus_log"
-  exit 1
-fi
+trap 'nexusd_stop; rm -f "$log" "$nexus_log"' EXIT
+nexusd_start "$nexus_log" --config "$here/python_realm.json" --websocket 127.0.0.1:0 \
+  --rawsocket 127.0.0.1:0 --threads 2 --log-level info
+port=$(nexusd_port "$nexus_log" "$name" "autobahn-python $transport") || exit 1
 if [[ $transport == rawsocket ]]; then url="rs://127.0.0.1:$port"; else url="ws://127.0.0.1:$port/ws"; fi
 status=0
 for serializer in json msgpack cbor; do

@@ -8,14 +8,14 @@ set -uo pipefail
 nexusd=${1:?usage: run_python_scram_interop.sh NEXUSD NEXUS_SCRAM}
 nexus_scram=${2:?usage: run_python_scram_interop.sh NEXUSD NEXUS_SCRAM}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/nexusd_helpers.sh"
 python=/usr/bin/python3
 if ! "$python" -c "import argon2, passlib" 2>/dev/null; then
   echo "WAMP-SCRAM interop: FAILED python3-argon2 or python3-passlib is missing (make deps)"
   exit 1
 fi
 work=$(mktemp -d)
-pid=
-trap '[[ -n $pid ]] && { kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; }; rm -rf "$work"' EXIT
+trap 'nexusd_stop; rm -rf "$work"' EXIT
 
 # Test passwords (never real secrets); autobahn_python_scram.py knows them.
 # Low costs keep the test quick; a real deployment takes nexus-scram's defaults.
@@ -41,21 +41,9 @@ cat >"$work/nexus.json" <<JSON
   }]}
 }
 JSON
-"$nexusd" --config "$work/nexus.json" --threads 2 --log-level info 2>"$work/nexusd.log" &
-pid=$!
-ws_port= rs_port=
-for _ in $(seq 100); do
-  ws_port=$(sed -n "s/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p" "$work/nexusd.log")
-  rs_port=$(sed -n "s/.*RawSocket listening on .*(port \([0-9]*\)).*/\1/p" "$work/nexusd.log")
-  [[ -n $ws_port && -n $rs_port ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -z $ws_port || -z $rs_port ]]; then
-  echo "WAMP-SCRAM interop: FAILED nexusd did not start listening; its log:"
-  cat "$work/nexusd.log"
-  exit 1
-fi
+nexusd_start "$work/nexusd.log" --config "$work/nexus.json" --threads 2 --log-level info
+ws_port=$(nexusd_port "$work/nexusd.log" WebSocket "WAMP-SCRAM interop") || exit 1
+rs_port=$(nexusd_port "$work/nexusd.log" RawSocket "WAMP-SCRAM interop") || exit 1
 status=0
 timeout 150 "$python" "$here/autobahn_python_scram.py" "ws://127.0.0.1:$ws_port/ws" "$rs_port" \
   2>"$work/client.log" || status=1

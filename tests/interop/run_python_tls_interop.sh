@@ -7,14 +7,14 @@
 set -uo pipefail
 nexusd=${1:?usage: run_python_tls_interop.sh NEXUSD}
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/nexusd_helpers.sh"
 python=/usr/bin/python3
 if ! command -v openssl >/dev/null; then
   echo "autobahn-python TLS: FAILED no openssl tool: install Debian's openssl (make deps)"
   exit 1
 fi
 work=$(mktemp -d)
-pid=
-trap '[[ -n $pid ]] && { kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; }; rm -rf "$work"' EXIT
+trap 'nexusd_stop; rm -rf "$work"' EXIT
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
   -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>"$work/openssl.log" || {
@@ -35,21 +35,9 @@ cat >"$work/nexus.json" <<JSON
   }]}
 }
 JSON
-"$nexusd" --config "$work/nexus.json" --threads 2 --log-level info 2>"$work/nexusd.log" &
-pid=$!
-ws_port= rs_port=
-for _ in $(seq 100); do
-  ws_port=$(sed -n "s/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p" "$work/nexusd.log")
-  rs_port=$(sed -n "s/.*RawSocket listening on .*(port \([0-9]*\)).*/\1/p" "$work/nexusd.log")
-  [[ -n $ws_port && -n $rs_port ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -z $ws_port || -z $rs_port ]]; then
-  echo "autobahn-python TLS: FAILED nexusd did not start listening; its log:"
-  cat "$work/nexusd.log"
-  exit 1
-fi
+nexusd_start "$work/nexusd.log" --config "$work/nexus.json" --threads 2 --log-level info
+ws_port=$(nexusd_port "$work/nexusd.log" WebSocket "autobahn-python TLS") || exit 1
+rs_port=$(nexusd_port "$work/nexusd.log" RawSocket "autobahn-python TLS") || exit 1
 status=0
 for url in "wss://127.0.0.1:$ws_port/ws" "rss://127.0.0.1:$rs_port"; do
   timeout 60 "$python" "$here/autobahn_python_cryptosign_tls.py" "$url" "$work/cert.pem" "$seed" \
