@@ -9,17 +9,10 @@ Exits 0 when every check passed; otherwise prints which check failed and how.
 import asyncio
 import sys
 
-from autobahn.asyncio import rawsocket as _rawsocket
-from autobahn.asyncio.component import Component
+from autobahn.wamp import types
+from autobahn.wamp.exception import ApplicationError
 
-# Debian's autobahn 22.7.1 asyncio RawSocket protocol lacks the
-# `transport_details` property that its session code reads on join (the
-# Twisted one has it); supply it so that the client can join at all.
-for _cls in (_rawsocket.WampRawSocketClientProtocol, _rawsocket.WampRawSocketServerProtocol):
-    if not hasattr(_cls, "transport_details"):
-        _cls.transport_details = property(lambda self: self._transport_details)
-from autobahn.wamp import types  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
+from autobahn_interop import Component  # autobahn's, able to join over asyncio RawSocket
 
 URL, SERIALIZER = sys.argv[1], sys.argv[2]
 TRANSPORT = {"rs": "rawsocket", "ws": "websocket"}[URL.split("://")[0]]

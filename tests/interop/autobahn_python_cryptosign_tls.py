@@ -11,19 +11,12 @@ Checks: a bound signature joins as alice; a signature of the bare challenge (wha
 the middle would get from its own unbound connection) is refused with
 wamp.error.authentication_failed. Exits 0 when both hold.
 """
-import asyncio
 import ssl
 import sys
 
-from autobahn.asyncio import rawsocket as _rawsocket
-from autobahn.asyncio.component import Component
 from autobahn.wamp import auth
 
-# Debian's autobahn 22.7.1 asyncio RawSocket protocol lacks `transport_details` (see
-# autobahn_python_client.py).
-for _cls in (_rawsocket.WampRawSocketClientProtocol, _rawsocket.WampRawSocketServerProtocol):
-    if not hasattr(_cls, "transport_details"):
-        _cls.transport_details = property(lambda self: self._transport_details)
+from autobahn_interop import join_outcome
 
 URL, CA_FILE, SEED = sys.argv[1], sys.argv[2], sys.argv[3]
 SCHEME = URL.split("://")[0]
@@ -41,38 +34,17 @@ def attempt(bound):
         transport = {"type": "websocket", "url": URL, "endpoint": endpoint, "max_retries": 0}
     else:
         transport = {"type": "rawsocket", "endpoint": endpoint, "serializer": "json", "max_retries": 0}
-    component = Component(
-        transports=[transport], realm="realm1",
-        authentication={"cryptosign": {"authid": "alice", "privkey": SEED,
-                                       "authextra": {"channel_binding": "tls-unique"}}})
-    outcome = []
-
-    @component.on_join
-    async def joined(session, details):
-        outcome.append(("joined", details.authmethod, details.authid))
-        await session.leave()
-
-    @component.on_leave
-    def left(session, details):
-        if not outcome:
-            outcome.append(("left", details.reason))
-
+    authentication = {"cryptosign": {"authid": "alice", "privkey": SEED,
+                                     "authextra": {"channel_binding": "tls-unique"}}}
     original = auth.AuthCryptoSign.on_challenge
     if not bound:
         # Signs the bare challenge although the binding was requested.
         auth.AuthCryptoSign.on_challenge = lambda self, session, challenge: \
             self._privkey.sign_challenge(challenge)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(asyncio.wait_for(component.start(loop=loop), TIMEOUT))
-    except Exception as e:
-        if not outcome:
-            outcome.append(("error", f"{type(e).__name__}: {e}"))
+        return join_outcome(transport, authentication, TIMEOUT)
     finally:
         auth.AuthCryptoSign.on_challenge = original
-        loop.close()
-    return outcome[0] if outcome else ("error", "no outcome")
 
 
 def main():

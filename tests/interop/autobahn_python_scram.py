@@ -16,7 +16,6 @@ usage: autobahn_python_scram.py WS_URL RS_PORT
 The credentials in nexusd's config were made by nexus-scram (run_python_scram_interop.sh).
 Exits 0 when every check holds.
 """
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -26,14 +25,7 @@ import socket
 import struct
 import sys
 
-from autobahn.asyncio import rawsocket as _rawsocket
-from autobahn.asyncio.component import Component
-
-# Debian's autobahn 22.7.1 asyncio RawSocket protocol lacks `transport_details` (see
-# autobahn_python_client.py).
-for _cls in (_rawsocket.WampRawSocketClientProtocol, _rawsocket.WampRawSocketServerProtocol):
-    if not hasattr(_cls, "transport_details"):
-        _cls.transport_details = property(lambda self: self._transport_details)
+from autobahn_interop import join_outcome
 
 WS_URL, RS_PORT = sys.argv[1], int(sys.argv[2])
 LABEL = "WAMP-SCRAM interop"
@@ -48,30 +40,7 @@ def autobahn_attempt(transport_kind, authid, password):
     else:
         transport = {"type": "rawsocket", "serializer": "json", "max_retries": 0,
                      "endpoint": {"type": "tcp", "host": "127.0.0.1", "port": RS_PORT}}
-    component = Component(transports=[transport], realm="realm1",
-                          authentication={"scram": {"authid": authid, "password": password}})
-    outcome = []
-
-    @component.on_join
-    async def joined(session, details):
-        outcome.append(("joined", details.authmethod, details.authid))
-        await session.leave()
-
-    @component.on_leave
-    def left(session, details):
-        if not outcome:
-            outcome.append(("left", details.reason))
-
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(asyncio.wait_for(component.start(loop=loop), TIMEOUT))
-    except Exception as e:
-        if not outcome:
-            outcome.append(("error", f"{type(e).__name__}: {e}"))
-    finally:
-        loop.close()
-    return outcome[0] if outcome else ("error", "no outcome")
+    return join_outcome(transport, {"scram": {"authid": authid, "password": password}}, TIMEOUT)
 
 
 # --- the spec's wamp-scram, written from advanced/authentication_scram.md ---------------------
