@@ -2,19 +2,11 @@
 // WAMP-CRA (plain and salted) and cryptosign, and meeting its authorization.
 // usage: node autobahn_js_auth.js URL SERIALIZER   (nexusd runs auth_realm.json)
 'use strict';
-if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = require('ws');
-const autobahn = require('autobahn');
+const { autobahn, serializer, check, report } = require('./autobahn_js_common');
 const nacl = require('tweetnacl');
 
 const [url, serializerName] = process.argv.slice(2);
 const label = `autobahn-js auth websocket ${serializerName}`;
-const serializer = {
-  json: () => new autobahn.serializer.JSONSerializer(),
-  msgpack: () => new autobahn.serializer.MsgpackSerializer(),
-  cbor: () => new autobahn.serializer.CBORSerializer(),
-}[serializerName];
-const failures = [];
-const check = (name, ok, detail) => { if (!ok) failures.push(`${name}: ${detail}`); };
 // The spec's cryptosign test key (advanced/authentication_cryptosign.md, vector 1).
 const aliceKey = nacl.sign.keyPair.fromSeed(
   Buffer.from('4d57d97a68f555696620a6d849c0ce582568518d729eb753dc7c732de2804510', 'hex'));
@@ -24,7 +16,7 @@ const aliceKey = nacl.sign.keyPair.fromSeed(
 function open(options) {
   return new Promise((resolve) => {
     const connection = new autobahn.Connection({
-      url, realm: 'authrealm', serializers: [serializer()], max_retries: 0,
+      url, realm: 'authrealm', serializers: [serializer(serializerName)], max_retries: 0,
       retry_if_unreachable: false, ...options,
     });
     const timer = setTimeout(() => resolve({ closed: 'timeout' }), 5000);
@@ -99,13 +91,4 @@ async function main() {
   for (const r of [joe, peter, salty, alice]) if (r) r.connection.close();
 }
 
-main().then(
-  () => {
-    if (failures.length) {
-      for (const f of failures) console.log(`${label}: FAILED ${f}`);
-      process.exit(1);
-    }
-    console.log(`${label}: all checks passed`);
-    process.exit(0);
-  },
-  (e) => { console.log(`${label}: FAILED ${e && e.stack || e}`); process.exit(1); });
+report(label, main());

@@ -2,21 +2,11 @@
 // usage: node autobahn_js_client.js URL SERIALIZER   (json | msgpack | cbor)
 // Exits 0 when every check passed; otherwise prints which check failed and how.
 'use strict';
-// autobahn 26 uses the global WebSocket of Node 22+; on older Node, npm's ws provides it.
-if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = require('ws');
-const autobahn = require('autobahn');
+const common = require('./autobahn_js_common');
+const { autobahn, serializer, failures, check, within } = common;
 
 const [url, serializerName] = process.argv.slice(2);
 const label = `autobahn-js websocket ${serializerName}`;
-const serializers = {
-  json: () => new autobahn.serializer.JSONSerializer(),
-  msgpack: () => new autobahn.serializer.MsgpackSerializer(),
-  cbor: () => new autobahn.serializer.CBORSerializer(),
-};
-const failures = [];
-const check = (name, ok, detail) => { if (!ok) failures.push(`${name}: ${detail}`); };
-const timeout = (ms, what) => new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout: ${what}`)), ms));
-const within = (p, what) => Promise.race([Promise.resolve(p), timeout(5000, what)]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // A callee that sends progressive results. autobahn-js callees announce
@@ -49,25 +39,11 @@ function progressiveCallee() {
 }
 
 // A second session of the same realm (for exclude_me and the black/white lists).
-function openSession() {
-  return new Promise((resolve, reject) => {
-    const connection = new autobahn.Connection({
-      url, realm: 'realm1', serializers: [serializers[serializerName]()], max_retries: 0,
-    });
-    connection.onopen = (session) => resolve({ connection, session });
-    connection.onclose = (reason) => { reject(new Error(`second session: ${reason}`)); return true; };
-    connection.open();
-  });
-}
+const openSession = () => common.openSession(url, 'realm1', serializerName, 'second session');
 
 function finish(completed) {
   if (!completed) failures.push('the checks did not run to the end');
-  if (failures.length) {
-    for (const f of failures) console.log(`${label}: FAILED ${f}`);
-    process.exit(1);
-  }
-  console.log(`${label}: all checks passed`);
-  process.exit(0);
+  common.finish(label);
 }
 
 async function checks(session) {
@@ -185,7 +161,7 @@ async function checks(session) {
 }
 
 const connection = new autobahn.Connection({
-  url, realm: 'realm1', serializers: [serializers[serializerName]()], max_retries: 0,
+  url, realm: 'realm1', serializers: [serializer(serializerName)], max_retries: 0,
 });
 let completed = false;
 connection.onopen = async (session) => {

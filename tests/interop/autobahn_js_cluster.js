@@ -4,32 +4,15 @@
 // API on B counts the sessions of both nodes.
 // usage: node autobahn_js_cluster.js URL_A URL_B SERIALIZER
 'use strict';
-if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = require('ws');
-const autobahn = require('autobahn');
+const common = require('./autobahn_js_common');
+const { autobahn, check, openSession } = common;
 
 const [urlA, urlB, serializerName] = process.argv.slice(2);
 const label = `autobahn-js cluster ${serializerName}`;
-const serializers = {
-  json: () => new autobahn.serializer.JSONSerializer(),
-  msgpack: () => new autobahn.serializer.MsgpackSerializer(),
-  cbor: () => new autobahn.serializer.CBORSerializer(),
-};
-const failures = [];
-const check = (name, ok, detail) => { if (!ok) failures.push(`${name}: ${detail}`); };
-const within = (p, what, ms = 10000) => Promise.race([Promise.resolve(p),
-  new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout: ${what}`)), ms))]);
+// Two nodes and NATS between them: more time for each step.
+const within = (p, what) => common.within(p, what, 10000);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function open(url) {
-  return new Promise((resolve, reject) => {
-    const connection = new autobahn.Connection({
-      url, realm: 'realm1', serializers: [serializers[serializerName]()], max_retries: 0,
-    });
-    connection.onopen = (session) => resolve({ connection, session });
-    connection.onclose = (reason) => { reject(new Error(`session: ${reason}`)); return true; };
-    connection.open();
-  });
-}
+const open = (url) => openSession(url, 'realm1', serializerName);
 
 // What another node announced reaches this one a moment later: retry while
 // the answer says it has not arrived yet.
@@ -100,14 +83,4 @@ async function checks() {
   for (const s of [callee, publisher, caller, subscriberB, subscriberA]) s.connection.close();
 }
 
-checks().then(() => {
-  if (failures.length) {
-    for (const f of failures) console.log(`${label}: FAILED ${f}`);
-    process.exit(1);
-  }
-  console.log(`${label}: all checks passed`);
-  process.exit(0);
-}, (e) => {
-  console.log(`${label}: FAILED ${e.message || e.error || JSON.stringify(e)}`);
-  process.exit(1);
-});
+common.report(label, checks());

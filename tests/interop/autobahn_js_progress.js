@@ -6,31 +6,11 @@
 //   EXPECT "honoured": the caller must see the callee's progress;
 //   EXPECT "disregarded": only the final result (the spec's default).
 'use strict';
-if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = require('ws');
-const autobahn = require('autobahn');
+const { autobahn, check, within, openSession, report } = require('./autobahn_js_common');
 
 const [url, serializerName, realm, expect] = process.argv.slice(2);
 const label = `autobahn-js progress ${realm} ${serializerName}`;
-const serializers = {
-  json: () => new autobahn.serializer.JSONSerializer(),
-  msgpack: () => new autobahn.serializer.MsgpackSerializer(),
-  cbor: () => new autobahn.serializer.CBORSerializer(),
-};
-const failures = [];
-const check = (name, ok, detail) => { if (!ok) failures.push(`${name}: ${detail}`); };
-const within = (p, what) => Promise.race([Promise.resolve(p),
-  new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout: ${what}`)), 5000))]);
-
-function open() {
-  return new Promise((resolve, reject) => {
-    const connection = new autobahn.Connection({
-      url, realm, serializers: [serializers[serializerName]()], max_retries: 0,
-    });
-    connection.onopen = (session) => resolve({ connection, session });
-    connection.onclose = (reason) => { reject(new Error(`session: ${reason}`)); return true; };
-    connection.open();
-  });
-}
+const open = () => openSession(url, realm, serializerName);
 
 async function checks() {
   const callee = await within(open(), 'callee session');
@@ -57,14 +37,4 @@ async function checks() {
   caller.connection.close();
 }
 
-checks().then(() => {
-  if (failures.length) {
-    for (const f of failures) console.log(`${label}: FAILED ${f}`);
-    process.exit(1);
-  }
-  console.log(`${label}: all checks passed`);
-  process.exit(0);
-}, (e) => {
-  console.log(`${label}: FAILED ${e.message}`);
-  process.exit(1);
-});
+report(label, checks());

@@ -3,17 +3,9 @@
 // usage: node client_peer.js URL SERIALIZER   (json | msgpack | cbor)
 // Prints what failed and exits 1, or exits 0 once the C++ side said "finish".
 'use strict';
-if (typeof globalThis.WebSocket === 'undefined') globalThis.WebSocket = require('ws');
-const autobahn = require('autobahn');
+const { autobahn, serializer, failures, check } = require('./autobahn_js_common');
 
 const [url, serializerName] = process.argv.slice(2);
-const serializers = {
-  json: () => new autobahn.serializer.JSONSerializer(),
-  msgpack: () => new autobahn.serializer.MsgpackSerializer(),
-  cbor: () => new autobahn.serializer.CBORSerializer(),
-};
-const failures = [];
-const check = (name, ok, detail) => { if (!ok) failures.push(`${name}: ${detail}`); };
 const fail = (why) => { console.log(`FAILED ${why}`); process.exit(1); };
 setTimeout(() => fail('timeout: the C++ side never called com.interop.js.finish'), 15000);
 
@@ -59,7 +51,7 @@ async function run(session) {
 }
 
 const connection = new autobahn.Connection({
-  url, realm: 'realm1', serializers: [serializers[serializerName]()], max_retries: 0,
+  url, realm: 'realm1', serializers: [serializer(serializerName)], max_retries: 0,
 });
 connection.onopen = (session) => { run(session).catch((e) => fail(`exception ${e.error || e}`)); };
 connection.onclose = (reason) => { if (reason !== 'closed') fail(`connection ${reason}`); return true; };
