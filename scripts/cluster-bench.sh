@@ -34,17 +34,7 @@ results=${RESULTS:-$(mktemp -d)}
 mkdir -p "$results"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # a thousand subscribers on each side
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() { # PORT WHAT
-  for _ in $(seq 200); do
-    /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.1)" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "cluster-bench: $2 does not listen on port $1" >&2
-  exit 1
-}
+source "$(dirname "$0")/ports.sh"
 
 pids=()
 cleanup() { # the nodes first (they say goodbye), NATS last

@@ -29,17 +29,7 @@ fi
 # Room for the idle run's sessions on both sides.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_port() {
-  for _ in $(seq 100); do
-    /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.1)" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "run-benchmarks: nothing listens on port $1" >&2
-  return 1
-}
+source "$(dirname "$0")/ports.sh"
 
 pids=()
 cleanup() {
@@ -58,8 +48,8 @@ pids+=("$router_pid")
 "${server_cpu[@]}" "$forwarder" --listen 127.0.0.1:0 --threads 1 > "$results/forwarder.out" &
 forwarder_pid=$!
 pids+=("$forwarder_pid")
-wait_port "$rs_port"
-wait_port "$ws_port"
+wait_port "$rs_port" "nexusd (RawSocket)"
+wait_port "$ws_port" "nexusd (WebSocket)"
 for _ in $(seq 100); do grep -q listening "$results/forwarder.out" && break; sleep 0.05; done
 fw_port=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$results/forwarder.out")
 

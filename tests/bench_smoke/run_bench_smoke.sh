@@ -7,9 +7,7 @@
 set -uo pipefail
 nexusd=${1:?usage: run_bench_smoke.sh NEXUSD WAMPBENCH}
 wampbench=${2:?usage: run_bench_smoke.sh NEXUSD WAMPBENCH}
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+source "$(dirname "$0")/../../scripts/ports.sh"
 rs=$(free_port)
 ws=$(free_port)
 "$nexusd" --rawsocket "127.0.0.1:$rs" --websocket "127.0.0.1:$ws" --threads 1 --log-level error &
@@ -24,14 +22,7 @@ cleanup() { # the nodes before NATS
   rm -rf "$out"
 }
 trap cleanup EXIT
-wait_port() { # PORT
-  for _ in $(seq 200); do
-    /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.1)" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-wait_port "$rs"
+wait_port "$rs" nexusd
 
 status=0
 check() { # NAME KEY wampbench-args...
@@ -74,7 +65,7 @@ fi
 nats=$(free_port)
 "$nats_server" -a 127.0.0.1 -p "$nats" -js -sd "$out/jetstream" >"$out/nats.log" 2>&1 &
 pids+=($!)
-wait_port "$nats" || { echo "FAIL nats-server did not start"; cat "$out/nats.log"; exit 1; }
+wait_port "$nats" nats-server || { echo "FAIL nats-server did not start"; cat "$out/nats.log"; exit 1; }
 node_rs=()
 for node in a b; do
   port=$(free_port)
@@ -85,7 +76,7 @@ EOF
   "$nexusd" --config "$out/$node.json" --rawsocket "127.0.0.1:$port" --websocket 127.0.0.1:0 \
     --threads 1 --log-level error &
   pids+=($!)
-  wait_port "$port" || { echo "FAIL node $node did not start"; exit 1; }
+  wait_port "$port" "node $node" || { echo "FAIL node $node did not start"; exit 1; }
   node_rs+=("rs://127.0.0.1:$port")
 done
 check rpc_cluster calls rpc --caller-url "${node_rs[0]}" --callee-url "${node_rs[1]}" --callers 2 --callees 2
