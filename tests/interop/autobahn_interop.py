@@ -1,6 +1,6 @@
 """Shared by the autobahn-python interop checks (autobahn_python_*.py): Debian's autobahn-python
-made able to join over asyncio RawSocket (import Component from here), and the outcome of one
-authenticated join."""
+made able to join over asyncio RawSocket (import Component from here), the outcome of one
+authenticated join, and the verdict."""
 import asyncio
 
 from autobahn.asyncio import rawsocket as _rawsocket
@@ -41,3 +41,12 @@ def join_outcome(transport, authentication, timeout):
     finally:
         loop.close()
     return outcome[0] if outcome else ("error", "no outcome")
+
+
+def verdict(label, failures):
+    """Prints each failed check under `label`, or that all passed; the exit status."""
+    for f in failures:
+        print(f"{label}: FAILED {f}")
+    if not failures:
+        print(f"{label}: all checks passed")
+    return 1 if failures else 0

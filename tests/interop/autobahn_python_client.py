@@ -12,7 +12,8 @@ import sys
 from autobahn.wamp import types
 from autobahn.wamp.exception import ApplicationError
 
-from autobahn_interop import Component  # autobahn's, able to join over asyncio RawSocket
+# Component: autobahn's, made able to join over asyncio RawSocket.
+from autobahn_interop import Component, verdict
 
 URL, SERIALIZER = sys.argv[1], sys.argv[2]
 TRANSPORT = {"rs": "rawsocket", "ws": "websocket"}[URL.split("://")[0]]
@@ -213,12 +214,7 @@ def main():
             failures.append(f"session: {type(e).__name__}: {e}")
     if not completed:
         failures.append(f"the checks did not run to the end (no session, or it ended early; last step: {step[0]})")
-    if failures:
-        for f in failures:
-            print(f"{LABEL}: FAILED {f}")
-        return 1
-    print(f"{LABEL}: all checks passed")
-    return 0
+    return verdict(LABEL, failures)
 
 
 sys.exit(main())

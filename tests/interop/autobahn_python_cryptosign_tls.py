@@ -16,7 +16,7 @@ import sys
 
 from autobahn.wamp import auth
 
-from autobahn_interop import join_outcome
+from autobahn_interop import join_outcome, verdict
 
 URL, CA_FILE, SEED = sys.argv[1], sys.argv[2], sys.argv[3]
 SCHEME = URL.split("://")[0]
@@ -55,11 +55,7 @@ def main():
     bad = attempt(bound=False)
     if bad != ("left", "wamp.error.authentication_failed"):
         failures.append(f"unbound signature: expected wamp.error.authentication_failed, got {bad}")
-    for f in failures:
-        print(f"{LABEL}: FAILED {f}")
-    if not failures:
-        print(f"{LABEL}: all checks passed")
-    return 1 if failures else 0
+    return verdict(LABEL, failures)
 
 
 sys.exit(main())

@@ -25,7 +25,7 @@ import socket
 import struct
 import sys
 
-from autobahn_interop import join_outcome
+from autobahn_interop import join_outcome, verdict
 
 WS_URL, RS_PORT = sys.argv[1], int(sys.argv[2])
 LABEL = "WAMP-SCRAM interop"
@@ -166,11 +166,7 @@ def main():
            spec_attempt("carol", "carol pass"), ("joined", "argon2id13"))
     expect("spec wamp-scram, bob with a wrong password", spec_attempt("bob", "bob-passw0rd"),
            ("aborted", "wamp.error.authentication_failed"))
-    for f in failures:
-        print(f"{LABEL}: FAILED {f}")
-    if not failures:
-        print(f"{LABEL}: all checks passed")
-    return 1 if failures else 0
+    return verdict(LABEL, failures)
 
 
 sys.exit(main())
