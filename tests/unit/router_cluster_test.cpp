@@ -420,6 +420,71 @@ TEST_F(Cluster, RegistrationsComeBackAfterTheBusReconnects) {
     EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{"remote"}));
 }
 
+TEST_F(Cluster, ACallWhoseInvocationTheBusLostFailsInsteadOfWaiting) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.far");
+    ASSERT_TRUE(callable(caller, "com.far"));
+    // Node b is cut off for less than node_timeout: nobody counts it gone,
+    // and the INVOCATION sent meanwhile never reaches it.
+    b.bus().disconnect();
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {}, "com.far", {}});
+    b.bus().reconnect();
+    auto err = caller.expect<wamp::Error>(2s);
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::cluster_unavailable);
+    EXPECT_TRUE(callee.nothing_for(100ms));
+    // The next call goes through.
+    caller.send(wamp::Call{caller.next_request(), {}, "com.far", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"here"})});
+    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{"here"}));
+}
+
+TEST_F(Cluster, ACallWhoseResultTheBusLostFailsInsteadOfWaiting) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.far");
+    ASSERT_TRUE(callable(caller, "com.far"));
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {}, "com.far", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    // The callee answers while the caller's node is cut off: the RESULT is lost.
+    a.bus().disconnect();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"late"})});
+    EXPECT_TRUE(caller.nothing_for(100ms));
+    a.bus().reconnect();
+    auto err = caller.expect<wamp::Error>(2s);
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::cluster_unavailable);
+}
+
+TEST_F(Cluster, ALongCallOnAnotherNodeOutlivesTheProbes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.slow");
+    ASSERT_TRUE(callable(caller, "com.slow"));
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {{"receive_progress", true}}, "com.slow", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    // Ten heartbeats: node a asks about the call each one, node b holds it.
+    EXPECT_TRUE(caller.nothing_for(500ms));
+    callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{1})});
+    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{1}));
+    EXPECT_TRUE(caller.nothing_for(200ms));
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{2})});
+    auto res = caller.expect<wamp::Result>();
+    EXPECT_EQ(res.request, req);
+    EXPECT_EQ(res.payload.args(), (Array{2}));
+}
+
 TEST_F(Cluster, KillByAuthidReachesEveryNode) {
     auto config = RouterFixture::default_config();
     config.realms[0].enable_meta_kill = true;

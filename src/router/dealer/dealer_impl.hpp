@@ -46,6 +46,10 @@ public:
     void relay_invocation(std::uint32_t origin, Session& callee, wamp::Invocation&& m);
     void relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interrupt&& m);
     void forget_origin(std::uint32_t origin);
+    std::map<std::uint32_t, wamp::Array>
+    remote_invocations(std::chrono::steady_clock::time_point sent_before) const;
+    bool relaying(std::uint32_t origin, const Session& callee, wamp::Id request) const;
+    void invocation_lost(Session& proxy, wamp::Id request, const std::string& nodes);
     void snapshot(wamp::Array& out) const;
     std::vector<std::pair<std::string, std::string>> claims() const; // key, invoke
 
