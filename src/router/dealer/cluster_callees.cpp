@@ -45,21 +45,7 @@ void DealerImpl::add_remote(Session& proxy, MatchPolicy match, std::string uri,
     callee.session = &proxy;
     insert_callee(*reg, std::move(callee));
     by_callee_[&proxy].push_back(reg->id);
-    const wamp::Id id = reg->id;
-    if (created)
-        realm_.publish_meta(
-            "wamp.registration.on_create",
-            [&] {
-                auto info = *get(id);
-                return wamp::Array{Value(proxy.id),
-                                   Value{{"id", info.id},
-                                         {"created", info.created},
-                                         {"uri", info.uri},
-                                         {"match", wamp::match_policy_name(info.match)},
-                                         {"invoke", info.invoke}}};
-            },
-            proxy.id);
-    meta_membership("wamp.registration.on_register", proxy.id, id);
+    meta_registered(proxy.id, reg->id, created);
 }
 
 void DealerImpl::remove_remote(Session& proxy, MatchPolicy match, std::string_view uri) {
