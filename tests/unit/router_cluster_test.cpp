@@ -4,6 +4,8 @@
 // router_cluster_nats_test.cpp runs routers over real NATS servers.
 #include "support/cluster_fixture.hpp"
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
 
 using namespace nexus;
@@ -15,6 +17,48 @@ using wamp::Value;
 
 namespace {
 using Cluster = ClusterFixture;
+
+// A connection with what a WebSocket server puts into TransportInfo: its
+// tracking cookie.
+class CookieClient {
+public:
+    CookieClient(router::Router& router, const std::string& cookie) {
+        router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
+        info.extra.emplace("cookie", cookie);
+        connection_ = router.attach(peer_, std::move(info));
+    }
+    void send(wamp::Message m) { connection_->receive(std::move(m)); }
+    std::optional<wamp::Message> next(std::chrono::milliseconds timeout = 3s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        std::vector<router::OutgoingPtr> out;
+        for (;;) {
+            {
+                std::lock_guard lock(peer_->mutex);
+                peer_->woken = false;
+            }
+            if (connection_->take(out, 1) == 1) return out[0]->message();
+            std::unique_lock lock(peer_->mutex);
+            if (!peer_->cv.wait_until(lock, deadline, [&] { return peer_->woken; }))
+                return std::nullopt;
+        }
+    }
+
+private:
+    struct Peer final : router::Peer {
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool woken = false;
+        void wake() override {
+            std::lock_guard lock(mutex);
+            woken = true;
+            cv.notify_all();
+        }
+        void close() override { wake(); }
+    };
+    std::shared_ptr<Peer> peer_ = std::make_shared<Peer>();
+    std::unique_ptr<router::Connection> connection_;
+};
+
 } // namespace
 
 TEST_F(Cluster, SessionIdsAndCountsCoverEveryNode) {
@@ -483,6 +527,43 @@ TEST_F(Cluster, ALongCallOnAnotherNodeOutlivesTheProbes) {
     auto res = caller.expect<wamp::Result>();
     EXPECT_EQ(res.request, req);
     EXPECT_EQ(res.payload.args(), (Array{2}));
+}
+
+TEST_F(Cluster, ATrackingCookieAuthenticatesOnEveryNode) {
+    router::RouterConfig config = RouterFixture::default_config();
+    config.realms[0].cookie_auth = true;
+    config.realms[0].anonymous_auth = false;
+    ClusterNode& a = add_node(config);
+    ClusterNode& b = add_node(config);
+    {
+        // A browser authenticates with a ticket on node a...
+        CookieClient first(a.router(), "cookie-1");
+        first.send(TestClient::hello(
+            "realm1", {{"authmethods", Array{"cookie", "ticket"}}, {"authid", "carol"}}));
+        auto challenge = first.next();
+        ASSERT_TRUE(challenge && std::holds_alternative<wamp::Challenge>(*challenge));
+        first.send(wamp::Authenticate{"ticket-carol", {}});
+        auto welcome = first.next();
+        ASSERT_TRUE(welcome && std::holds_alternative<wamp::Welcome>(*welcome));
+    }
+    // ...and its cookie alone is carol on node b, once b heard of it.
+    const auto cookie_join = [&](const std::string& cookie) {
+        CookieClient again(b.router(), cookie);
+        again.send(TestClient::hello("realm1", {{"authmethods", Array{"cookie"}}}));
+        return again.next();
+    };
+    std::optional<wamp::Message> m;
+    ASSERT_TRUE(eventually([&] {
+        m = cookie_join("cookie-1");
+        return m && std::holds_alternative<wamp::Welcome>(*m);
+    }));
+    const auto& details = std::get<wamp::Welcome>(*m).details;
+    EXPECT_EQ(details.at("authid"), Value("carol"));
+    EXPECT_EQ(details.at("authrole"), Value("user"));
+    EXPECT_EQ(details.at("authmethod"), Value("cookie"));
+    auto stranger = cookie_join("cookie-2");
+    ASSERT_TRUE(stranger && std::holds_alternative<wamp::Abort>(*stranger));
+    EXPECT_EQ(std::get<wamp::Abort>(*stranger).reason, wamp::errors::no_auth_method);
 }
 
 TEST_F(Cluster, KillByAuthidReachesEveryNode) {
