@@ -3,9 +3,8 @@
 // router. The bus is the in-memory fabric (with its injected faults);
 // router_cluster_nats_test.cpp runs routers over real NATS servers.
 #include "support/cluster_fixture.hpp"
+#include "support/fake_peer.hpp"
 
-#include <condition_variable>
-#include <mutex>
 #include <set>
 
 using namespace nexus;
@@ -18,46 +17,12 @@ using wamp::Value;
 namespace {
 using Cluster = ClusterFixture;
 
-// A connection with what a WebSocket server puts into TransportInfo: its
-// tracking cookie.
-class CookieClient {
-public:
-    CookieClient(router::Router& router, const std::string& cookie) {
-        router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
-        info.extra.emplace("cookie", cookie);
-        connection_ = router.attach(peer_, std::move(info));
-    }
-    void send(wamp::Message m) { connection_->receive(std::move(m)); }
-    std::optional<wamp::Message> next(std::chrono::milliseconds timeout = 3s) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        std::vector<router::OutgoingPtr> out;
-        for (;;) {
-            {
-                std::lock_guard lock(peer_->mutex);
-                peer_->woken = false;
-            }
-            if (connection_->take(out, 1) == 1) return out[0]->message();
-            std::unique_lock lock(peer_->mutex);
-            if (!peer_->cv.wait_until(lock, deadline, [&] { return peer_->woken; }))
-                return std::nullopt;
-        }
-    }
-
-private:
-    struct Peer final : router::Peer {
-        std::mutex mutex;
-        std::condition_variable cv;
-        bool woken = false;
-        void wake() override {
-            std::lock_guard lock(mutex);
-            woken = true;
-            cv.notify_all();
-        }
-        void close() override { wake(); }
-    };
-    std::shared_ptr<Peer> peer_ = std::make_shared<Peer>();
-    std::unique_ptr<router::Connection> connection_;
-};
+// What a WebSocket server puts into TransportInfo: its tracking cookie.
+router::TransportInfo with_cookie(const std::string& cookie) {
+    router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
+    info.extra.emplace("cookie", cookie);
+    return info;
+}
 
 } // namespace
 
@@ -537,7 +502,7 @@ TEST_F(Cluster, ATrackingCookieAuthenticatesOnEveryNode) {
     ClusterNode& b = add_node(config);
     {
         // A browser authenticates with a ticket on node a...
-        CookieClient first(a.router(), "cookie-1");
+        FakePeer first(a.router(), with_cookie("cookie-1"));
         first.send(TestClient::hello(
             "realm1", {{"authmethods", Array{"cookie", "ticket"}}, {"authid", "carol"}}));
         auto challenge = first.next();
@@ -548,7 +513,7 @@ TEST_F(Cluster, ATrackingCookieAuthenticatesOnEveryNode) {
     }
     // ...and its cookie alone is carol on node b, once b heard of it.
     const auto cookie_join = [&](const std::string& cookie) {
-        CookieClient again(b.router(), cookie);
+        FakePeer again(b.router(), with_cookie(cookie));
         again.send(TestClient::hello("realm1", {{"authmethods", Array{"cookie"}}}));
         return again.next();
     };
