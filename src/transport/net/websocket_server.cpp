@@ -796,7 +796,8 @@ void WebSocketServer::start() {
     error_code ignored;
     impl_->acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
     // Copied into each accepted socket too (write_deadline.hpp).
-    tcp_user_timeout(impl_->acceptor.native_handle(), impl_->options.write_timeout);
+    tcp_user_timeout(impl_->acceptor.native_handle(),
+                     server_user_timeout(impl_->options.write_timeout));
     impl_->accept();
 }
 
