@@ -123,7 +123,8 @@ TEST_F(ClusterNats, ConcurrentRegistrationsExactlyOneWins) {
             if (std::holds_alternative<wamp::Registered>(*m))
                 ++won;
             else
-                EXPECT_EQ(std::get<wamp::Error>(*m).error, wamp::errors::procedure_already_exists);
+                EXPECT_EQ(std::get<wamp::Error>(*m).error, wamp::errors::procedure_already_exists)
+                    << TestClient::describe(*m);
         }
         EXPECT_EQ(won, 1) << "round " << round;
     }
