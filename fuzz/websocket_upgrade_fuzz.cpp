@@ -55,7 +55,7 @@ void accept_in_memory(boost::asio::io_context& io, const upgrade::Request& reque
         ws.set_option(pmd);
     }
     ws.read_message_max(options.max_message_size);
-    const std::string protocol(wamp::websocket_subprotocol(accept.format));
+    const std::string protocol = upgrade::Subprotocol{accept.format, accept.batched}.name();
     ws.set_option(websocket::stream_base::decorator([&](websocket::response_type& res) {
         res.set(http::field::server, "nexus");
         res.set(http::field::sec_websocket_protocol, protocol);
@@ -98,7 +98,8 @@ void decide(boost::asio::io_context& io, const upgrade::Request& request,
     check(std::find(options.formats.begin(), options.formats.end(), accept.format) !=
           options.formats.end());
     check(request[http::field::sec_websocket_protocol].find(
-              wamp::websocket_subprotocol(accept.format)) != std::string_view::npos);
+              upgrade::Subprotocol{accept.format, accept.batched}.name()) !=
+          std::string_view::npos);
     check(websocket::is_upgrade(request));
     if (options.enable_tracking_cookie) {
         check(!accept.cookie.empty());

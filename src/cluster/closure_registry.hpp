@@ -15,8 +15,10 @@ namespace nexus::cluster {
 template <class T> class ClosureRegistry {
 public:
     static ClosureRegistry& instance() {
-        static ClosureRegistry registry; // never destroyed while libnats may call
-        return registry;
+        // Never destroyed: libnats's own threads may still call back while
+        // the process exits, after static objects are gone.
+        static ClosureRegistry* const registry = new ClosureRegistry;
+        return *registry;
     }
 
     void* add(std::shared_ptr<T> object) {

@@ -8,6 +8,7 @@
 #include <nexus/wamp/uris.hpp>
 
 #include "router/cluster/port.hpp"
+#include "router/error_reply.hpp"
 #include "router/metrics.hpp"
 #include "router/nesting.hpp"
 #include "router/payload_passthru.hpp"
@@ -174,26 +175,8 @@ public:
         return realm_.config().strict_uri ? wamp::UriRule::strict : wamp::UriRule::loose;
     }
 
-    // A prefix may end in '.' ("com.myapp." matches "com.myapp.x" only).
     bool valid_pattern(std::string_view topic, MatchPolicy match) const {
-        switch (match) {
-        case MatchPolicy::exact: return wamp::is_valid_uri(topic, rule());
-        case MatchPolicy::wildcard: return wamp::is_valid_uri(topic, rule(), true);
-        case MatchPolicy::prefix:
-            if (topic.ends_with('.')) topic.remove_suffix(1);
-            return wamp::is_valid_uri(topic, rule());
-        }
-        return false;
-    }
-
-    static void send_error(Session& s, wamp::MessageType type, wamp::Id request,
-                           std::string_view uri, std::string message) {
-        wamp::Error e;
-        e.request_type = type;
-        e.request = request;
-        e.error = std::string(uri);
-        e.payload = wamp::Payload(wamp::Array{Value(std::move(message))});
-        s.send(std::move(e));
+        return router::valid_pattern(topic, match, rule());
     }
 
     wamp::Status subscribe(Session& session, wamp::Subscribe&& m) {
@@ -252,21 +235,25 @@ public:
         }
         session.send(wamp::Subscribed{m.request, sub->id});
         if (get_retained) send_retained(session, *sub);
-        const wamp::Id id = sub->id;
+        meta_subscribed(session.id, sub->id, created, added);
+        return {};
+    }
+
+    /// wamp.subscription.on_create (when `created`), then on_subscribe (when `added`).
+    void meta_subscribed(wamp::Id subscriber, wamp::Id subscription, bool created, bool added) {
         if (created)
             realm_.publish_meta(
                 "wamp.subscription.on_create",
                 [&] {
-                    auto info = *get(id);
-                    return wamp::Array{Value(session.id),
+                    auto info = *get(subscription);
+                    return wamp::Array{Value(subscriber),
                                        Value{{"id", info.id},
                                              {"created", info.created},
                                              {"uri", info.uri},
                                              {"match", wamp::match_policy_name(info.match)}}};
                 },
-                session.id);
-        if (added) meta_membership("wamp.subscription.on_subscribe", session.id, id);
-        return {};
+                subscriber);
+        if (added) meta_membership("wamp.subscription.on_subscribe", subscriber, subscription);
     }
 
     wamp::Status unsubscribe(Session& session, const wamp::Unsubscribe& m) {
@@ -398,20 +385,7 @@ public:
         members.push_back(&proxy);
         by_session_[&proxy].push_back(sub);
         if (!nkey.empty()) sub->nkeys.emplace(&proxy, std::move(nkey));
-        const wamp::Id id = sub->id;
-        if (created)
-            realm_.publish_meta(
-                "wamp.subscription.on_create",
-                [&] {
-                    auto info = *get(id);
-                    return wamp::Array{Value(proxy.id),
-                                       Value{{"id", info.id},
-                                             {"created", info.created},
-                                             {"uri", info.uri},
-                                             {"match", wamp::match_policy_name(info.match)}}};
-                },
-                proxy.id);
-        meta_membership("wamp.subscription.on_subscribe", proxy.id, id);
+        meta_subscribed(proxy.id, sub->id, created, true);
     }
 
     void remove_remote(Session& proxy, MatchPolicy match, std::string_view uri) {

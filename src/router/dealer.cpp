@@ -54,6 +54,16 @@ void Dealer::relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interr
     impl_->relay_interrupt(origin, callee, std::move(m));
 }
 void Dealer::forget_origin(std::uint32_t origin) { impl_->forget_origin(origin); }
+std::map<std::uint32_t, wamp::Array>
+Dealer::remote_invocations(std::chrono::steady_clock::time_point sent_before) const {
+    return impl_->remote_invocations(sent_before);
+}
+bool Dealer::relaying(std::uint32_t origin, const Session& callee, wamp::Id request) const {
+    return impl_->relaying(origin, callee, request);
+}
+void Dealer::invocation_lost(Session& proxy, wamp::Id request, const std::string& nodes) {
+    impl_->invocation_lost(proxy, request, nodes);
+}
 void Dealer::snapshot(wamp::Array& out) const { impl_->snapshot(out); }
 std::vector<std::pair<std::string, std::string>> Dealer::claims() const { return impl_->claims(); }
 std::size_t Dealer::count() const { return impl_->count(); }

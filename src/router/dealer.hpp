@@ -8,6 +8,9 @@
 // session.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +88,16 @@ public:
     void relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interrupt&& m);
     /// Node `origin` is gone: its relayed invocations are forgotten.
     void forget_origin(std::uint32_t origin);
+    /// The invocations this node sent callees of other nodes before
+    /// `sent_before` and still waits on, as [callee, request] pairs by node.
+    std::map<std::uint32_t, wamp::Array>
+    remote_invocations(std::chrono::steady_clock::time_point sent_before) const;
+    /// Whether node `origin`'s invocation `request` for `callee` is held here.
+    bool relaying(std::uint32_t origin, const Session& callee, wamp::Id request) const;
+    /// The callee's node does not hold invocation `request` of proxy `proxy`
+    /// (the bus lost it or its final answer): the caller gets an error.
+    /// `nodes` names the two ends for the error message.
+    void invocation_lost(Session& proxy, wamp::Id request, const std::string& nodes);
     /// This node's callees, as directory changes; the keys it claimed (with
     /// their invoke policy) for re-asserting them.
     void snapshot(wamp::Array& out) const;

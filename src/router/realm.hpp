@@ -127,6 +127,7 @@ public:
     void cluster_node_gone(const cluster::NodeRef& node, bool elected) override;
     void cluster_message(const cluster::NodeRef& node, cluster::Envelope&& envelope) override;
     void cluster_reconnected() override;
+    void cluster_probe(std::chrono::steady_clock::time_point sent_before) override;
 
     /// Sessions of other nodes (their proxies), for the meta API; lock held.
     struct RemoteMember {

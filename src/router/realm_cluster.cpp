@@ -539,6 +539,37 @@ void Realm::cluster_message_locked(const NodeRef& node, cluster::Envelope& e) {
                         " relayed an answer that breaks the protocol: " + status.error().message);
         return;
     }
+    case Kind::probe: {
+        // Pairs of an invocation node `node` sent here that no longer is here.
+        if (h.empty() || !h[0].is_array() || !port_) return;
+        Array lost;
+        for (const Value& v : h[0].as_array()) {
+            const Array* pair = v.if_array();
+            auto callee = pair ? id_at(*pair, 0) : std::nullopt;
+            auto request = pair ? id_at(*pair, 1) : std::nullopt;
+            if (!callee || !request) continue;
+            auto it = members_.find(*callee);
+            if (it == members_.end() ||
+                !dealer_.relaying(node.index, *it->second.session, *request))
+                lost.push_back(v);
+        }
+        if (!lost.empty()) port_->lost(node.index, std::move(lost));
+        return;
+    }
+    case Kind::lost: {
+        if (h.empty() || !h[0].is_array() || !port_) return;
+        const std::string between = "node " + port_->node_name() + " and node " + node.name;
+        for (const Value& v : h[0].as_array()) {
+            const Array* pair = v.if_array();
+            auto callee = pair ? id_at(*pair, 0) : std::nullopt;
+            auto request = pair ? id_at(*pair, 1) : std::nullopt;
+            auto it = callee ? remote_members_.find(*callee) : remote_members_.end();
+            if (!request || it == remote_members_.end() || it->second.session->node != node.index)
+                continue;
+            dealer_.invocation_lost(*it->second.session, *request, between);
+        }
+        return;
+    }
     case Kind::kill: {
         auto id = id_at(h, 0);
         const std::string* reason = string_at(h, 1);
@@ -618,6 +649,13 @@ void Realm::cluster_reconnected() {
         ops.push_back(StoreOp{true, true, invoke, node_->name()});
         if (idle) store_next(key);
     }
+}
+
+void Realm::cluster_probe(std::chrono::steady_clock::time_point sent_before) {
+    std::lock_guard lock(mutex_);
+    if (!port_) return;
+    for (auto& [node, invocations] : dealer_.remote_invocations(sent_before))
+        port_->probe(node, std::move(invocations));
 }
 
 void Realm::store_next(const std::string& key) {

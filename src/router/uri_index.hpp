@@ -23,6 +23,19 @@
 
 namespace nexus::router {
 
+/// Whether `uri` is a valid subscription topic or registered procedure for
+/// `match`; a prefix may end in '.' ("com.myapp." matches "com.myapp.x" only).
+inline bool valid_pattern(std::string_view uri, wamp::MatchPolicy match, wamp::UriRule rule) {
+    switch (match) {
+    case wamp::MatchPolicy::exact: return wamp::is_valid_uri(uri, rule);
+    case wamp::MatchPolicy::wildcard: return wamp::is_valid_uri(uri, rule, true);
+    case wamp::MatchPolicy::prefix:
+        if (uri.ends_with('.')) uri.remove_suffix(1);
+        return wamp::is_valid_uri(uri, rule);
+    }
+    return false;
+}
+
 template <class T> class UriIndex {
 public:
     T* find(std::string_view uri, wamp::MatchPolicy match) const {

@@ -3,7 +3,7 @@
 
 usage: autobahn_python_client.py URL SERIALIZER
   URL         rs://127.0.0.1:PORT (RawSocket over TCP) or ws://127.0.0.1:PORT/ws (WebSocket)
-  SERIALIZER  json | msgpack | cbor (cbor needs cbor2: Debian's python3-cbor2)
+  SERIALIZER  json | msgpack | cbor, or one of them with ".batched" (WebSocket only; cbor needs cbor2: Debian's python3-cbor2)
 Exits 0 when every check passed; otherwise prints which check failed and how.
 """
 import asyncio

@@ -2,7 +2,7 @@
 # Starts nexusd on free loopback ports and runs the autobahn-python (Debian
 # python3-autobahn, asyncio) checks over one transport with JSON, MessagePack
 # and CBOR (autobahn's CBOR serializer needs cbor2: Debian's python3-cbor2,
-# installed by scripts/install-deps.sh).
+# installed by scripts/install-deps.sh), over WebSocket also batched.
 #   run_python_interop.sh NEXUSD rawsocket    RawSocket over TCP
 #   run_python_interop.sh NEXUSD websocket    WebSocket (ws://127.0.0.1:PORT/ws)
 # nexusd runs python_realm.json: realm1, anonymous, with a role rule that
@@ -27,8 +27,11 @@ nexusd_start "$nexus_log" --config "$here/python_realm.json" --websocket 127.0.0
 port=$(nexusd_port "$nexus_log" "$name" "autobahn-python $transport") || exit 1
 if [[ $transport == rawsocket ]]; then url="rs://127.0.0.1:$port"; else url="ws://127.0.0.1:$port/ws"; fi
 status=0
-for serializer in json msgpack cbor; do
-  if [[ $serializer == cbor ]] && ! "$python" -c 'import cbor2' 2>/dev/null; then
+serializers="json msgpack cbor"
+# WebSocket also in batched mode (wamp.2.*.batched: several messages per WebSocket message).
+[[ $transport == websocket ]] && serializers+=" json.batched msgpack.batched cbor.batched"
+for serializer in $serializers; do
+  if [[ $serializer == cbor* ]] && ! "$python" -c 'import cbor2' 2>/dev/null; then
     echo "autobahn-python $transport cbor: FAILED no cbor2 module: install Debian's python3-cbor2 (make deps)"
     status=1
     continue

@@ -89,12 +89,17 @@ struct Client {
     }
 };
 
-/// The spec's AuthMessage without channel binding (c=biws).
+/// The spec's AuthMessage; without channel binding c=biws (base64 of "n,,"),
+/// with one c=base64("p=" type ",," data).
 inline std::string auth_message(std::string_view authid, std::string_view client_nonce,
-                                std::string_view nonce, std::string_view salt, int iterations) {
+                                std::string_view nonce, std::string_view salt, int iterations,
+                                std::string_view binding = {}, const Bytes& cbind_data = {}) {
+    Bytes cbind_input = text_bytes(binding.empty() ? "n,," : "p=" + std::string(binding) + ",,");
+    cbind_input.insert(cbind_input.end(), cbind_data.begin(), cbind_data.end());
     return "n=" + std::string(authid) + ",r=" + std::string(client_nonce) +
            ",r=" + std::string(nonce) + ",s=" + std::string(salt) +
-           ",i=" + std::to_string(iterations) + ",c=biws,r=" + std::string(nonce);
+           ",i=" + std::to_string(iterations) + ",c=" + b64(cbind_input) +
+           ",r=" + std::string(nonce);
 }
 
 /// autobahn-python's draft: "c=" empty.

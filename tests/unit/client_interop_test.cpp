@@ -15,7 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path interop_dir = fs::path(__FILE__).parent_path().parent_path() / "interop";
+const fs::path interop_dir = NEXUS_INTEROP_DIR;
 
 /// Runs a command on its own thread; collects its output and exit status.
 class Child {

@@ -16,14 +16,20 @@ const client::CryptosignKey& alice_key() {
     return key;
 }
 
-// realm1, open to anonymous clients, with a cryptosign principal.
+// realm1, open to anonymous clients, with a cryptosign principal and a
+// WAMP-SCRAM one.
 router::RouterConfig with_alice() {
     router::RouterConfig config = ClientHarness::default_config();
     router::Principal alice;
     alice.authid = "alice";
     alice.authrole = "user";
     alice.cryptosign_keys = {alice_key().public_key_hex()};
-    config.realms[0].principals = {alice};
+    router::Principal sam;
+    sam.authid = "sam";
+    sam.authrole = "user";
+    sam.scram =
+        client::auth::scram_derive_credential("sam's password", router::ScramKdf::pbkdf2, 4096, 0);
+    config.realms[0].principals = {alice, sam};
     return config;
 }
 
@@ -137,6 +143,27 @@ TEST_P(ClientRouterTls, CryptosignBoundToTheTlsChannel) {
             const client::SessionInfo info = h.run(session.join("realm1", join));
             EXPECT_EQ(info.authid, "alice");
             EXPECT_EQ(info.authmethod, "cryptosign");
+            h.run(session.leave());
+        }
+    }
+}
+
+// WAMP-SCRAM bound the same way: the proof covers the channel id.
+TEST_P(ClientRouterTls, ScramBoundToTheTlsChannel) {
+    for (const std::string& url : {"wss://localhost:" + std::to_string(ws_->port()) + "/ws",
+                                   "tcps://localhost:" + std::to_string(raw_->tcp_port())}) {
+        for (const char* binding : {"tls-unique", "tls-exporter"}) {
+            SCOPED_TRACE(url + " " + binding);
+            client::Session session(h.executor(),
+                                    h.run(client::async_connect(h.executor(), url, options())));
+            client::JoinOptions join;
+            join.authid = "sam";
+            client::ScramOptions scram;
+            scram.channel_binding = binding;
+            join.authenticators = {client::scram_authenticator("sam's password", scram)};
+            const client::SessionInfo info = h.run(session.join("realm1", join));
+            EXPECT_EQ(info.authid, "sam");
+            EXPECT_EQ(info.authmethod, "wamp-scram");
             h.run(session.leave());
         }
     }

@@ -200,6 +200,24 @@ TEST_P(ClientScram, CostsBelowTheClientsMinimumAreRefused) {
     EXPECT_NE(message.find("costs"), std::string::npos) << message;
 }
 
+TEST_P(ClientScram, ChannelBindingWithoutTlsIsRefused) {
+    // No TLS channel id on these transports: the router refuses the binding
+    // (client_router_tls_test joins bound over TLS).
+    client::ScramOptions bound = cheap();
+    bound.channel_binding = "tls-unique";
+    auto [uri, message] = refusal("pbkdf", client::scram_authenticator("pbkdf-pw", bound));
+    EXPECT_EQ(uri, wamp::errors::authentication_failed) << message;
+}
+
+TEST(ScramOptions, UnknownOrDraftChannelBindingIsRefused) {
+    client::ScramOptions o;
+    o.channel_binding = "tls-server-end-point";
+    EXPECT_THROW(client::scram_authenticator("pw", o), std::invalid_argument);
+    o.channel_binding = "tls-unique";
+    o.crossbar_dialect = true;
+    EXPECT_THROW(client::scram_authenticator("pw", o), std::invalid_argument);
+}
+
 TEST_P(ClientScram, TheAuthenticatorServesOneJoinAfterAnother) {
     auto scram = client::scram_authenticator("pbkdf-pw", cheap());
     EXPECT_EQ(join("pbkdf", scram).authid, "pbkdf");

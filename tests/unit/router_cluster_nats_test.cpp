@@ -123,7 +123,8 @@ TEST_F(ClusterNats, ConcurrentRegistrationsExactlyOneWins) {
             if (std::holds_alternative<wamp::Registered>(*m))
                 ++won;
             else
-                EXPECT_EQ(std::get<wamp::Error>(*m).error, wamp::errors::procedure_already_exists);
+                EXPECT_EQ(std::get<wamp::Error>(*m).error, wamp::errors::procedure_already_exists)
+                    << TestClient::describe(*m);
         }
         EXPECT_EQ(won, 1) << "round " << round;
     }
@@ -187,10 +188,33 @@ TEST_F(ClusterNats, ANatsRestartKeepsLocalServiceAndRestoresTheCluster) {
     // Node b still serves its own clients.
     EXPECT_EQ(answered_call(neighbour, callee, "com.survivor", "local"), (Array{"local"}));
 
+    // A call across nodes while the bus is down: its INVOCATION cannot go
+    // out (or goes out before node b has subscribed again). Once the nodes are
+    // back, the caller gets the result or an error, never silence.
+    const wamp::Id during = caller.next_request();
+    caller.send(wamp::Call{during, {}, "com.survivor", {}});
+
     // The server comes back: the nodes reconnect, assert their claims again
     // and resync; the procedure is callable across nodes again, and
     // registered once.
     server_.start();
+    std::optional<wamp::Message> outcome;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!outcome && std::chrono::steady_clock::now() < deadline) {
+        if (auto m = callee.next(25ms))
+            if (auto* invocation = std::get_if<wamp::Invocation>(&*m))
+                callee.send(wamp::Yield{invocation->request, {}, Payload(Array{"late"})});
+        if (auto m = caller.next(25ms)) outcome = std::move(m);
+    }
+    ASSERT_TRUE(outcome) << "the call made during the outage was never answered";
+    if (auto* err = std::get_if<wamp::Error>(&*outcome)) {
+        EXPECT_EQ(err->request, during);
+        EXPECT_EQ(err->error, wamp::errors::cluster_unavailable);
+    } else {
+        ASSERT_TRUE(std::holds_alternative<wamp::Result>(*outcome))
+            << TestClient::describe(*outcome);
+        EXPECT_EQ(std::get<wamp::Result>(*outcome).request, during);
+    }
     const auto call_across = [&] {
         const wamp::Id r = caller.next_request();
         caller.send(wamp::Call{r, {}, "com.survivor", {}});

@@ -3,6 +3,7 @@
 // router. The bus is the in-memory fabric (with its injected faults);
 // router_cluster_nats_test.cpp runs routers over real NATS servers.
 #include "support/cluster_fixture.hpp"
+#include "support/fake_peer.hpp"
 
 #include <set>
 
@@ -15,6 +16,14 @@ using wamp::Value;
 
 namespace {
 using Cluster = ClusterFixture;
+
+// What a WebSocket server puts into TransportInfo: its tracking cookie.
+router::TransportInfo with_cookie(const std::string& cookie) {
+    router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
+    info.extra.emplace("cookie", cookie);
+    return info;
+}
+
 } // namespace
 
 TEST_F(Cluster, SessionIdsAndCountsCoverEveryNode) {
@@ -399,6 +408,108 @@ TEST_F(Cluster, RegistrationsComeBackAfterTheBusReconnects) {
     b.bus().reconnect();
     ASSERT_TRUE(callable(caller, "com.survivor"));
     EXPECT_EQ(answered_call(caller, callee, "com.survivor", "remote"), (Array{"remote"}));
+}
+
+TEST_F(Cluster, ACallWhoseInvocationTheBusLostFailsInsteadOfWaiting) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.far");
+    ASSERT_TRUE(callable(caller, "com.far"));
+    // Node b is cut off for less than node_timeout: nobody counts it gone,
+    // and the INVOCATION sent meanwhile never reaches it.
+    b.bus().disconnect();
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {}, "com.far", {}});
+    b.bus().reconnect();
+    auto err = caller.expect<wamp::Error>(2s);
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::cluster_unavailable);
+    EXPECT_TRUE(callee.nothing_for(100ms));
+    // The next call goes through.
+    caller.send(wamp::Call{caller.next_request(), {}, "com.far", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"here"})});
+    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{"here"}));
+}
+
+TEST_F(Cluster, ACallWhoseResultTheBusLostFailsInsteadOfWaiting) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.far");
+    ASSERT_TRUE(callable(caller, "com.far"));
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {}, "com.far", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    // The callee answers while the caller's node is cut off: the RESULT is lost.
+    a.bus().disconnect();
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{"late"})});
+    EXPECT_TRUE(caller.nothing_for(100ms));
+    a.bus().reconnect();
+    auto err = caller.expect<wamp::Error>(2s);
+    EXPECT_EQ(err.request, req);
+    EXPECT_EQ(err.error, wamp::errors::cluster_unavailable);
+}
+
+TEST_F(Cluster, ALongCallOnAnotherNodeOutlivesTheProbes) {
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.slow");
+    ASSERT_TRUE(callable(caller, "com.slow"));
+    const wamp::Id req = caller.next_request();
+    caller.send(wamp::Call{req, {{"receive_progress", true}}, "com.slow", {}});
+    auto inv = callee.expect<wamp::Invocation>();
+    // Ten heartbeats: node a asks about the call each one, node b holds it.
+    EXPECT_TRUE(caller.nothing_for(500ms));
+    callee.send(wamp::Yield{inv.request, {{"progress", true}}, Payload(Array{1})});
+    EXPECT_EQ(caller.expect<wamp::Result>().payload.args(), (Array{1}));
+    EXPECT_TRUE(caller.nothing_for(200ms));
+    callee.send(wamp::Yield{inv.request, {}, Payload(Array{2})});
+    auto res = caller.expect<wamp::Result>();
+    EXPECT_EQ(res.request, req);
+    EXPECT_EQ(res.payload.args(), (Array{2}));
+}
+
+TEST_F(Cluster, ATrackingCookieAuthenticatesOnEveryNode) {
+    router::RouterConfig config = RouterFixture::default_config();
+    config.realms[0].cookie_auth = true;
+    config.realms[0].anonymous_auth = false;
+    ClusterNode& a = add_node(config);
+    ClusterNode& b = add_node(config);
+    {
+        // A browser authenticates with a ticket on node a...
+        FakePeer first(a.router(), with_cookie("cookie-1"));
+        first.send(TestClient::hello(
+            "realm1", {{"authmethods", Array{"cookie", "ticket"}}, {"authid", "carol"}}));
+        auto challenge = first.next();
+        ASSERT_TRUE(challenge && std::holds_alternative<wamp::Challenge>(*challenge));
+        first.send(wamp::Authenticate{"ticket-carol", {}});
+        auto welcome = first.next();
+        ASSERT_TRUE(welcome && std::holds_alternative<wamp::Welcome>(*welcome));
+    }
+    // ...and its cookie alone is carol on node b, once b heard of it.
+    const auto cookie_join = [&](const std::string& cookie) {
+        FakePeer again(b.router(), with_cookie(cookie));
+        again.send(TestClient::hello("realm1", {{"authmethods", Array{"cookie"}}}));
+        return again.next();
+    };
+    std::optional<wamp::Message> m;
+    ASSERT_TRUE(eventually([&] {
+        m = cookie_join("cookie-1");
+        return m && std::holds_alternative<wamp::Welcome>(*m);
+    }));
+    const auto& details = std::get<wamp::Welcome>(*m).details;
+    EXPECT_EQ(details.at("authid"), Value("carol"));
+    EXPECT_EQ(details.at("authrole"), Value("user"));
+    EXPECT_EQ(details.at("authmethod"), Value("cookie"));
+    auto stranger = cookie_join("cookie-2");
+    ASSERT_TRUE(stranger && std::holds_alternative<wamp::Abort>(*stranger));
+    EXPECT_EQ(std::get<wamp::Abort>(*stranger).reason, wamp::errors::no_auth_method);
 }
 
 TEST_F(Cluster, KillByAuthidReachesEveryNode) {

@@ -3,6 +3,7 @@
 // with right and wrong passwords and both KDFs, a replayed client-final,
 // unknown authids, channel binding, autobahn-python's draft ("scram"), and
 // credentials from the dynamic authenticator.
+#include "support/fake_peer.hpp"
 #include "support/router_fixture.hpp"
 #include "support/scram_helpers.hpp"
 
@@ -391,12 +392,79 @@ TEST_F(Scram, UnknownAuthidGetsAPlausibleChallengeAndFails) {
     EXPECT_NE(log().find("unknown authid \"nobody\""), std::string::npos) << log();
 }
 
-TEST_F(Scram, ChannelBindingIsRefused) {
-    TestClient& c = client();
+// A TLS connection as the servers describe it: both channel ids known.
+router::TransportInfo tls_info() {
+    router::TransportInfo info{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
+    info.channel_ids.emplace("tls-unique", std::vector<std::uint8_t>(32, 0x51));
+    info.channel_ids.emplace("tls-exporter", std::vector<std::uint8_t>(32, 0xe7));
+    return info;
+}
+
+// HELLO asking for `binding`, then AUTHENTICATE bound to `cbind_data`.
+std::optional<wamp::Message> bound_exchange(router::Router& router, const std::string& binding,
+                                            const sv::Bytes& cbind_data,
+                                            const std::string& authenticate_binding) {
+    FakePeer c(router, tls_info());
+    const std::string cn = ScramWire::fresh_nonce();
+    c.send(ScramWire::hello("wamp-scram", "peter", {{"nonce", cn}, {"channel_binding", binding}}));
+    const auto ch = c.expect<wamp::Challenge>().extra;
+    const std::string nonce = ch.at("nonce").as_string();
+    const std::string message = sv::auth_message("peter", cn, nonce, ch.at("salt").as_string(),
+                                                 sv::rfc7677::iterations, binding, cbind_data);
+    c.send(wamp::Authenticate{rfc7677_client().proof(message),
+                              {{"nonce", nonce},
+                               {"channel_binding", authenticate_binding},
+                               {"cbind_data", sv::b64(cbind_data)}}});
+    auto answer = c.next();
+    if (answer && std::holds_alternative<wamp::Welcome>(*answer)) {
+        // The router's signature covers the binding too.
+        EXPECT_EQ(
+            std::get<wamp::Welcome>(*answer).details.at("authextra").as_object().at("verifier"),
+            Value("v=" + rfc7677_client().server_signature(message)));
+    }
+    return answer;
+}
+
+TEST_F(Scram, ChannelBoundHandshakes) {
+    const auto info = tls_info();
+    for (const std::string binding : {"tls-unique", "tls-exporter"}) {
+        SCOPED_TRACE(binding);
+        const auto& id = info.channel_ids.at(binding);
+        auto answer = bound_exchange(router(), binding, sv::Bytes(id.begin(), id.end()), binding);
+        ASSERT_TRUE(answer && std::holds_alternative<wamp::Welcome>(*answer));
+        EXPECT_EQ(std::get<wamp::Welcome>(*answer).details.at("authmethod"), Value("wamp-scram"));
+    }
+}
+
+TEST_F(Scram, ABindingToAnotherConnectionFails) {
+    // A proof made over another connection's data (a relayed exchange), or
+    // an AUTHENTICATE that drops the binding HELLO asked for.
+    const auto& id = tls_info().channel_ids.at("tls-unique");
+    auto relayed = bound_exchange(router(), "tls-unique", sv::Bytes(32, 0x99), "tls-unique");
+    ASSERT_TRUE(relayed && std::holds_alternative<wamp::Abort>(*relayed));
+    EXPECT_NE(log().find("not this connection's tls-unique data"), std::string::npos) << log();
+    auto other =
+        bound_exchange(router(), "tls-unique", sv::Bytes(id.begin(), id.end()), "tls-exporter");
+    ASSERT_TRUE(other && std::holds_alternative<wamp::Abort>(*other));
+    EXPECT_NE(log().find("AUTHENTICATE.channel_binding is not HELLO's"), std::string::npos)
+        << log();
+}
+
+TEST_F(Scram, ChannelBindingNeedsTlsAndAKnownType) {
+    TestClient& c = client(); // in-process: no TLS channel
     c.send(hello("wamp-scram", "peter",
                  {{"nonce", fresh_nonce()}, {"channel_binding", "tls-unique"}}));
     expect_failed(c);
-    EXPECT_NE(log().find("channel binding requested; not supported"), std::string::npos) << log();
+    EXPECT_NE(log().find("channel binding tls-unique needs a TLS connection"), std::string::npos)
+        << log();
+    FakePeer tls(router(), tls_info());
+    tls.send(hello("wamp-scram", "peter",
+                   {{"nonce", fresh_nonce()}, {"channel_binding", "tls-server-end-point"}}));
+    auto abort = tls.expect<wamp::Abort>();
+    EXPECT_EQ(abort.reason, wamp::errors::authentication_failed);
+    EXPECT_NE(log().find("channel binding \"tls-server-end-point\" is not supported"),
+              std::string::npos)
+        << log();
 }
 
 TEST_F(Scram, HelloWithoutABase64NonceIsRefused) {

@@ -1,5 +1,5 @@
 // TCP_USER_TIMEOUT on the sockets the RawSocket and WebSocket servers
-// accept, from their write timeout: read back with getsockopt on the
+// accept, twice their write timeout: read back with getsockopt on the
 // server's own end of a real 127.0.0.1 connection (found among this
 // process's descriptors by its peer address).
 #include <nexus/router/router.hpp>
@@ -102,7 +102,7 @@ TEST_F(TcpUserTimeout, RawSocketSetsItFromTheWriteTimeout) {
     tcp::socket client = rawsocket_client();
     const int fd = server_end_of(client);
     ASSERT_GE(fd, 0);
-    EXPECT_EQ(tcp_user_timeout(fd), 7500);
+    EXPECT_EQ(tcp_user_timeout(fd), 15000); // twice the write timeout
 }
 
 TEST_F(TcpUserTimeout, WebSocketSetsItFromTheWriteTimeout) {
@@ -114,7 +114,7 @@ TEST_F(TcpUserTimeout, WebSocketSetsItFromTheWriteTimeout) {
     tcp::socket client = websocket_client();
     const int fd = server_end_of(client);
     ASSERT_GE(fd, 0);
-    EXPECT_EQ(tcp_user_timeout(fd), 4000);
+    EXPECT_EQ(tcp_user_timeout(fd), 8000);
 }
 
 // write_timeout 0 (never) leaves the kernel's default (0: TCP's own retries).

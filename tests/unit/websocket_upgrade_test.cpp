@@ -102,12 +102,16 @@ TEST(WebSocketUpgrade, Pieces) {
     EXPECT_TRUE(upgrade::glob_match("HTTP://LOCALHOST:*", "http://localhost:3000"));
     EXPECT_FALSE(upgrade::glob_match("", "x"));
 
-    const std::vector<wamp::Format> all(std::begin(wamp::all_formats),
-                                        std::end(wamp::all_formats));
+    const std::vector<wamp::Format> all(std::begin(wamp::all_formats), std::end(wamp::all_formats));
     EXPECT_EQ(upgrade::negotiate("", all), std::nullopt);
     EXPECT_EQ(upgrade::negotiate(",,", all), std::nullopt);
-    EXPECT_EQ(upgrade::negotiate("x, wamp.2.msgpack", all), wamp::Format::msgpack);
-    EXPECT_EQ(upgrade::negotiate("wamp.2.msgpack.batched", all), std::nullopt);
+    using upgrade::Subprotocol;
+    EXPECT_EQ(upgrade::negotiate("x, wamp.2.msgpack", all), (Subprotocol{wamp::Format::msgpack}));
+    EXPECT_EQ(upgrade::negotiate("wamp.2.msgpack.batched, wamp.2.json", all),
+              (Subprotocol{wamp::Format::msgpack, true}));
+    EXPECT_EQ(upgrade::negotiate("wamp.2.json.batched", {wamp::Format::cbor}), std::nullopt);
+    EXPECT_EQ(upgrade::negotiate("wamp.2.cbor.batched.batched, .batched", all), std::nullopt);
+    EXPECT_EQ((Subprotocol{wamp::Format::cbor, true}.name()), "wamp.2.cbor.batched");
 
     EXPECT_EQ(upgrade::cookie_value("nexus-wamp-cookie="), "");
     EXPECT_EQ(upgrade::cookie_value("nexus-wamp-cookieX=1"), "");

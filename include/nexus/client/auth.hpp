@@ -124,15 +124,23 @@ struct ScramOptions {
     std::uint32_t max_argon2_iterations = 10;
     std::uint32_t min_argon2_memory = 512;        // KiB; autobahn-python's own default
     std::uint32_t max_argon2_memory = 256 * 1024; // KiB (256 MiB)
+    /// TLS channel binding (the spec's dialect only): "tls-unique" or
+    /// "tls-exporter" (RFC 9266), requested in HELLO; the proof then covers
+    /// the transport's channel id, so it is worthless on any other
+    /// connection. Empty: none. Authentication is abandoned (ABORT) when the
+    /// transport has no TLS channel id of that type.
+    std::string channel_binding;
 };
 
 /// "wamp-scram" (or "scram"): proves knowledge of `password` without sending
 /// it (RFC 5802/7677 with Argon2id or PBKDF2, as the router's CHALLENGE
 /// says), and checks the router's signature in WELCOME (a WELCOME without a
 /// CHALLENGE answered is refused: requires_challenge()). JoinOptions::authid
-/// is required. Channel binding is not requested. The SaltedPassword is kept
+/// is required. Channel binding as ScramOptions says. The SaltedPassword is kept
 /// for the last (kdf, salt, costs) seen, so that joining again (a reconnect)
 /// does not derive it again.
+/// Throws std::invalid_argument for an unknown channel binding type, or one
+/// asked for in the crossbar dialect.
 std::shared_ptr<Authenticator> scram_authenticator(std::string password, ScramOptions options = {});
 
 namespace auth {

@@ -48,8 +48,8 @@ inline constexpr std::string_view limit_exceeded = "nexus.error.limit_exceeded";
 /// Not a spec URI: a cluster node already holds the random session id a
 /// joining session drew (as likely as two random 53-bit ids colliding).
 inline constexpr std::string_view session_id_taken = "nexus.error.session_id_taken";
-/// REGISTER in a cluster whose shared store (NATS JetStream) cannot be reached:
-/// the registration cannot be claimed cluster-wide now; try again.
+/// REGISTER when the cluster's shared store (NATS JetStream) is unreachable (try again), or CALL
+/// whose INVOCATION or final answer the bus lost between nodes (it may or may not have run).
 inline constexpr std::string_view cluster_unavailable = "nexus.error.cluster_unavailable";
 /// Not a spec URI: no HELLO arrived within RouterConfig::hello_timeout.
 inline constexpr std::string_view hello_timeout = "nexus.error.hello_timeout";

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <nexus/client/auth.hpp>
+#include <nexus/client/transport.hpp>
 
 #include "router/auth/crypto.hpp"
 #include "router/auth/scram_math.hpp"
@@ -23,7 +24,14 @@ class Scram final : public Authenticator {
 public:
     Scram(std::string password, ScramOptions options)
         : password_(std::move(password)), options_(options),
-          dialect_(options.crossbar_dialect ? ScramDialect::crossbar : ScramDialect::wamp_scram) {}
+          dialect_(options.crossbar_dialect ? ScramDialect::crossbar : ScramDialect::wamp_scram) {
+        if (options_.channel_binding.empty()) return;
+        if (dialect_ != ScramDialect::wamp_scram)
+            throw std::invalid_argument("scram: the crossbar dialect has no channel binding");
+        if (!scram::known_channel_binding(options_.channel_binding))
+            throw std::invalid_argument("scram: unknown channel binding \"" +
+                                        options_.channel_binding + "\" (tls-unique, tls-exporter)");
+    }
 
     std::string method() const override { return std::string(router::scram_authmethod(dialect_)); }
     bool requires_challenge() const override { return true; }
@@ -35,11 +43,32 @@ public:
         exchange_.client_nonce = crypto::to_base64(crypto::random_bytes(16));
         server_signature_.clear();
         wamp::Object extra{{"nonce", exchange_.client_nonce}};
-        if (dialect_ == ScramDialect::wamp_scram) extra.emplace("channel_binding", wamp::Value());
+        if (dialect_ == ScramDialect::wamp_scram)
+            extra.emplace("channel_binding", options_.channel_binding.empty()
+                                                 ? wamp::Value()
+                                                 : wamp::Value(options_.channel_binding));
         return extra;
     }
 
     wamp::Authenticate respond(const wamp::Challenge& challenge) override {
+        if (!options_.channel_binding.empty())
+            throw std::invalid_argument("scram: channel binding " + options_.channel_binding +
+                                        " needs the transport (respond_on)");
+        return answer(challenge, {});
+    }
+
+    wamp::Authenticate respond_on(const wamp::Challenge& challenge,
+                                  const Transport& transport) override {
+        if (options_.channel_binding.empty()) return answer(challenge, {});
+        const auto id = transport.channel_id(options_.channel_binding);
+        if (id.empty())
+            throw std::invalid_argument("scram: channel binding " + options_.channel_binding +
+                                        " needs TLS (1.3, or 1.2 with the extended master secret)");
+        return answer(challenge, crypto::Bytes(id.begin(), id.end()));
+    }
+
+    // The proof for `challenge`, over `cbind_data` when bound.
+    wamp::Authenticate answer(const wamp::Challenge& challenge, crypto::Bytes cbind_data) {
         std::lock_guard lock(mutex_);
         if (exchange_.client_nonce.empty())
             throw std::logic_error("scram: a CHALLENGE before the HELLO was built");
@@ -73,6 +102,8 @@ public:
         const std::uint64_t memory = number("memory").value_or(0);
         check_costs(*kdf, iterations, memory);
         exchange_.iterations = iterations;
+        exchange_.channel_binding = options_.channel_binding;
+        exchange_.cbind_data = std::move(cbind_data);
         const auto message = scram::auth_message(dialect_, exchange_);
         if (!message) throw std::invalid_argument("scram: the authid does not pass SASLprep");
         const auto keys = scram::keys_of(salted_password(
@@ -80,10 +111,15 @@ public:
         server_signature_ = scram::server_signature(keys.server_key, *message);
         const std::string proof = crypto::to_base64(scram::client_proof(keys, *message));
         if (dialect_ == ScramDialect::crossbar) return wamp::Authenticate{proof, {}};
+        if (exchange_.channel_binding.empty())
+            return wamp::Authenticate{proof,
+                                      {{"nonce", exchange_.nonce},
+                                       {"channel_binding", wamp::Value()},
+                                       {"cbind_data", wamp::Value()}}};
         return wamp::Authenticate{proof,
                                   {{"nonce", exchange_.nonce},
-                                   {"channel_binding", wamp::Value()},
-                                   {"cbind_data", wamp::Value()}}};
+                                   {"channel_binding", exchange_.channel_binding},
+                                   {"cbind_data", crypto::to_base64(exchange_.cbind_data)}}};
     }
 
     void on_welcome(const wamp::Object& details) override {

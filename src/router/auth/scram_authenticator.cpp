@@ -53,15 +53,26 @@ public:
             !auth::from_base64(*client_nonce))
             return reply(Rejection{label(dialect_) +
                                    "HELLO.authextra.nonce is missing or not canonical base64"});
-        // There is no way to announce channel binding (the spec leaves it to
-        // negotiation), and this router has no tls-unique data in RFC 5929's
-        // form: a client that asks for a binding is refused, never silently
-        // served unbound. autobahn-python sends "" for none.
+        // A binding asked for is done or refused, never silently left out.
+        // autobahn-python's draft sends "" for none and has no binding.
         if (const wamp::Value* binding = find(request_.authextra, "channel_binding");
             binding && !binding->is_null() &&
             !(dialect_ == ScramDialect::crossbar && binding->if_string() &&
-              binding->if_string()->empty()))
-            return reply(Rejection{label(dialect_) + "channel binding requested; not supported"});
+              binding->if_string()->empty())) {
+            const std::string* type = binding->if_string();
+            if (dialect_ != ScramDialect::wamp_scram || !type ||
+                !scram::known_channel_binding(*type))
+                return reply(Rejection{label(dialect_) + "channel binding " +
+                                       (type ? "\"" + *type + "\"" : std::string("of that kind")) +
+                                       " is not supported (tls-unique, tls-exporter are)"});
+            auto id = request_.transport.channel_ids.find(*type);
+            if (id == request_.transport.channel_ids.end())
+                return reply(Rejection{label(dialect_) + "channel binding " + *type +
+                                       " needs a TLS connection (TLS 1.3, or 1.2 with the "
+                                       "extended master secret)"});
+            exchange_.channel_binding = *type;
+            exchange_.cbind_data = Bytes(id->second.begin(), id->second.end());
+        }
         exchange_.authid = request_.authid;
         exchange_.client_nonce = *client_nonce;
         if (server_nonce_.empty()) server_nonce_ = auth::to_base64(auth::random_bytes(16));
@@ -94,9 +105,28 @@ public:
             if (!nonce || !nonce->if_string() || *nonce->if_string() != exchange_.nonce)
                 return reply(Rejection{label(dialect_) +
                                        "AUTHENTICATE.nonce is not the nonce of the CHALLENGE"});
-            if (!absent_or_null(extra, "channel_binding") || !absent_or_null(extra, "cbind_data"))
-                return reply(Rejection{label(dialect_) +
-                                       "AUTHENTICATE names a channel binding HELLO did not"});
+            if (exchange_.channel_binding.empty()) {
+                if (!absent_or_null(extra, "channel_binding") ||
+                    !absent_or_null(extra, "cbind_data"))
+                    return reply(Rejection{label(dialect_) +
+                                           "AUTHENTICATE names a channel binding HELLO did not"});
+            } else {
+                const wamp::Value* type = find(extra, "channel_binding");
+                if (!type || !type->if_string() || *type->if_string() != exchange_.channel_binding)
+                    return reply(Rejection{label(dialect_) +
+                                           "AUTHENTICATE.channel_binding is not HELLO's " +
+                                           exchange_.channel_binding});
+                // Data of another connection: the exchange is being relayed.
+                const wamp::Value* data = find(extra, "cbind_data");
+                const auto bytes = data && data->if_string() ? auth::from_base64(*data->if_string())
+                                                             : std::nullopt;
+                if (!bytes || !auth::constant_time_equal(auth::as_text(*bytes),
+                                                         auth::as_text(exchange_.cbind_data)))
+                    return reply(Rejection{label(dialect_) +
+                                           "AUTHENTICATE.cbind_data is not this "
+                                           "connection's " +
+                                           exchange_.channel_binding + " data"});
+            }
         }
         const Bytes proof = auth::from_base64(signature).value_or(Bytes{});
         // Checked against the decoy's keys too, so that an unknown authid

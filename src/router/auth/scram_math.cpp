@@ -26,12 +26,20 @@ std::string escape(std::string_view name) {
     return out;
 }
 
+bool known_channel_binding(std::string_view type) {
+    return type == "tls-unique" || type == "tls-exporter";
+}
+
 std::optional<std::string> auth_message(ScramDialect dialect, const Exchange& e) {
     const std::string server_first =
         "r=" + e.nonce + ",s=" + e.salt + ",i=" + std::to_string(e.iterations);
-    if (dialect == ScramDialect::wamp_scram)
+    if (dialect == ScramDialect::wamp_scram) {
+        std::string cbind_input = e.channel_binding.empty() ? "n" : "p=" + e.channel_binding;
+        cbind_input += ",,";
+        cbind_input.append(as_text(e.cbind_data));
         return "n=" + escape(e.authid) + ",r=" + e.client_nonce + "," + server_first +
-               ",c=biws,r=" + e.nonce;
+               ",c=" + to_base64(Bytes(cbind_input.begin(), cbind_input.end())) + ",r=" + e.nonce;
+    }
     // The draft autobahn-python implements: the authid normalized but not
     // escaped, and the channel binding attribute left empty.
     auto name = saslprep(e.authid);

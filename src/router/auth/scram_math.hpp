@@ -23,7 +23,17 @@ struct Exchange {
     std::string nonce;        ///< CHALLENGE.Details.nonce (client nonce + server nonce)
     std::string salt;         ///< CHALLENGE.Details.salt
     std::uint64_t iterations = 0;
+    /// HELLO's channel_binding ("tls-unique", "tls-exporter"); empty: none
+    /// (the spec's dialect only).
+    std::string channel_binding;
+    /// The channel binding data: the connection's channel id of that type.
+    Bytes cbind_data;
 };
+
+/// The channel binding types of WAMP-SCRAM this implementation speaks: the
+/// spec's tls-unique, and RFC 9266's tls-exporter (what TLS 1.3 defines in
+/// its place); both as TransportInfo::channel_ids names them.
+bool known_channel_binding(std::string_view type);
 
 /// The client key, stored key and server key of a SaltedPassword.
 struct Keys {
@@ -37,9 +47,9 @@ Keys keys_of(const Bytes& salted_password);
 std::string escape(std::string_view name);
 
 /// ClientFirstBare "," ServerFirst "," ClientFinalNoProof. In the spec's
-/// dialect the channel binding part is always "c=biws" (base64 of "n,,":
-/// no binding); nullopt only for the crossbar dialect, whose authid must
-/// pass SASLprep.
+/// dialect the channel binding part is "c=" base64("n,,") without a binding
+/// ("c=biws") and base64("p=" type ",," data) with one; nullopt only for the
+/// crossbar dialect, whose authid must pass SASLprep.
 std::optional<std::string> auth_message(ScramDialect dialect, const Exchange& exchange);
 
 /// ClientKey XOR HMAC(StoredKey, AuthMessage).

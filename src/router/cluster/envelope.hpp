@@ -29,6 +29,8 @@ enum class Kind : std::uint8_t {
     kill = 8,       // [realm, session, reason, message]
     revoke = 9,     // [realm, registration|subscription kind, id, session, reason]
     modify = 10,    // [realm, session, details delta]
+    probe = 11,     // [realm, [[callee session, request]...]]: invocations the sender waits on
+    lost = 12,      // [realm, [[callee session, request]...]]: those of a probe not held here
 };
 
 struct Envelope {

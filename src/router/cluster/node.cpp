@@ -310,6 +310,9 @@ void Node::tick() {
                                          std::to_string(config_.node_timeout.count()) + " ms)");
         forget(name);
     }
+    if (connected_ && !peers_.empty())
+        for (auto& [uri, realm] : realms_())
+            realm->cluster_probe(now - config_.heartbeat);
     timer_.expires_after(config_.heartbeat);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (!ec) self->tick();

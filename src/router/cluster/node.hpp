@@ -63,6 +63,10 @@ public:
     /// The bus is connected again after an outage: re-assert what this node
     /// holds in the shared store.
     virtual void cluster_reconnected() = 0;
+    /// Once a heartbeat while connected: ask the other nodes whether the
+    /// invocations this node has been waiting on for longer than a heartbeat
+    /// are still there (the bus may have lost one, or its answer).
+    virtual void cluster_probe(std::chrono::steady_clock::time_point sent_before) = 0;
 };
 
 class Node : public std::enable_shared_from_this<Node> {

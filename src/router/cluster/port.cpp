@@ -65,6 +65,14 @@ void Port::revoke(std::uint32_t to, std::string_view kind, wamp::Id id, wamp::Id
                      Value(std::string(reason))});
 }
 
+void Port::probe(std::uint32_t to, Array invocations) {
+    node_.send(to, Kind::probe, Array{Value(realm_), Value(std::move(invocations))});
+}
+
+void Port::lost(std::uint32_t to, Array invocations) {
+    node_.send(to, Kind::lost, Array{Value(realm_), Value(std::move(invocations))});
+}
+
 std::vector<std::uint32_t> Port::all_nodes() const {
     std::vector<std::uint32_t> out;
     for (const NodeRef& p : node_.peers())

@@ -63,6 +63,10 @@ public:
     void modify(std::uint32_t to, wamp::Id session, const wamp::Object& delta);
     void revoke(std::uint32_t to, std::string_view kind, wamp::Id id, wamp::Id session,
                 std::string_view reason);
+    /// Asks node `to` whether it still holds these invocations ([callee,
+    /// request] pairs), and answers such a question with those it does not.
+    void probe(std::uint32_t to, wamp::Array invocations);
+    void lost(std::uint32_t to, wamp::Array invocations);
     /// Every other live node.
     std::vector<std::uint32_t> all_nodes() const;
 

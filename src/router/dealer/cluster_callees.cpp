@@ -45,21 +45,7 @@ void DealerImpl::add_remote(Session& proxy, MatchPolicy match, std::string uri,
     callee.session = &proxy;
     insert_callee(*reg, std::move(callee));
     by_callee_[&proxy].push_back(reg->id);
-    const wamp::Id id = reg->id;
-    if (created)
-        realm_.publish_meta(
-            "wamp.registration.on_create",
-            [&] {
-                auto info = *get(id);
-                return wamp::Array{Value(proxy.id),
-                                   Value{{"id", info.id},
-                                         {"created", info.created},
-                                         {"uri", info.uri},
-                                         {"match", wamp::match_policy_name(info.match)},
-                                         {"invoke", info.invoke}}};
-            },
-            proxy.id);
-    meta_membership("wamp.registration.on_register", proxy.id, id);
+    meta_registered(proxy.id, reg->id, created);
 }
 
 void DealerImpl::remove_remote(Session& proxy, MatchPolicy match, std::string_view uri) {
@@ -143,6 +129,37 @@ bool DealerImpl::relayed_answer(Session& callee, wamp::Id request, wamp::Message
 void DealerImpl::forget_origin(std::uint32_t origin) {
     std::erase_if(relays_, [&](const auto& e) { return e.second.origin == origin; });
     std::erase_if(relayed_, [&](const auto& e) { return std::get<0>(e.first) == origin; });
+}
+
+// --- invocations the bus lost ----------------------------------------------------------------
+
+std::map<std::uint32_t, wamp::Array>
+DealerImpl::remote_invocations(std::chrono::steady_clock::time_point sent_before) const {
+    std::map<std::uint32_t, wamp::Array> out;
+    for (const auto& [key, call] : by_caller_)
+        if (call.callee->node != 0 && call.started < sent_before)
+            out[call.callee->node].emplace_back(
+                wamp::Array{Value(call.callee->id), Value(call.invocation_request)});
+    return out;
+}
+
+bool DealerImpl::relaying(std::uint32_t origin, const Session& callee, wamp::Id request) const {
+    return relayed_.contains(std::make_tuple(origin, &callee, request));
+}
+
+void DealerImpl::invocation_lost(Session& proxy, wamp::Id request, const std::string& nodes) {
+    auto it = by_callee_request_.find({&proxy, request});
+    if (it == by_callee_request_.end()) return; // answered meanwhile
+    PendingCall& call = *it->second;
+    // The callee's node answers in order: an answer it sent came before this,
+    // so the invocation or its final answer was lost on the way.
+    send_error(*call.caller, wamp::MessageType::call, call.call_request,
+               wamp::errors::cluster_unavailable,
+               "the cluster lost a message of this call between " + nodes +
+                   " (the link to NATS broke, or a node fell behind); the call may or may not "
+                   "have run");
+    call.outcome = CallOutcome::error;
+    finish(call);
 }
 
 } // namespace nexus::router

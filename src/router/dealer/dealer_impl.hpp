@@ -13,6 +13,7 @@
 
 #include "router/dealer.hpp"
 #include "router/dealer/dealer_state.hpp"
+#include "router/error_reply.hpp"
 #include "router/uri_index.hpp"
 
 namespace nexus::router {
@@ -46,6 +47,10 @@ public:
     void relay_invocation(std::uint32_t origin, Session& callee, wamp::Invocation&& m);
     void relay_interrupt(std::uint32_t origin, Session& callee, wamp::Interrupt&& m);
     void forget_origin(std::uint32_t origin);
+    std::map<std::uint32_t, wamp::Array>
+    remote_invocations(std::chrono::steady_clock::time_point sent_before) const;
+    bool relaying(std::uint32_t origin, const Session& callee, wamp::Id request) const;
+    void invocation_lost(Session& proxy, wamp::Id request, const std::string& nodes);
     void snapshot(wamp::Array& out) const;
     std::vector<std::pair<std::string, std::string>> claims() const; // key, invoke
 
@@ -65,8 +70,6 @@ private:
     wamp::UriRule rule() const {
         return realm_.config().strict_uri ? wamp::UriRule::strict : wamp::UriRule::loose;
     }
-    static void send_error(Session& s, wamp::MessageType type, wamp::Id request,
-                           std::string_view uri, std::string message);
 
     // registrations.cpp
     bool valid_pattern(std::string_view uri, wamp::MatchPolicy match) const;
@@ -75,6 +78,8 @@ private:
     static bool remove_callee(Registration& reg, Session& session);
     void forget_registration_of(Session& callee, wamp::Id registration);
     void meta_membership(std::string_view topic, wamp::Id session, wamp::Id registration);
+    /// wamp.registration.on_create (when `created`), then on_register.
+    void meta_registered(wamp::Id callee, wamp::Id registration, bool created);
     /// A callee was removed from `reg` (which may be gone now: `deleted`):
     /// the other nodes hear of a local one, and the shared store when it was
     /// this node's last callee there.

@@ -16,25 +16,8 @@ using wamp::MatchPolicy;
 using wamp::Object;
 using wamp::Value;
 
-void DealerImpl::send_error(Session& s, wamp::MessageType type, wamp::Id request,
-                            std::string_view uri, std::string message) {
-    wamp::Error e;
-    e.request_type = type;
-    e.request = request;
-    e.error = std::string(uri);
-    e.payload = wamp::Payload(wamp::Array{Value(std::move(message))});
-    s.send(std::move(e));
-}
-
 bool DealerImpl::valid_pattern(std::string_view uri, MatchPolicy match) const {
-    switch (match) {
-    case MatchPolicy::exact: return wamp::is_valid_uri(uri, rule());
-    case MatchPolicy::wildcard: return wamp::is_valid_uri(uri, rule(), true);
-    case MatchPolicy::prefix:
-        if (uri.ends_with('.')) uri.remove_suffix(1);
-        return wamp::is_valid_uri(uri, rule());
-    }
-    return false;
+    return router::valid_pattern(uri, match, rule());
 }
 
 wamp::Status DealerImpl::register_(Session& callee, wamp::Register&& m) {
@@ -128,22 +111,25 @@ wamp::Status DealerImpl::register_(Session& callee, wamp::Register&& m) {
     insert_callee(*reg, std::move(entry));
     by_callee_[&callee].push_back(reg->id);
     callee.send(wamp::Registered{m.request, reg->id});
-    const wamp::Id id = reg->id;
+    meta_registered(callee.id, reg->id, created);
+    return {};
+}
+
+void DealerImpl::meta_registered(wamp::Id callee, wamp::Id registration, bool created) {
     if (created)
         realm_.publish_meta(
             "wamp.registration.on_create",
             [&] {
-                auto info = *get(id);
-                return wamp::Array{Value(callee.id),
+                auto info = *get(registration);
+                return wamp::Array{Value(callee),
                                    Value{{"id", info.id},
                                          {"created", info.created},
                                          {"uri", info.uri},
                                          {"match", wamp::match_policy_name(info.match)},
                                          {"invoke", info.invoke}}};
             },
-            callee.id);
-    meta_membership("wamp.registration.on_register", callee.id, id);
-    return {};
+            callee);
+    meta_membership("wamp.registration.on_register", callee, registration);
 }
 
 void DealerImpl::forget_registration_of(Session& callee, wamp::Id registration) {

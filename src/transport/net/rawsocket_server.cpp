@@ -559,7 +559,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
         error_code ignored;
         tcp.set_option(asio::ip::tcp::no_delay(true), ignored);
         if (options.tcp_keepalive.count() > 0) keepalive(tcp, options.tcp_keepalive);
-        tcp_user_timeout(tcp.native_handle(), options.write_timeout);
+        tcp_user_timeout(tcp.native_handle(), server_user_timeout(options.write_timeout));
     }
 
     void accept_tcp() {

@@ -287,14 +287,17 @@ void Writer::add_header(Opcode op, std::size_t payload_size) {
     bytes_ += n + payload_size;
 }
 
-void Writer::add_message(Opcode op, std::shared_ptr<const std::string> payload) {
-    add_header(op, payload->size());
+void Writer::add_message(Opcode op, std::shared_ptr<const std::string> payload,
+                         std::string_view before, std::string_view after) {
+    add_header(op, before.size() + payload->size() + after.size());
+    staging_.append(before);
     if (payload->size() <= copy_threshold_) {
         staging_.append(*payload);
     } else {
         pieces_.push_back({staging_.size(), payload.get()});
         held_.push_back(std::move(payload));
     }
+    staging_.append(after);
 }
 
 void Writer::add_control(Opcode op, std::string_view payload) {

@@ -140,8 +140,10 @@ class Writer {
 public:
     explicit Writer(std::size_t copy_threshold = 1024) : copy_threshold_(copy_threshold) {}
 
-    /// A whole message in one frame (text or binary).
-    void add_message(Opcode op, std::shared_ptr<const std::string> payload);
+    /// A whole message in one frame (text or binary); `before` and `after`
+    /// are copied around the payload (a batched WebSocket's framing).
+    void add_message(Opcode op, std::shared_ptr<const std::string> payload,
+                     std::string_view before = {}, std::string_view after = {});
     /// A ping or pong; the payload is cut to max_control_payload.
     void add_control(Opcode op, std::string_view payload);
     /// A close frame. A reason that does not fit is cut at a UTF-8 boundary.

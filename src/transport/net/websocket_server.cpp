@@ -41,6 +41,7 @@
 #include "transport/net/read_turns.hpp"
 #include "transport/net/tls_channel_binding.hpp"
 #include "transport/net/tls_context.hpp"
+#include "transport/net/websocket_batch.hpp"
 #include "transport/net/websocket_frames.hpp"
 #include "transport/net/websocket_upgrade.hpp"
 #include "transport/net/write_deadline.hpp"
@@ -219,6 +220,7 @@ private:
             return refuse(refusal->status, std::move(refusal->reason));
         auto& accept = std::get<upgrade::Accept>(decision);
         format_ = accept.format;
+        batched_ = accept.batched;
         const std::string cookie = std::move(accept.cookie);
         const bool new_cookie = accept.new_cookie;
 
@@ -239,7 +241,7 @@ private:
             ws_.set_option(pmd);
         }
         ws_.read_message_max(options_.max_message_size);
-        const std::string protocol(wamp::websocket_subprotocol(format_));
+        const std::string protocol = upgrade::Subprotocol{format_, batched_}.name();
         ws_.set_option(websocket::stream_base::decorator(
             [protocol, cookie, new_cookie](websocket::response_type& res) {
                 res.set(http::field::server, "nexus");
@@ -292,12 +294,8 @@ private:
             std::make_shared<const std::string>(beast::buffers_to_string(read_buffer_.data()));
         read_buffer_.consume(read_buffer_.size());
         if (connection_) {
-            auto message = serialize::decode(format_, frame, options_.limits);
             in_receive_ = true;
-            if (message)
-                connection_->receive(std::move(*message));
-            else
-                connection_->receive_garbage(message.error().message);
+            receive(std::move(frame));
             in_receive_ = false;
             if (write_due_) {
                 write_due_ = false;
@@ -322,7 +320,7 @@ private:
                         continue;
                     }
                     bytes_taken += (*bytes)->size();
-                    pending_.push_back(std::move(*bytes));
+                    pending_.push_back(batched_ ? in_batch(**bytes) : std::move(*bytes));
                 }
                 taken_.clear();
             }
@@ -462,13 +460,36 @@ private:
 
     void deliver(const wsframe::Event& e) {
         if (!connection_) return;
-        auto frame = e.assembled ? std::make_shared<const std::string>(parser_.take_message())
-                                 : std::make_shared<const std::string>(e.data);
-        auto message = serialize::decode(format_, std::move(frame), options_.limits);
-        if (message)
+        receive(e.assembled ? std::make_shared<const std::string>(parser_.take_message())
+                            : std::make_shared<const std::string>(e.data));
+    }
+
+    // One WebSocket message to the router: a WAMP message, or a batch of them.
+    void receive(wamp::SharedFrame frame) {
+        if (!batched_) {
+            auto message = serialize::decode(format_, std::move(frame), options_.limits);
+            if (message)
+                connection_->receive(std::move(*message));
+            else
+                connection_->receive_garbage(message.error().message);
+            return;
+        }
+        auto parts = batch::split(format_, *frame, separator_);
+        if (!parts) return connection_->receive_garbage(parts.error().message);
+        for (std::string_view part : *parts) {
+            auto message = serialize::decode(format_, frame, part, options_.limits);
+            if (!message) return connection_->receive_garbage(message.error().message);
             connection_->receive(std::move(*message));
-        else
-            connection_->receive_garbage(message.error().message);
+        }
+    }
+
+    // A message as a batch of one, for Beast's data path.
+    std::shared_ptr<const std::string> in_batch(const std::string& message) const {
+        const batch::Framing f = batch::framing(format_, message.size(), separator_);
+        auto out = std::make_shared<std::string>();
+        out->reserve(f.before().size() + message.size() + f.after().size());
+        out->append(f.before()).append(message).append(f.after());
+        return out;
     }
 
     // A close frame to send: at once (the peer closed or broke the protocol:
@@ -518,7 +539,12 @@ private:
                         connection_->undeliverable(out, router::Undeliverable::unencodable);
                         continue;
                     }
-                    writer_.add_message(opcode, std::move(*bytes));
+                    if (batched_) {
+                        const auto f = batch::framing(format_, (*bytes)->size(), separator_);
+                        writer_.add_message(opcode, std::move(*bytes), f.before(), f.after());
+                    } else {
+                        writer_.add_message(opcode, std::move(*bytes));
+                    }
                 }
                 taken_.clear();
             }
@@ -644,6 +670,9 @@ private:
         request_parser_; // until the request is in
     http::request<http::string_body> request_;
     wamp::Format format_ = wamp::Format::json;
+    bool batched_ = false;
+    // A JSON batch's record separator: the spec's until the peer used another.
+    char separator_ = batch::spec_separator;
     router::TransportInfo info_;
     std::unique_ptr<router::Connection> connection_;
     // The batch being written: pending_[next_] on, the rest already sent.
@@ -767,7 +796,8 @@ void WebSocketServer::start() {
     error_code ignored;
     impl_->acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
     // Copied into each accepted socket too (write_deadline.hpp).
-    tcp_user_timeout(impl_->acceptor.native_handle(), impl_->options.write_timeout);
+    tcp_user_timeout(impl_->acceptor.native_handle(),
+                     server_user_timeout(impl_->options.write_timeout));
     impl_->accept();
 }
 

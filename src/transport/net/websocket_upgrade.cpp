@@ -48,13 +48,20 @@ bool glob_match(std::string_view pattern, std::string_view text) {
     return p == pattern.size();
 }
 
-std::optional<wamp::Format> negotiate(std::string_view offered,
-                                      const std::vector<wamp::Format>& ours) {
+std::string Subprotocol::name() const {
+    return std::string(wamp::websocket_subprotocol(format)) + (batched ? ".batched" : "");
+}
+
+std::optional<Subprotocol> negotiate(std::string_view offered,
+                                     const std::vector<wamp::Format>& ours) {
+    constexpr std::string_view batched = ".batched";
     while (!offered.empty()) {
         const auto comma = offered.find(',');
-        const std::string_view item = trim(offered.substr(0, comma));
+        std::string_view item = trim(offered.substr(0, comma));
+        const bool is_batched = item.ends_with(batched);
+        if (is_batched) item.remove_suffix(batched.size());
         for (wamp::Format f : ours)
-            if (item == wamp::websocket_subprotocol(f)) return f;
+            if (item == wamp::websocket_subprotocol(f)) return Subprotocol{f, is_batched};
         if (comma == std::string_view::npos) break;
         offered.remove_prefix(comma + 1);
     }
@@ -90,17 +97,19 @@ Decision decide(const Request& request, const WebSocketOptions& options) {
                         [&](const std::string& p) { return glob_match(p, origin); });
         if (!allowed) return Refuse{http::status::forbidden, "origin not allowed"};
     }
-    const auto format = negotiate(request[http::field::sec_websocket_protocol], options.formats);
-    if (!format) {
+    const auto subprotocol =
+        negotiate(request[http::field::sec_websocket_protocol], options.formats);
+    if (!subprotocol) {
         std::string supported;
-        for (wamp::Format f : options.formats)
-            supported +=
-                (supported.empty() ? "" : ", ") + std::string(wamp::websocket_subprotocol(f));
+        for (bool batched : {false, true})
+            for (wamp::Format f : options.formats)
+                supported += (supported.empty() ? "" : ", ") + Subprotocol{f, batched}.name();
         return Refuse{http::status::bad_request,
                       "no supported WebSocket subprotocol offered; supported: " + supported};
     }
     Accept accept;
-    accept.format = *format;
+    accept.format = subprotocol->format;
+    accept.batched = subprotocol->batched;
     if (options.enable_tracking_cookie) {
         accept.cookie = cookie_value(request[http::field::cookie]);
         if (accept.cookie.empty()) {

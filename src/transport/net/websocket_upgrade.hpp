@@ -30,10 +30,22 @@ inline constexpr std::string_view cookie_name = "nexus-wamp-cookie";
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
+/// A subprotocol we speak: a format, one WAMP message per WebSocket message or
+/// batched (websocket_batch.hpp).
+struct Subprotocol {
+    wamp::Format format = wamp::Format::json;
+    bool batched = false;
+
+    bool operator==(const Subprotocol&) const = default;
+    /// "wamp.2.json", "wamp.2.msgpack.batched", ...
+    std::string name() const;
+};
+
 /// Go ahead with the WebSocket handshake.
 struct Accept {
     /// The subprotocol agreed on.
     wamp::Format format = wamp::Format::json;
+    bool batched = false;
     /// The tracking cookie; empty when the option is off.
     std::string cookie;
     /// `cookie` is new: the response sets it.
@@ -61,9 +73,10 @@ wamp::Value received_headers(const Request& request);
 
 /// "*" matches any run of characters; everything else literally (ASCII case-insensitive).
 bool glob_match(std::string_view pattern, std::string_view text);
-/// The first subprotocol in the client's comma-separated list that we speak.
-std::optional<wamp::Format> negotiate(std::string_view offered,
-                                      const std::vector<wamp::Format>& ours);
+/// The first subprotocol in the client's comma-separated list that we speak:
+/// one of `ours`, plain or batched.
+std::optional<Subprotocol> negotiate(std::string_view offered,
+                                     const std::vector<wamp::Format>& ours);
 /// The value of our tracking cookie in a Cookie header, or empty.
 std::string cookie_value(std::string_view header);
 

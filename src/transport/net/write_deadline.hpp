@@ -109,7 +109,15 @@ private:
 /// (and the peer would see no end) until TCP gave up on it.
 void reset_on_close(int socket);
 
-/// Sets TCP_USER_TIMEOUT to the write timeout `limit` (nothing for 0): the
+/// A server's TCP_USER_TIMEOUT for its `write_timeout` (0 stays 0): twice
+/// it, so that a peer that stopped reading meets the write deadline first
+/// (closed with its log line, by the deadline's notion of progress), and the
+/// kernel bounds what the deadline does not watch.
+inline std::chrono::milliseconds server_user_timeout(std::chrono::milliseconds write_timeout) {
+    return write_timeout * 2;
+}
+
+/// Sets TCP_USER_TIMEOUT to `limit` (nothing for 0): the
 /// kernel then drops the connection once data it sent has gone
 /// unacknowledged (or the peer's window has stayed shut) for that long.
 /// WriteDeadline only looks while we write; this also covers a peer that
