@@ -180,8 +180,8 @@ protected:
             ws.read(buffer, ec);
             if (ec) return;
             char separator = transport::batch::spec_separator;
-            auto parts =
-                transport::batch::split(f, beast::buffers_to_string(buffer.data()), separator);
+            const std::string bytes = beast::buffers_to_string(buffer.data());
+            auto parts = transport::batch::split(f, bytes, separator); // slices of `bytes`
             ASSERT_TRUE(parts.ok());
             for (std::string_view part : *parts) {
                 auto m = serialize::decode(f, part);
