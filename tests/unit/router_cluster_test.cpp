@@ -422,6 +422,10 @@ TEST_F(Cluster, ACallWhoseInvocationTheBusLostFailsInsteadOfWaiting) {
     b.bus().disconnect();
     const wamp::Id req = caller.next_request();
     caller.send(wamp::Call{req, {}, "com.far", {}});
+    // Node a has routed the CALL once a later request of the caller's is
+    // answered; its INVOCATION leaves (into the void) right after.
+    EXPECT_EQ(session_count(caller), 2u);
+    EXPECT_TRUE(caller.nothing_for(100ms));
     b.bus().reconnect();
     auto err = caller.expect<wamp::Error>(2s);
     EXPECT_EQ(err.request, req);
@@ -447,6 +451,8 @@ TEST_F(Cluster, ACallWhoseResultTheBusLostFailsInsteadOfWaiting) {
     // The callee answers while the caller's node is cut off: the RESULT is lost.
     a.bus().disconnect();
     callee.send(wamp::Yield{inv.request, {}, Payload(Array{"late"})});
+    // Node b has taken the YIELD once a later request of the callee's is answered.
+    EXPECT_EQ(session_count(callee), 2u);
     EXPECT_TRUE(caller.nothing_for(100ms));
     a.bus().reconnect();
     auto err = caller.expect<wamp::Error>(2s);
