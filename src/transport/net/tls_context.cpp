@@ -66,6 +66,33 @@ int no_passphrase(char*, int, int, void* asked) {
     return 0;
 }
 
+// Client certificates are checked by OpenSSL during the handshake against
+// the CAs of client_ca_file only (not the system's trust store: a public CA
+// must not vouch for who may log in), with the "ssl_client" purpose (an
+// extended key usage, when present, must allow client authentication).
+void ask_for_client_certificates(SSL_CTX* ctx, const TlsServerOptions& options) {
+    const std::string& ca = options.client_ca_file;
+    if (ca.empty())
+        throw TlsError("TLS: client certificates are asked for, but no client CA file is given");
+    if (SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr) != 1)
+        fail("cannot load the client CA file " + ca);
+    // The CertificateRequest names these CAs, so that a client holding
+    // several certificates can pick one that will verify.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
+    if (!names) fail("no CA certificate in the client CA file " + ca);
+    SSL_CTX_set_client_CA_list(ctx, names);
+    int mode = SSL_VERIFY_PEER;
+    if (options.client_certificates == ClientCertificates::require)
+        mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_CTX_set_verify(ctx, mode, nullptr);
+    // OpenSSL refuses to resume a session of a context that verifies peers
+    // unless the context has an id; a resumed session carries the
+    // certificate verified when it was made (by this context: a reload makes
+    // a new one, whose cache and ticket keys are its own).
+    static constexpr unsigned char session_context[] = "nexus client certificates";
+    SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context - 1);
+}
+
 } // namespace
 
 std::shared_ptr<asio::ssl::context> make_server_tls_context(const TlsServerOptions& options) {
@@ -106,6 +133,8 @@ std::shared_ptr<asio::ssl::context> make_server_tls_context(const TlsServerOptio
     }
     if (SSL_CTX_check_private_key(ctx) != 1)
         fail("the private key in " + key + " does not match the certificate in " + cert);
+    if (options.client_certificates != ClientCertificates::none)
+        ask_for_client_certificates(ctx, options);
     return context;
 }
 
