@@ -369,14 +369,29 @@ int main(int argc, char** argv) {
                           (http_holder->tls() ? " with TLS" : "") +
                           (config.http.admin_token.empty() ? "; admin API off (no admin_token)"
                                                            : "; admin API on"));
+    // "with TLS", and whether client certificates are asked for.
+    const auto tls_note = [](bool tls, const nexus::transport::TlsServerOptions& options) {
+        using nexus::transport::ClientCertificates;
+        if (!tls) return std::string();
+        switch (options.client_certificates) {
+        case ClientCertificates::request:
+            return " with TLS, client certificates requested (CAs from " + options.client_ca_file +
+                   ")";
+        case ClientCertificates::require:
+            return " with TLS, client certificates required (CAs from " + options.client_ca_file +
+                   ")";
+        case ClientCertificates::none: break;
+        }
+        return std::string(" with TLS");
+    };
     if (!ws.address.empty())
         nexusd::log::info("WebSocket listening on " + ws.address + " (port " +
                           std::to_string(websocket.port()) + ")" +
-                          (websocket.tls() ? " with TLS" : ""));
+                          tls_note(websocket.tls(), ws.tls));
     if (!raw.tcp_address.empty())
         nexusd::log::info("RawSocket listening on " + raw.tcp_address + " (port " +
                           std::to_string(rawsocket.tcp_port()) + ")" +
-                          (rawsocket.tls() ? " with TLS" : ""));
+                          tls_note(rawsocket.tls(), raw.tls));
     if (!raw.unix_path.empty()) nexusd::log::info("RawSocket listening on unix:" + raw.unix_path);
     service.set_readiness(nexusd::http::Readiness::ready);
     nexusd::systemd::notify("READY=1\nSTATUS=routing");

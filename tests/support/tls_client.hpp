@@ -18,6 +18,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -70,6 +71,8 @@ struct ClientSettings {
     int max_version = 0;       // the library's highest
     std::string tls12_ciphers; // empty = OpenSSL's default
     int security_level = -1;   // -1 = the default
+    /// A client certificate (PEM chain, and its key) to present; none when empty.
+    std::string certificate_file, key_file;
 };
 
 // An OpenSSL client over TcpConnection. The certificate is not verified:
@@ -82,6 +85,10 @@ public:
         SSL_CTX_set_max_proto_version(ctx_, s.max_version);
         if (s.security_level >= 0) SSL_CTX_set_security_level(ctx_, s.security_level);
         if (!s.tls12_ciphers.empty()) SSL_CTX_set_cipher_list(ctx_, s.tls12_ciphers.c_str());
+        if (!s.certificate_file.empty() &&
+            (SSL_CTX_use_certificate_chain_file(ctx_, s.certificate_file.c_str()) != 1 ||
+             SSL_CTX_use_PrivateKey_file(ctx_, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1))
+            throw std::runtime_error("cannot load the client certificate " + s.certificate_file);
         ssl_ = SSL_new(ctx_);
         SSL_set_fd(ssl_, tcp_.fd());
         SSL_set_tlsext_host_name(ssl_, "localhost");
@@ -141,23 +148,30 @@ public:
 
     // RawSocket over the TLS connection: handshake, HELLO, WELCOME.
     bool rawsocket_join() {
-        if (!write(std::string("\x7F\xF1\x00\x00", 4))) return false;
-        const std::string reply = read(4);
-        if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return false;
-        auto hello = serialize::encode(
-            wamp::Format::json,
+        auto answer = rawsocket_hello(
             wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
-        const std::string& body = *hello;
+        return answer && std::holds_alternative<wamp::Welcome>(*answer);
+    }
+
+    // The RawSocket handshake (JSON), then `hello`: the router's answer, or
+    // nothing when the connection ends first.
+    std::optional<wamp::Message> rawsocket_hello(const wamp::Hello& hello) {
+        if (!write(std::string("\x7F\xF1\x00\x00", 4))) return std::nullopt;
+        const std::string reply = read(4);
+        if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return std::nullopt;
+        auto encoded = serialize::encode(wamp::Format::json, hello);
+        const std::string& body = *encoded;
         std::string frame{'\0', static_cast<char>(body.size() >> 16),
                           static_cast<char>(body.size() >> 8), static_cast<char>(body.size())};
-        if (!write(frame + body)) return false;
+        if (!write(frame + body)) return std::nullopt;
         const std::string header = read(4);
-        if (header.size() != 4) return false;
+        if (header.size() != 4) return std::nullopt;
         const std::size_t length = (std::size_t(std::uint8_t(header[1])) << 16) |
                                    (std::size_t(std::uint8_t(header[2])) << 8) |
                                    std::uint8_t(header[3]);
         auto message = serialize::decode(wamp::Format::json, read(length));
-        return message.ok() && std::holds_alternative<wamp::Welcome>(*message);
+        if (!message.ok()) return std::nullopt;
+        return std::move(*message);
     }
 
     // The WebSocket upgrade over the TLS connection; returns the status line.

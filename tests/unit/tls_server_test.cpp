@@ -121,7 +121,7 @@ TEST_F(Tls, WebSocketUpgradeOverTls) {
 
 TEST_F(Tls, Tls12OnlyGetsForwardSecrecyAndAead) {
     for (std::uint16_t port : {rawsocket().tcp_port(), websocket().port()}) {
-        TlsClient client(port, {TLS1_2_VERSION, TLS1_2_VERSION, "", -1});
+        TlsClient client(port, {.min_version = TLS1_2_VERSION, .max_version = TLS1_2_VERSION});
         ASSERT_TRUE(client.connected()) << client.error();
         EXPECT_EQ(client.version(), "TLSv1.2");
         const std::string cipher = client.cipher();
@@ -145,7 +145,10 @@ TEST_F(Tls, OldProtocolsAndWeakCiphersAreRefusedAndServingGoesOn) {
     for (std::uint16_t port : {rawsocket().tcp_port(), websocket().port()}) {
         {
             // TLS 1.1 needs security level 0 on the client side to be offered at all.
-            TlsClient old(port, {TLS1_VERSION, TLS1_1_VERSION, "DEFAULT", 0});
+            TlsClient old(port, {.min_version = TLS1_VERSION,
+                                 .max_version = TLS1_1_VERSION,
+                                 .tls12_ciphers = "DEFAULT",
+                                 .security_level = 0});
             EXPECT_FALSE(old.connected());
             EXPECT_NE(old.error().find("protocol version"), std::string::npos) << old.error();
         }
@@ -165,7 +168,8 @@ TEST_F(Tls, OldProtocolsAndWeakCiphersAreRefusedAndServingGoesOn) {
 }
 
 TEST_F(Tls, RenegotiationIsRefused) {
-    TlsClient client(rawsocket().tcp_port(), {TLS1_2_VERSION, TLS1_2_VERSION, "", -1});
+    TlsClient client(rawsocket().tcp_port(),
+                     {.min_version = TLS1_2_VERSION, .max_version = TLS1_2_VERSION});
     ASSERT_TRUE(client.connected()) << client.error();
     ASSERT_EQ(SSL_renegotiate(client.ssl()), 1);
     ERR_clear_error();
