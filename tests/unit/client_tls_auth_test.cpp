@@ -249,6 +249,15 @@ TEST_P(ClientTlsAuth, AReloadReadsTheClientCaFileAgain) {
     }
 }
 
+// The certificate was the whole authentication: a router that challenges
+// gets no answer made up for it.
+TEST(ClientTlsAuthenticator, NamesTheMethodAndAnswersNoChallenge) {
+    const auto tls = client::tls_authenticator();
+    EXPECT_EQ(tls->method(), "tls");
+    EXPECT_FALSE(tls->requires_challenge());
+    EXPECT_THROW(tls->respond(wamp::Challenge{"tls", {}}), std::invalid_argument);
+}
+
 // A client CA file that cannot be used stops the listener from being made,
 // with the file named (nexusd reports it and exits).
 TEST(ClientTlsAuthOptions, AnUnusableClientCaFileIsRefused) {

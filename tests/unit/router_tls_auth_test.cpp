@@ -46,11 +46,17 @@ router::Principal principal(std::string authid, std::string authrole,
     return p;
 }
 
+struct Log {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+};
+
 class TlsAuth : public RouterFixture {
 protected:
-    TlsAuth() : RouterFixture(config()) {}
+    TlsAuth() : TlsAuth(std::make_shared<Log>()) {}
+    explicit TlsAuth(std::shared_ptr<Log> log) : RouterFixture(config(log)), log_(std::move(log)) {}
 
-    router::RouterConfig config() {
+    static router::RouterConfig config(std::shared_ptr<Log> log) {
         router::RouterConfig c;
         // By common name, with a ticket principal to fall back on.
         router::RealmConfig by_cn;
@@ -81,9 +87,9 @@ protected:
         plain.anonymous_auth = false;
         plain.principals = {joe};
         c.realms = {by_cn, table, dynamic, plain};
-        c.logger = [this](router::RouterLogLevel, std::string_view line) {
-            std::lock_guard lock(log_mutex_);
-            log_.emplace_back(line);
+        c.logger = [log](router::RouterLogLevel, std::string_view line) {
+            std::lock_guard lock(log->mutex);
+            log->lines.emplace_back(line);
         };
         return c;
     }
@@ -112,8 +118,8 @@ protected:
     }
 
     bool logged(std::string_view text) {
-        std::lock_guard lock(log_mutex_);
-        for (const auto& line : log_)
+        std::lock_guard lock(log_->mutex);
+        for (const auto& line : log_->lines)
             if (line.find(text) != std::string::npos) return true;
         return false;
     }
@@ -133,9 +139,8 @@ protected:
         return std::get<wamp::Abort>(*m);
     }
 
+    std::shared_ptr<Log> log_;
     std::vector<std::unique_ptr<FakePeer>> peers_;
-    std::mutex log_mutex_;
-    std::vector<std::string> log_;
 };
 
 TEST_F(TlsAuth, TheCommonNameIsTheAuthid) {
