@@ -68,11 +68,11 @@ private:
 
 struct ClientSettings {
     int min_version = TLS1_2_VERSION;
-    int max_version = 0;       // the library's highest
-    std::string tls12_ciphers; // empty = OpenSSL's default
-    int security_level = -1;   // -1 = the default
+    int max_version = 0;         // the library's highest
+    std::string tls12_ciphers{}; // empty = OpenSSL's default
+    int security_level = -1;     // -1 = the default
     /// A client certificate (PEM chain, and its key) to present; none when empty.
-    std::string certificate_file, key_file;
+    std::string certificate_file{}, key_file{};
 };
 
 // An OpenSSL client over TcpConnection. The certificate is not verified:

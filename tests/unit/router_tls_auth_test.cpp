@@ -275,7 +275,7 @@ TEST(TlsFingerprint, NormalizedFromWhatToolsPrint) {
     for (char& c : upper_colons)
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     EXPECT_EQ(router::normalize_sha256_fingerprint(upper_colons), backend_sha256);
-    for (const std::string bad :
+    for (const std::string& bad :
          {std::string(), backend_sha256.substr(2), backend_sha256 + "00", ":" + backend_sha256,
           backend_sha256 + ":", "0:" + backend_sha256.substr(1), std::string(63, 'a') + "g",
           "0f::" + backend_sha256.substr(2)})

@@ -195,20 +195,22 @@ struct TlsCertificateMatch {
 /// `text` is not a SHA-256 fingerprint.
 std::string normalize_sha256_fingerprint(std::string_view text);
 
+/// The credentials have initializers, so that designated initializers may
+/// name only the ones a principal has.
 struct Principal {
     std::string authid;
     std::string authrole;
     /// Ticket authentication: the ticket the client must present.
-    std::optional<std::string> ticket;
+    std::optional<std::string> ticket{};
     /// WAMP-CRA.
-    std::optional<CraSecret> wampcra;
+    std::optional<CraSecret> wampcra{};
     /// Cryptosign: Ed25519 public keys (64 hex characters each) the client may use.
-    std::vector<std::string> cryptosign_keys;
+    std::vector<std::string> cryptosign_keys{};
     /// WAMP-SCRAM, for the authmethod of its dialect.
-    std::optional<ScramCredential> scram;
+    std::optional<ScramCredential> scram{};
     /// TLS client certificates (authmethod "tls") that authenticate as this
     /// principal.
-    std::vector<TlsCertificateMatch> tls_certificates;
+    std::vector<TlsCertificateMatch> tls_certificates{};
 };
 
 /// A dynamic authenticator: the router asks a WAMP procedure of the realm,

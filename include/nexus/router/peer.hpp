@@ -62,18 +62,20 @@ struct ClientCertificate {
 };
 
 /// Facts about the transport, for meta API `transport` details and authentication.
+/// The members after `peer` have initializers, so that designated initializers
+/// may leave out what a transport does not know.
 struct TransportInfo {
     std::string type;     // "websocket", "rawsocket", "local"
     std::string protocol; // e.g. "wamp.2.json"
     std::string peer;     // e.g. "tcp4:127.0.0.1:53172"
-    wamp::Object extra;   // e.g. HTTP headers, cookie id
+    wamp::Object extra{}; // e.g. HTTP headers, cookie id
     /// TLS channel bindings by type ("tls-unique", "tls-exporter"), 32 bytes
     /// each, for cryptosign's channel binding; empty without TLS. Never shown
     /// by the meta API.
-    std::map<std::string, std::vector<std::uint8_t>> channel_ids;
+    std::map<std::string, std::vector<std::uint8_t>> channel_ids{};
     /// The client's certificate, only when the TLS handshake verified it
     /// (authmethod "tls"); never shown by the meta API.
-    std::optional<ClientCertificate> client_certificate;
+    std::optional<ClientCertificate> client_certificate{};
 };
 
 class ConnectionImpl;

@@ -36,13 +36,13 @@ struct TlsServerOptions {
     std::string certificate_file;
     /// PEM file with the unencrypted private key; empty = the key is in
     /// certificate_file.
-    std::string private_key_file;
+    std::string private_key_file{};
     /// Client certificates: with request or require, a certificate a client
     /// sends must chain to a CA of client_ca_file (PEM, one or more CA
     /// certificates), and the verified certificate reaches the router in
     /// TransportInfo::client_certificate. Reloaded with the certificate.
     ClientCertificates client_certificates = ClientCertificates::none;
-    std::string client_ca_file;
+    std::string client_ca_file{};
 
     bool enabled() const { return !certificate_file.empty(); }
 };
