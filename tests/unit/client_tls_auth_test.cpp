@@ -6,8 +6,18 @@
 #include "support/tls_certs.hpp"
 
 #include <nexus/router/auth.hpp>
+#include <nexus/wamp/uris.hpp>
 
 #include <map>
+
+namespace nexus::transport {
+// For gtest's messages about a parameter.
+inline void PrintTo(ClientCertificates mode, std::ostream* os) {
+    *os << (mode == ClientCertificates::request   ? "request"
+            : mode == ClientCertificates::require ? "require"
+                                                  : "none");
+}
+} // namespace nexus::transport
 
 namespace nexus::test {
 namespace {
