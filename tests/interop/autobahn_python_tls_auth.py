@@ -44,20 +44,20 @@ def attempt(realm, client=None, authid=None):
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     outcome = loop.create_future()
+    joined = []
 
     class Session(ApplicationSession):
         def onConnect(self):
             self.join(self.config.realm, authmethods=["tls"], authid=authid)
 
-        async def onJoin(self, details):
-            if not outcome.done():
-                outcome.set_result(("joined", details.authid, details.authrole,
-                                    details.authmethod))
-            await self.leave()
+        def onJoin(self, details):
+            # Told once the GOODBYE exchange is over, so that nothing is left running.
+            joined.append(("joined", details.authid, details.authrole, details.authmethod))
+            self.leave()
 
         def onLeave(self, details):
             if not outcome.done():
-                outcome.set_result(("left", details.reason))
+                outcome.set_result(joined[0] if joined else ("left", details.reason))
             self.disconnect()
 
         def onDisconnect(self):
