@@ -103,10 +103,10 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const char* value) 
 }
 
 // A P-256 certificate valid for an hour whose subject has one CN per entry of
-// `common_names`: a CA (self-signed) when `ca` is null, else a client
-// certificate signed by it.
-inline TestCert issue(const std::vector<std::string>& common_names, long serial,
-                      const TestCert* ca) {
+// `common_names`: a CA (self-signed) when `ca` is null, else a certificate
+// signed by it for `usage` (an extended key usage).
+inline TestCert issue(const std::vector<std::string>& common_names, long serial, const TestCert* ca,
+                      const char* usage = "clientAuth") {
     EVP_PKEY* key = EVP_EC_gen("P-256");
     X509* cert = X509_new();
     if (!key || !cert) throw std::runtime_error("cannot make a test key");
@@ -127,7 +127,7 @@ inline TestCert issue(const std::vector<std::string>& common_names, long serial,
     if (ca) {
         add_extension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE");
         add_extension(cert, issuer, NID_key_usage, "critical,digitalSignature");
-        add_extension(cert, issuer, NID_ext_key_usage, "clientAuth");
+        add_extension(cert, issuer, NID_ext_key_usage, usage);
     } else {
         add_extension(cert, issuer, NID_basic_constraints, "critical,CA:TRUE");
         add_extension(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
@@ -164,6 +164,13 @@ inline TestCert make_test_ca(const std::string& name) {
 inline TestCert make_client_cert(const TestCert& ca, const std::vector<std::string>& common_names,
                                  long serial) {
     return tls_detail::issue(common_names, serial, &ca);
+}
+
+/// Signed by `ca` like a client certificate, but for servers only (extended
+/// key usage serverAuth).
+inline TestCert make_server_only_cert(const TestCert& ca, const std::string& common_name,
+                                      long serial) {
+    return tls_detail::issue({common_name}, serial, &ca, "serverAuth");
 }
 
 /// The SHA-256 fingerprint of a PEM certificate as `openssl x509

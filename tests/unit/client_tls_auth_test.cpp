@@ -30,11 +30,13 @@ struct Certificates {
     TestCert server = make_test_cert("localhost", 7);
     TestCert ca = make_test_ca("nexus test client CA");
     TestCert other_ca = make_test_ca("some other CA");
-    std::map<std::string, TestCert> clients{{"alice", make_client_cert(ca, {"alice"}, 42)},
-                                            {"bob", make_client_cert(ca, {"bob"}, 43)},
-                                            {"carol", make_client_cert(ca, {"carol"}, 44)},
-                                            {"nameless", make_client_cert(ca, {}, 45)},
-                                            {"mallory", make_client_cert(other_ca, {"alice"}, 46)}};
+    std::map<std::string, TestCert> clients{
+        {"alice", make_client_cert(ca, {"alice"}, 42)},
+        {"bob", make_client_cert(ca, {"bob"}, 43)},
+        {"carol", make_client_cert(ca, {"carol"}, 44)},
+        {"nameless", make_client_cert(ca, {}, 45)},
+        {"mallory", make_client_cert(other_ca, {"alice"}, 46)},
+        {"server-only", make_server_only_cert(ca, "alice", 47)}};
 };
 
 router::RouterConfig config(const Certificates& certs) {
@@ -224,6 +226,12 @@ TEST_P(ClientTlsAuth, ACertificateOfAnotherCaFailsTheHandshake) {
     // And the listeners go on.
     EXPECT_EQ(join(urls()[0], "alice", "devices", with({client::tls_authenticator()})).authid,
               "alice");
+}
+
+// The right CA, but a certificate whose extended key usage is for servers.
+TEST_P(ClientTlsAuth, ACertificateNotForClientsFailsTheHandshake) {
+    for (const std::string& url : urls())
+        expect_handshake_refused(url, "server-only");
 }
 
 TEST_P(ClientTlsAuth, AClientWithoutACertificate) {
