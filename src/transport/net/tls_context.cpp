@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <cctype>
 #include <string>
 #include <system_error>
 
@@ -23,6 +24,12 @@ constexpr const char* tls12_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:"
                                       "ECDHE-RSA-CHACHA20-POLY1305";
 constexpr const char* tls13_suites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+std::string lower(std::string text) {
+    for (char& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
 
 // Everything OpenSSL queued for this thread, as text; empties the queue so
 // that a later, unrelated operation does not see these errors.
@@ -46,8 +53,9 @@ std::string openssl_reason() {
             ERR_error_string_n(e, buffer, sizeof buffer);
             item = buffer;
         }
-        // OpenSSL often stacks the same reason at several levels.
-        if (out.find(item) != std::string::npos) continue;
+        // OpenSSL often stacks the same reason at several levels, in
+        // different case ("No such file or directory"; "no such file").
+        if (lower(out).find(lower(item)) != std::string::npos) continue;
         out += (out.empty() ? "" : "; ") + item;
     }
     return out;
