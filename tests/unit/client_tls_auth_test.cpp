@@ -9,6 +9,7 @@
 #include <nexus/wamp/uris.hpp>
 
 #include <map>
+#include <mutex>
 
 namespace nexus::transport {
 // For gtest's messages about a parameter.
@@ -64,7 +65,12 @@ router::RouterConfig config(const Certificates& certs) {
     sensor.authrole = "device";
     sensor.tls_certificates = {{"alice", ""}};
     table.principals = {backend, sensor};
-    c.realms = {devices, table};
+    // A backend decides (it joins anonymously).
+    router::RealmConfig dynamic;
+    dynamic.uri = "dynamic";
+    dynamic.dynamic_authenticator =
+        router::DynamicAuthenticatorConfig{"com.example.tls", {"tls"}, std::chrono::seconds(5)};
+    c.realms = {devices, table, dynamic};
     return c;
 }
 
@@ -208,6 +214,42 @@ TEST_P(ClientTlsAuth, TheTableMapsCertificatesAndRefusesOthers) {
         EXPECT_EQ(info.authrole, "device");
         EXPECT_EQ(refusal(url, "carol", "table", with({client::tls_authenticator()})),
                   wamp::errors::authentication_failed);
+    }
+}
+
+// What the listeners make of a real certificate, as the dynamic
+// authenticator's backend is shown it.
+TEST_P(ClientTlsAuth, TheBackendSeesTheVerifiedCertificate) {
+    std::mutex mutex;
+    std::vector<wamp::Value> seen;
+    client::Session& backend = h.joined({"local"}, "dynamic");
+    h.run(backend.provide("com.example.tls", [&](const client::Invocation& inv) {
+        const auto& details = inv.args().at(2).as_object();
+        std::lock_guard lock(mutex);
+        seen.push_back(details.at("transport").as_object().at("client_certificate"));
+        return client::Result{{wamp::Value{{"authrole", "device"}}}};
+    }));
+    const std::string sha256 = router::normalize_sha256_fingerprint(
+        cert_fingerprint(certs_.clients.at("alice").certificate));
+    for (const std::string& url : urls()) {
+        SCOPED_TRACE(url);
+        const auto info = join(url, "alice", "dynamic", with({client::tls_authenticator()}));
+        EXPECT_EQ(info.authid, "alice");
+        EXPECT_EQ(info.authprovider, "dynamic");
+        // No CN, and no authid in the answer: nobody to welcome.
+        EXPECT_EQ(refusal(url, "nameless", "dynamic", with({client::tls_authenticator()})),
+                  wamp::errors::authentication_failed);
+    }
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(seen.size(), 4u);
+    for (std::size_t i = 0; i < seen.size(); i += 2) {
+        EXPECT_EQ(seen[i], (wamp::Value{{"cn", "alice"},
+                                        {"subject", "CN=alice,O=nexus tests"},
+                                        {"issuer", "CN=nexus test client CA,O=nexus tests"},
+                                        {"sha256", sha256},
+                                        {"serial", "2A"}}));
+        EXPECT_FALSE(seen[i + 1].as_object().contains("cn"));
+        EXPECT_EQ(seen[i + 1].as_object().at("subject"), wamp::Value("O=nexus tests"));
     }
 }
 
