@@ -242,10 +242,9 @@ private:
         if (connection_) return;
         peer_ = std::make_shared<WirePeer>();
         inbox_ = {};
-        router::TransportInfo info{"websocket",
-                                   std::string(wamp::websocket_subprotocol(format_)),
-                                   "tcp4:127.0.0.1:1000",
-                                   {}};
+        router::TransportInfo info{.type = "websocket",
+                                   .protocol = std::string(wamp::websocket_subprotocol(format_)),
+                                   .peer = "tcp4:127.0.0.1:1000"};
         info.extra.emplace("cookie", "cookie-0");
         connection_ = router_.attach(peer_, std::move(info));
     }

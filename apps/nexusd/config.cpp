@@ -106,6 +106,33 @@ private:
     std::set<std::string> used_;
 };
 
+// "client_certificates" and "client_ca_file" of a WAMP listener whose TLS
+// is on when `tls` (cert_file given).
+void read_client_certificates(Section& s, bool tls, nexus::transport::ClientCertificates& mode,
+                              std::string& ca_file) {
+    using nexus::transport::ClientCertificates;
+    std::string text = "none";
+    s.read("client_certificates", text);
+    if (text == "none")
+        mode = ClientCertificates::none;
+    else if (text == "request")
+        mode = ClientCertificates::request;
+    else if (text == "require")
+        mode = ClientCertificates::require;
+    else
+        s.fail("client_certificates", "\"none\", \"request\" or \"require\"");
+    s.read("client_ca_file", ca_file);
+    if (mode == ClientCertificates::none) {
+        if (!ca_file.empty())
+            s.fail("client_certificates",
+                   "\"request\" or \"require\" with client_ca_file (or no client_ca_file)");
+        return;
+    }
+    if (!tls) s.fail("client_certificates", "\"none\" without TLS (cert_file and key_file)");
+    if (ca_file.empty())
+        s.fail("client_ca_file", "the PEM file of the CAs that client certificates must chain to");
+}
+
 const json::object& as_object(const json::value* v, const std::string& path) {
     if (!v->is_object()) throw std::invalid_argument(path + ": expected an object");
     return v->as_object();
@@ -208,9 +235,27 @@ nexus::router::Principal parse_principal(Section& p, std::vector<std::string>& u
         Section sc(as_object(c, scram_path), scram_path, unknown);
         principal.scram = parse_scram(sc);
     }
+    for_each_object(p, "tls", "a list of client certificates, each {cn, sha256} (one or both)",
+                    unknown, [&](Section& t) {
+                        nexus::router::TlsCertificateMatch match;
+                        t.read("cn", match.common_name);
+                        t.read("sha256", match.sha256);
+                        if (!match.sha256.empty()) {
+                            match.sha256 =
+                                nexus::router::normalize_sha256_fingerprint(match.sha256);
+                            if (match.sha256.empty())
+                                t.fail("sha256", "a SHA-256 fingerprint: 64 hex digits, with or "
+                                                 "without ':' between bytes");
+                        }
+                        if (match.common_name.empty() && match.sha256.empty())
+                            t.fail("cn", "the certificate's subject common name, or a sha256 "
+                                         "fingerprint (or both)");
+                        principal.tls_certificates.push_back(std::move(match));
+                    });
     if (!principal.ticket && !principal.wampcra && principal.cryptosign_keys.empty() &&
-        !principal.scram)
-        p.fail("authid", "a principal with at least one of ticket, wampcra, cryptosign, scram");
+        !principal.scram && principal.tls_certificates.empty())
+        p.fail("authid",
+               "a principal with at least one of ticket, wampcra, cryptosign, scram, tls");
     return principal;
 }
 
@@ -290,14 +335,31 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
     s.read_unsigned("authorizer_cache_ttl", authorizer_cache_ttl, 86400);
     realm.authorizer_cache_ttl = std::chrono::seconds(authorizer_cache_ttl);
     std::set<std::string> authids;
+    // A certificate must name one principal: the same entry twice would let
+    // the order of the list decide.
+    std::set<std::pair<std::string, std::string>> certificates;
     for_each_object(s, "principals",
-                    "a list of {authid, authrole, ticket, wampcra, cryptosign, scram}", unknown,
-                    [&](Section& p) {
+                    "a list of {authid, authrole, ticket, wampcra, cryptosign, scram, tls}",
+                    unknown, [&](Section& p) {
                         auto principal = parse_principal(p, unknown);
                         if (!authids.insert(principal.authid).second)
                             p.fail("authid", "an authid not used by another principal");
+                        for (const auto& m : principal.tls_certificates)
+                            if (!certificates.emplace(m.common_name, m.sha256).second)
+                                p.fail("tls", "certificates not listed for another principal "
+                                              "(or twice)");
                         realm.principals.push_back(std::move(principal));
                     });
+    s.read("tls_authrole", realm.tls_authrole);
+    if (s.get("tls_authrole")) {
+        if (realm.tls_authrole.empty())
+            s.fail("tls_authrole", "the authrole of clients known by their certificate's CN (a "
+                                   "non-empty string)");
+        if (!certificates.empty())
+            s.fail("tls_authrole",
+                   "no value when principals list \"tls\" certificates: those principals are "
+                   "then the only clients the tls method admits");
+    }
     if (auto* d = s.get("dynamic_authenticator")) {
         const std::string d_path = s.qualified("dynamic_authenticator");
         Section da(as_object(d, d_path), d_path, unknown);
@@ -307,11 +369,11 @@ nexus::router::RealmConfig parse_realm(const json::object& o, const std::string&
             da.fail("procedure", "the URI of the procedure that authenticates");
         da.read("methods", dyn.methods);
         const std::string known =
-            "\"ticket\", \"wampcra\", \"cryptosign\", \"wamp-scram\", \"scram\"";
+            "\"ticket\", \"wampcra\", \"cryptosign\", \"wamp-scram\", \"scram\", \"tls\"";
         if (dyn.methods.empty()) da.fail("methods", "a non-empty list of " + known);
         for (const std::string& m : dyn.methods)
             if (m != "ticket" && m != "wampcra" && m != "cryptosign" && m != "wamp-scram" &&
-                m != "scram")
+                m != "scram" && m != "tls")
                 da.fail("methods", "a list of " + known);
         std::uint64_t timeout = 5;
         da.read_unsigned("timeout", timeout, 600);
@@ -469,6 +531,7 @@ Config parse(const json::value& root) {
         if (w.cert_file.empty() != w.key_file.empty())
             s.fail(w.cert_file.empty() ? "cert_file" : "key_file",
                    "both cert_file and key_file, or neither");
+        read_client_certificates(s, !w.cert_file.empty(), w.client_certificates, w.client_ca_file);
     }
     if (auto* rs = top.get("rawsocket")) {
         Section s(as_object(rs, "rawsocket"), "rawsocket", unknown);
@@ -488,6 +551,7 @@ Config parse(const json::value& root) {
         if (r.cert_file.empty() != r.key_file.empty())
             s.fail(r.cert_file.empty() ? "cert_file" : "key_file",
                    "both cert_file and key_file, or neither");
+        read_client_certificates(s, !r.cert_file.empty(), r.client_certificates, r.client_ca_file);
     }
     if (auto* http = top.get("http")) {
         Section s(as_object(http, "http"), "http", unknown);

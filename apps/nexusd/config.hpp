@@ -11,6 +11,7 @@
 
 #include <nexus/cluster/nats.hpp>
 #include <nexus/router/config.hpp>
+#include <nexus/transport/tls.hpp>
 #include <nexus/wamp/expected.hpp>
 
 namespace nexusd {
@@ -19,6 +20,10 @@ struct WebSocketConfig {
     std::string address; // "host:port"; empty = no WebSocket listener
     std::vector<std::string> paths{"/", "/ws"};
     std::string cert_file, key_file;
+    // ours: client certificates (authmethod "tls")
+    nexus::transport::ClientCertificates client_certificates =
+        nexus::transport::ClientCertificates::none;
+    std::string client_ca_file;
     unsigned keep_alive_seconds = 0; // ping interval; 0 = off
     bool enable_compression = false;
     bool enable_tracking_cookie = false;
@@ -42,6 +47,9 @@ struct RawSocketConfig {
     std::string cert_file, key_file;
     std::size_t out_queue_size = 0;
     // ours
+    nexus::transport::ClientCertificates client_certificates =
+        nexus::transport::ClientCertificates::none;
+    std::string client_ca_file;
     unsigned handshake_timeout_seconds = 10;
     unsigned idle_timeout_seconds = 0;   // 0 = off
     unsigned write_timeout_seconds = 30; // 0 = off

@@ -20,6 +20,8 @@ nexus::transport::RawSocketOptions rawsocket_options(const Config& config) {
     if (!raw.tcp_address.empty()) {
         raw.tls.certificate_file = config.rawsocket.cert_file;
         raw.tls.private_key_file = config.rawsocket.key_file;
+        raw.tls.client_certificates = config.rawsocket.client_certificates;
+        raw.tls.client_ca_file = config.rawsocket.client_ca_file;
     }
     return raw;
 }
@@ -46,6 +48,8 @@ nexus::transport::WebSocketOptions websocket_options(const Config& config) {
     if (!ws.address.empty()) {
         ws.tls.certificate_file = config.websocket.cert_file;
         ws.tls.private_key_file = config.websocket.key_file;
+        ws.tls.client_certificates = config.websocket.client_certificates;
+        ws.tls.client_ca_file = config.websocket.client_ca_file;
     }
     return ws;
 }

@@ -262,6 +262,10 @@ int main(int argc, char** argv) {
                 if (has && std::find(offered.begin(), offered.end(), name) == offered.end())
                     offered.emplace_back(name);
         }
+        const bool tls_table =
+            std::any_of(realm.principals.begin(), realm.principals.end(),
+                        [](const auto& p) { return !p.tls_certificates.empty(); });
+        if (tls_table || !realm.tls_authrole.empty()) offered.emplace_back("tls");
         if (realm.dynamic_authenticator)
             for (const std::string& m : realm.dynamic_authenticator->methods)
                 offered.push_back(m + " (dynamic)");
@@ -278,6 +282,26 @@ int main(int argc, char** argv) {
 
     const nexus::transport::RawSocketOptions raw = nexusd::rawsocket_options(config);
     const nexus::transport::WebSocketOptions ws = nexusd::websocket_options(config);
+    if (raw.tls.client_certificates == nexus::transport::ClientCertificates::none &&
+        ws.tls.client_certificates == nexus::transport::ClientCertificates::none) {
+        const auto offers_tls = [](const nexus::router::RealmConfig& realm) {
+            const auto& dynamic = realm.dynamic_authenticator;
+            return !realm.tls_authrole.empty() ||
+                   std::any_of(realm.principals.begin(), realm.principals.end(),
+                               [](const auto& p) { return !p.tls_certificates.empty(); }) ||
+                   (dynamic && std::find(dynamic->methods.begin(), dynamic->methods.end(), "tls") !=
+                                   dynamic->methods.end());
+        };
+        std::vector<std::string> realms;
+        for (const auto& realm : config.router.realms)
+            if (offers_tls(realm)) realms.push_back("realm " + realm.uri);
+        if (config.router.realm_template && offers_tls(*config.router.realm_template))
+            realms.emplace_back("the realm template");
+        for (const std::string& realm : realms)
+            nexusd::log::warning(realm + " offers authmethod \"tls\", but no listener asks for "
+                                         "client certificates (client_certificates), so no client "
+                                         "can use it");
+    }
     if (raw.tcp_address.empty() && raw.unix_path.empty() && ws.address.empty()) {
         nexusd::log::error("no listener configured (websocket.address, rawsocket.tcp_address "
                            "or rawsocket.unix_address)");
@@ -345,14 +369,29 @@ int main(int argc, char** argv) {
                           (http_holder->tls() ? " with TLS" : "") +
                           (config.http.admin_token.empty() ? "; admin API off (no admin_token)"
                                                            : "; admin API on"));
+    // "with TLS", and whether client certificates are asked for.
+    const auto tls_note = [](bool tls, const nexus::transport::TlsServerOptions& options) {
+        using nexus::transport::ClientCertificates;
+        if (!tls) return std::string();
+        switch (options.client_certificates) {
+        case ClientCertificates::request:
+            return " with TLS, client certificates requested (CAs from " + options.client_ca_file +
+                   ")";
+        case ClientCertificates::require:
+            return " with TLS, client certificates required (CAs from " + options.client_ca_file +
+                   ")";
+        case ClientCertificates::none: break;
+        }
+        return std::string(" with TLS");
+    };
     if (!ws.address.empty())
         nexusd::log::info("WebSocket listening on " + ws.address + " (port " +
                           std::to_string(websocket.port()) + ")" +
-                          (websocket.tls() ? " with TLS" : ""));
+                          tls_note(websocket.tls(), ws.tls));
     if (!raw.tcp_address.empty())
         nexusd::log::info("RawSocket listening on " + raw.tcp_address + " (port " +
                           std::to_string(rawsocket.tcp_port()) + ")" +
-                          (rawsocket.tls() ? " with TLS" : ""));
+                          tls_note(rawsocket.tls(), raw.tls));
     if (!raw.unix_path.empty()) nexusd::log::info("RawSocket listening on unix:" + raw.unix_path);
     service.set_readiness(nexusd::http::Readiness::ready);
     nexusd::systemd::notify("READY=1\nSTATUS=routing");
@@ -360,11 +399,16 @@ int main(int argc, char** argv) {
     // SIGHUP: new connections get the certificates as they are in the files
     // now; open ones keep theirs. A file that cannot be used leaves the
     // listener with its current certificate.
-    const auto reload = [&](const char* name, auto& server, const std::string& cert_file) {
+    const auto reload = [&](const char* name, auto& server,
+                            const nexus::transport::TlsServerOptions& tls) {
         if (!server.tls()) return false;
         try {
             server.reload_tls();
-            nexusd::log::info(std::string(name) + ": TLS certificate reloaded from " + cert_file);
+            nexusd::log::info(std::string(name) + ": TLS certificate reloaded from " +
+                              tls.certificate_file +
+                              (tls.client_certificates == nexus::transport::ClientCertificates::none
+                                   ? ""
+                                   : ", client CAs from " + tls.client_ca_file));
         } catch (const std::exception& e) {
             nexusd::log::error(
                 std::string(name) +
@@ -375,10 +419,10 @@ int main(int argc, char** argv) {
     std::function<void()> await_reload = [&] {
         reload_signal.async_wait([&](const boost::system::error_code& ec, int) {
             if (ec) return;
-            const bool raw_tls = reload("rawsocket", rawsocket, raw.tls.certificate_file);
-            const bool ws_tls = reload("websocket", websocket, ws.tls.certificate_file);
+            const bool raw_tls = reload("rawsocket", rawsocket, raw.tls);
+            const bool ws_tls = reload("websocket", websocket, ws.tls);
             const bool http_tls =
-                http_holder && reload("http", *http_holder, config.http.cert_file);
+                http_holder && reload("http", *http_holder, nexusd::http_options(config).tls);
             if (!raw_tls && !ws_tls && !http_tls)
                 nexusd::log::info("SIGHUP: no TLS listener, no certificate to reload");
             await_reload();

@@ -76,7 +76,8 @@ Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLo
           make_wampcra_authenticator(config_.principals, auth_secret),
           make_cryptosign_authenticator(config_.principals),
           make_scram_authenticator(config_.principals, ScramDialect::wamp_scram, auth_secret),
-          make_scram_authenticator(config_.principals, ScramDialect::crossbar, auth_secret)})
+          make_scram_authenticator(config_.principals, ScramDialect::crossbar, auth_secret),
+          make_tls_authenticator(config_.principals, config_.tls_authrole)})
         if (a) authenticators_.emplace(std::string(a->method()), a);
 }
 

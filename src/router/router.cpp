@@ -151,6 +151,7 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
     if (methods.empty()) methods.push_back("anonymous");
     request.hello_details = std::move(hello.details);
 
+    bool tls_without_certificate = false;
     for (const std::string& method : methods) {
         if (method == "anonymous") {
             if (!realm->config().anonymous_auth) continue;
@@ -177,9 +178,21 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
             if (auto* opened = std::get_if<Opened>(&admitted)) return std::move(*opened);
             return std::get<wamp::Abort>(std::move(admitted));
         }
-        if (auto authenticator = realm->authenticator(method))
+        if (auto authenticator = realm->authenticator(method)) {
+            // Only a certificate the listener verified says who a client is;
+            // without one the client may still have another method.
+            if (method == "tls" && !request.transport.client_certificate) {
+                tls_without_certificate = true;
+                continue;
+            }
             return Authenticating{std::move(realm), std::move(authenticator), std::move(request)};
+        }
     }
+    if (tls_without_certificate)
+        return make_abort(wamp::errors::no_auth_method,
+                          "authmethod \"tls\" needs a client certificate that the listener "
+                          "verified, and this connection has none (no other authentication "
+                          "method offered is available on this realm)");
     return make_abort(wamp::errors::no_auth_method,
                       "none of the offered authentication methods is available on this realm");
 }
@@ -217,7 +230,9 @@ RouterImpl::admit(const std::shared_ptr<ConnectionImpl>& conn, std::shared_ptr<R
     session->authprovider = std::move(identity.authprovider);
     session->authextra = std::move(identity.authextra);
     session->transport = std::move(request.transport);
-    session->transport.channel_ids.clear(); // for authentication only, which is over
+    // For authentication only, which is over.
+    session->transport.channel_ids.clear();
+    session->transport.client_certificate.reset();
     session->features =
         parse_peer_features(request.hello_details, rc.progressive_results_without_canceling);
     session->hello_details = std::move(request.hello_details);

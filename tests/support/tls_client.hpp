@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -117,24 +118,32 @@ private:
 // PlainConnection or a TlsClient (write(bytes) -> bool, read(n) -> n bytes
 // or fewer when the connection ends).
 
-/// The RawSocket handshake, HELLO (JSON) and WELCOME.
-template <class Connection> bool rawsocket_join(Connection& c) {
-    if (!c.write(std::string("\x7F\xF1\x00\x00", 4))) return false;
+/// The RawSocket handshake (JSON), then `hello`: the router's answer, or
+/// nothing when the connection ends first.
+template <class Connection>
+std::optional<wamp::Message> rawsocket_hello(Connection& c, const wamp::Hello& hello) {
+    if (!c.write(std::string("\x7F\xF1\x00\x00", 4))) return std::nullopt;
     const std::string reply = c.read(4);
-    if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return false;
-    const std::string body = *serialize::encode(
-        wamp::Format::json,
-        wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
+    if (reply.size() != 4 || reply[0] != '\x7F' || (reply[1] & 0x0F) != 1) return std::nullopt;
+    const std::string body = *serialize::encode(wamp::Format::json, hello);
     const std::string frame{'\0', static_cast<char>(body.size() >> 16),
                             static_cast<char>(body.size() >> 8), static_cast<char>(body.size())};
-    if (!c.write(frame + body)) return false;
+    if (!c.write(frame + body)) return std::nullopt;
     const std::string header = c.read(4);
-    if (header.size() != 4) return false;
+    if (header.size() != 4) return std::nullopt;
     const std::size_t length = (std::size_t(std::uint8_t(header[1])) << 16) |
                                (std::size_t(std::uint8_t(header[2])) << 8) |
                                std::uint8_t(header[3]);
     auto message = serialize::decode(wamp::Format::json, c.read(length));
-    return message.ok() && std::holds_alternative<wamp::Welcome>(*message);
+    if (!message.ok()) return std::nullopt;
+    return std::move(*message);
+}
+
+/// The RawSocket handshake, HELLO (JSON) and WELCOME.
+template <class Connection> bool rawsocket_join(Connection& c) {
+    auto answer = rawsocket_hello(
+        c, wamp::Hello{"realm1", {{"roles", wamp::Object{{"caller", wamp::Object{}}}}}});
+    return answer && std::holds_alternative<wamp::Welcome>(*answer);
 }
 
 /// The WebSocket upgrade (wamp.2.json on /ws); the response's status line.
@@ -153,9 +162,11 @@ template <class Connection> std::string websocket_upgrade(Connection& c) {
 
 struct ClientSettings {
     int min_version = TLS1_2_VERSION;
-    int max_version = 0;       // the library's highest
-    std::string tls12_ciphers; // empty = OpenSSL's default
-    int security_level = -1;   // -1 = the default
+    int max_version = 0;         // the library's highest
+    std::string tls12_ciphers{}; // empty = OpenSSL's default
+    int security_level = -1;     // -1 = the default
+    /// A client certificate (PEM chain, and its key) to present; none when empty.
+    std::string certificate_file{}, key_file{};
 };
 
 // An OpenSSL client over a PlainConnection. The certificate is not verified:
@@ -168,6 +179,10 @@ public:
         SSL_CTX_set_max_proto_version(ctx_, s.max_version);
         if (s.security_level >= 0) SSL_CTX_set_security_level(ctx_, s.security_level);
         if (!s.tls12_ciphers.empty()) SSL_CTX_set_cipher_list(ctx_, s.tls12_ciphers.c_str());
+        if (!s.certificate_file.empty() &&
+            (SSL_CTX_use_certificate_chain_file(ctx_, s.certificate_file.c_str()) != 1 ||
+             SSL_CTX_use_PrivateKey_file(ctx_, s.key_file.c_str(), SSL_FILETYPE_PEM) != 1))
+            throw std::runtime_error("cannot load the client certificate " + s.certificate_file);
         ssl_ = SSL_new(ctx_);
         SSL_set_fd(ssl_, tcp_.fd());
         SSL_set_tlsext_host_name(ssl_, "localhost");
@@ -227,6 +242,9 @@ public:
 
     // The transports' openings over the TLS connection.
     bool rawsocket_join() { return test::rawsocket_join(*this); }
+    std::optional<wamp::Message> rawsocket_hello(const wamp::Hello& hello) {
+        return test::rawsocket_hello(*this, hello);
+    }
     std::string websocket_upgrade() { return test::websocket_upgrade(*this); }
 
 private:

@@ -42,12 +42,12 @@ protected:
 
         transport::RawSocketOptions raw;
         raw.tcp_address = "127.0.0.1:0";
-        raw.tls = {ca_file_, key_file};
+        raw.tls = {.certificate_file = ca_file_, .private_key_file = key_file};
         raw_ = std::make_unique<transport::RawSocketServer>(io_.get_executor(), h.router(), raw);
         raw_->start();
         transport::WebSocketOptions ws;
         ws.address = "127.0.0.1:0";
-        ws.tls = {ca_file_, key_file};
+        ws.tls = {.certificate_file = ca_file_, .private_key_file = key_file};
         ws_ = std::make_unique<transport::WebSocketServer>(io_.get_executor(), h.router(), ws);
         ws_->start();
         thread_ = std::thread([this] { io_.run(); });

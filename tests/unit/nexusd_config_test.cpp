@@ -466,3 +466,90 @@ TEST(NexusdConfig, ConnectionCaps) {
     EXPECT_EQ(parse_error(R"({"websocket": {"max_connections": -1}})"),
               "test.json: websocket.max_connections: expected a non-negative integer");
 }
+
+TEST(NexusdConfig, ClientCertificates) {
+    const auto c = parse_ok(R"({
+        "websocket": {"address": "0.0.0.0:443", "cert_file": "chain.pem", "key_file": "key.pem",
+                      "client_certificates": "require", "client_ca_file": "clients.pem"},
+        "rawsocket": {"tcp_address": "0.0.0.0:8443", "cert_file": "chain.pem",
+                      "key_file": "key.pem", "client_certificates": "request",
+                      "client_ca_file": "raw-clients.pem"}})");
+    using nexus::transport::ClientCertificates;
+    EXPECT_EQ(c.websocket.client_certificates, ClientCertificates::require);
+    EXPECT_EQ(c.websocket.client_ca_file, "clients.pem");
+    EXPECT_EQ(c.rawsocket.client_certificates, ClientCertificates::request);
+    EXPECT_EQ(c.rawsocket.client_ca_file, "raw-clients.pem");
+    EXPECT_TRUE(c.unknown_keys.empty());
+    EXPECT_EQ(parse_ok("{}").websocket.client_certificates, ClientCertificates::none);
+
+    const std::string tls = R"("cert_file": "c.pem", "key_file": "k.pem")";
+    EXPECT_EQ(parse_error(R"({"websocket": {)" + tls + R"(, "client_certificates": "yes"}})"),
+              "test.json: websocket.client_certificates: expected \"none\", \"request\" or "
+              "\"require\"");
+    EXPECT_EQ(parse_error(R"({"rawsocket": {)" + tls + R"(, "client_certificates": "require"}})"),
+              "test.json: rawsocket.client_ca_file: expected the PEM file of the CAs that client "
+              "certificates must chain to");
+    EXPECT_EQ(parse_error(R"({"websocket": {"client_certificates": "request",
+                                            "client_ca_file": "ca.pem"}})"),
+              "test.json: websocket.client_certificates: expected \"none\" without TLS "
+              "(cert_file and key_file)");
+    EXPECT_NE(parse_error(R"({"websocket": {)" + tls + R"(, "client_ca_file": "ca.pem"}})")
+                  .find("websocket.client_certificates"),
+              std::string::npos);
+}
+
+TEST(NexusdConfig, TlsAuthentication) {
+    const std::string pinned = "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0:"
+                               "0F:1E:2D:3C:4B:5A:69:78:87:96:A5:B4:C3:D2:E1:F0";
+    const auto c = parse_ok(R"({"router": {"realms": [
+        {"uri": "by_cn", "tls_authrole": "device",
+         "dynamic_authenticator": {"procedure": "com.auth", "methods": ["tls"]}},
+        {"uri": "table", "principals": [
+            {"authid": "backend", "authrole": "backend", "tls": [{"sha256": ")" +
+                            pinned + R"("}]},
+            {"authid": "sensor", "authrole": "device",
+             "tls": [{"cn": "sensor-7"}, {"cn": "sensor-8", "sha256": ")" +
+                            std::string(64, 'a') + R"("}], "ticket": "t"}]}]}})");
+    const auto& by_cn = c.router.realms.at(0);
+    EXPECT_EQ(by_cn.tls_authrole, "device");
+    EXPECT_EQ(by_cn.dynamic_authenticator->methods, (std::vector<std::string>{"tls"}));
+    const auto& table = c.router.realms.at(1);
+    EXPECT_TRUE(table.tls_authrole.empty());
+    ASSERT_EQ(table.principals.size(), 2u);
+    ASSERT_EQ(table.principals[0].tls_certificates.size(), 1u);
+    EXPECT_EQ(table.principals[0].tls_certificates[0].sha256,
+              "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    EXPECT_TRUE(table.principals[0].tls_certificates[0].common_name.empty());
+    ASSERT_EQ(table.principals[1].tls_certificates.size(), 2u);
+    EXPECT_EQ(table.principals[1].tls_certificates[0].common_name, "sensor-7");
+    EXPECT_EQ(table.principals[1].tls_certificates[1].common_name, "sensor-8");
+    EXPECT_EQ(table.principals[1].tls_certificates[1].sha256, std::string(64, 'a'));
+    EXPECT_TRUE(c.unknown_keys.empty());
+
+    const auto realm = [](const std::string& body) {
+        return parse_error(R"({"router": {"realms": [{"uri": "r", )" + body + "}]}}");
+    };
+    const std::string p = R"("principals": [{"authid": "a", "authrole": "r", )";
+    EXPECT_EQ(realm(R"("tls_authrole": "")"),
+              "test.json: router.realms[0].tls_authrole: expected the authrole of clients known "
+              "by their certificate's CN (a non-empty string)");
+    EXPECT_NE(realm(R"("tls_authrole": "device", )" + p + R"("tls": [{"cn": "x"}]}])")
+                  .find("router.realms[0].tls_authrole: expected no value when principals"),
+              std::string::npos);
+    EXPECT_EQ(realm(p + R"("tls": [{"sha256": "ab:cd"}]}])"),
+              "test.json: router.realms[0].principals[0].tls[0].sha256: expected a SHA-256 "
+              "fingerprint: 64 hex digits, with or without ':' between bytes");
+    EXPECT_EQ(realm(p + R"("tls": [{}]}])"),
+              "test.json: router.realms[0].principals[0].tls[0].cn: expected the certificate's "
+              "subject common name, or a sha256 fingerprint (or both)");
+    EXPECT_NE(realm(p + R"("tls": {"cn": "x"}}])").find("router.realms[0].principals[0].tls:"),
+              std::string::npos);
+    EXPECT_NE(realm(p + R"("tls": [{"cn": "x"}]},
+                    {"authid": "b", "authrole": "r", "tls": [{"cn": "x"}]}])")
+                  .find("router.realms[0].principals[1].tls: expected certificates not listed "
+                        "for another principal"),
+              std::string::npos);
+    EXPECT_NE(
+        realm(R"("dynamic_authenticator": {"procedure": "p", "methods": ["tlz"]})").find("\"tls\""),
+        std::string::npos);
+}

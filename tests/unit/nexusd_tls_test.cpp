@@ -1,6 +1,8 @@
 // The nexusd program with TLS listeners: it serves the configured
-// certificate, SIGHUP reloads it (and a bad file keeps the current one),
-// SIGTERM still shuts down cleanly, and an unusable certificate stops startup.
+// certificate, SIGHUP reloads it (and a bad file keeps the current one, and
+// the client CA file with it), client certificates authenticate (authmethod
+// tls), SIGTERM still shuts down cleanly, and an unusable certificate stops
+// startup.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -150,6 +152,68 @@ TEST_F(NexusdTls, ServesTheCertificateAndReloadsItOnSighup) {
     nexusd.signal(SIGTERM);
     EXPECT_EQ(nexusd.exit_code(), 0);
     EXPECT_TRUE(nexusd.logged("stopped")) << nexusd.log();
+}
+
+// Authmethod "tls" through the program: the RawSocket listener requires
+// client certificates of the CA in client-ca.pem; SIGHUP reads that file
+// again with the certificate.
+TEST_F(NexusdTls, ClientCertificatesAuthenticateAndTheirCaIsReloadedOnSighup) {
+    const TestCert server = make_test_cert("localhost", 1);
+    const TestCert first_ca = make_test_ca("first CA"), second_ca = make_test_ca("second CA");
+    const std::string cert_file = dir_.write("cert.pem", server.certificate);
+    const std::string key_file = dir_.write("key.pem", server.key);
+    const std::string ca_file = dir_.write("client-ca.pem", first_ca.certificate);
+    const auto client = [&](const std::string& name, const TestCert& ca) {
+        const TestCert cert = make_client_cert(ca, {name}, 9);
+        ClientSettings settings;
+        settings.certificate_file = dir_.write(name + ".pem", cert.certificate);
+        settings.key_file = dir_.write(name + "-key.pem", cert.key);
+        return settings;
+    };
+    const ClientSettings alice = client("alice", first_ca), bob = client("bob", second_ca);
+    const std::string config_file = dir_.write(
+        "nexus.json", R"({"rawsocket": {"tcp_address": "127.0.0.1:0", "cert_file": ")" + cert_file +
+                          R"(", "key_file": ")" + key_file +
+                          R"(", "client_certificates": "require", "client_ca_file": ")" + ca_file +
+                          R"("}, "log_path": ")" + log_file() +
+                          R"(", "router": {"realms": [{"uri": "realm1", "anonymous_auth": false,
+                                                       "tls_authrole": "device"}]}})");
+    Nexusd nexusd(config_file, log_file());
+    const std::uint16_t raw = nexusd.port("RawSocket");
+    ASSERT_NE(raw, 0) << nexusd.log();
+    EXPECT_TRUE(nexusd.logged("with TLS, client certificates required (CAs from " + ca_file))
+        << nexusd.log();
+    EXPECT_TRUE(nexusd.logged("realm realm1 (authentication: tls;")) << nexusd.log();
+
+    wamp::Hello hello{"realm1",
+                      {{"roles", wamp::Object{{"caller", wamp::Object{}}}},
+                       {"authmethods", wamp::Array{"tls"}},
+                       {"authid", "root"}}};
+    // Who joins, or "" when the handshake or the join fails.
+    const auto joins_as = [&](const ClientSettings& settings) -> std::string {
+        TlsClient c(raw, settings);
+        if (!c.connected()) return "";
+        const auto answer = c.rawsocket_hello(hello);
+        if (!answer || !std::holds_alternative<wamp::Welcome>(*answer)) return "";
+        const auto& details = std::get<wamp::Welcome>(*answer).details;
+        EXPECT_EQ(details.at("authmethod"), wamp::Value("tls"));
+        EXPECT_EQ(details.at("authrole"), wamp::Value("device"));
+        return details.at("authid").as_string();
+    };
+    EXPECT_EQ(joins_as(alice), "alice");
+    EXPECT_EQ(joins_as(bob), "");
+    EXPECT_EQ(joins_as(ClientSettings{}), ""); // required
+
+    dir_.write("client-ca.pem", second_ca.certificate);
+    nexusd.signal(SIGHUP);
+    ASSERT_TRUE(nexusd.logged("rawsocket: TLS certificate reloaded from " + cert_file +
+                              ", client CAs from " + ca_file))
+        << nexusd.log();
+    EXPECT_EQ(joins_as(bob), "bob");
+    EXPECT_EQ(joins_as(alice), "");
+
+    nexusd.signal(SIGTERM);
+    EXPECT_EQ(nexusd.exit_code(), 0);
 }
 
 TEST_F(NexusdTls, AnUnusableCertificateStopsStartup) {

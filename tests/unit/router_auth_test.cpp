@@ -41,18 +41,18 @@ router::RouterConfig auth_config(std::shared_ptr<Logged> log) {
     realm.uri = "realm1";
     realm.anonymous_auth = false;
     realm.auth_timeout = std::chrono::milliseconds(400);
-    router::Principal joe{"joe",        "user", std::string("secret-ticket-123"),
-                          std::nullopt, {},     std::nullopt};
-    router::Principal peter{"peter",      "user",
-                            std::nullopt, router::CraSecret{"peter-secret", std::nullopt, 1000, 32},
-                            {},           std::nullopt};
-    router::Principal salty{
-        "salty",      "admin",
-        std::nullopt, router::CraSecret{"salty-secret", std::string("salt123"), 100, 32},
-        {},           std::nullopt};
-    router::Principal alice{
-        "alice",     "admin", std::nullopt, std::nullopt, {Ed25519Key(vector_private).public_hex()},
-        std::nullopt};
+    router::Principal joe{
+        .authid = "joe", .authrole = "user", .ticket = std::string("secret-ticket-123")};
+    router::Principal peter{.authid = "peter",
+                            .authrole = "user",
+                            .wampcra = router::CraSecret{"peter-secret", std::nullopt, 1000, 32}};
+    router::Principal salty{.authid = "salty",
+                            .authrole = "admin",
+                            .wampcra =
+                                router::CraSecret{"salty-secret", std::string("salt123"), 100, 32}};
+    router::Principal alice{.authid = "alice",
+                            .authrole = "admin",
+                            .cryptosign_keys = {Ed25519Key(vector_private).public_hex()}};
     realm.principals = {joe, peter, salty, alice};
     config.realms.push_back(realm);
     config.auth_secret = "a fixed secret, so that the decoy challenges are the same every run";
@@ -503,7 +503,8 @@ private:
 };
 
 router::TransportInfo websocket_info() {
-    return router::TransportInfo{"websocket", "wamp.2.json", "tcp4:127.0.0.1:1", {}, {}};
+    return router::TransportInfo{
+        .type = "websocket", .protocol = "wamp.2.json", .peer = "tcp4:127.0.0.1:1"};
 }
 
 // The cookie is what the WebSocket server puts into TransportInfo::extra.

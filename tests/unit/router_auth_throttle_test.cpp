@@ -123,9 +123,9 @@ protected:
     // the ABORT's message when refused.
     std::pair<wamp::Id, std::string> attempt(const std::string& address,
                                              const std::string& ticket) {
-        FakePeer peer(*router_,
-                      router::TransportInfo{
-                          "rawsocket", "wamp.2.json", "tcp4:" + address + ":40000", {}, {}});
+        FakePeer peer(*router_, router::TransportInfo{.type = "rawsocket",
+                                                      .protocol = "wamp.2.json",
+                                                      .peer = "tcp4:" + address + ":40000"});
         wamp::Hello hello;
         hello.realm = "realm1";
         hello.details = {{"roles", wamp::Object{{"caller", wamp::Object{}}}},

@@ -55,7 +55,9 @@ protected:
             t.join();
     }
 
-    transport::TlsServerOptions tls() const { return {cert_file_, key_file_}; }
+    transport::TlsServerOptions tls() const {
+        return {.certificate_file = cert_file_, .private_key_file = key_file_};
+    }
 
     transport::RawSocketServer& rawsocket(std::chrono::milliseconds handshake_timeout = 10s) {
         transport::RawSocketOptions o;
@@ -119,7 +121,7 @@ TEST_F(Tls, WebSocketUpgradeOverTls) {
 
 TEST_F(Tls, Tls12OnlyGetsForwardSecrecyAndAead) {
     for (std::uint16_t port : {rawsocket().tcp_port(), websocket().port()}) {
-        TlsClient client(port, {TLS1_2_VERSION, TLS1_2_VERSION, "", -1});
+        TlsClient client(port, {.min_version = TLS1_2_VERSION, .max_version = TLS1_2_VERSION});
         ASSERT_TRUE(client.connected()) << client.error();
         EXPECT_EQ(client.version(), "TLSv1.2");
         const std::string cipher = client.cipher();
@@ -143,7 +145,10 @@ TEST_F(Tls, OldProtocolsAndWeakCiphersAreRefusedAndServingGoesOn) {
     for (std::uint16_t port : {rawsocket().tcp_port(), websocket().port()}) {
         {
             // TLS 1.1 needs security level 0 on the client side to be offered at all.
-            TlsClient old(port, {TLS1_VERSION, TLS1_1_VERSION, "DEFAULT", 0});
+            TlsClient old(port, {.min_version = TLS1_VERSION,
+                                 .max_version = TLS1_1_VERSION,
+                                 .tls12_ciphers = "DEFAULT",
+                                 .security_level = 0});
             EXPECT_FALSE(old.connected());
             EXPECT_NE(old.error().find("protocol version"), std::string::npos) << old.error();
         }
@@ -163,7 +168,8 @@ TEST_F(Tls, OldProtocolsAndWeakCiphersAreRefusedAndServingGoesOn) {
 }
 
 TEST_F(Tls, RenegotiationIsRefused) {
-    TlsClient client(rawsocket().tcp_port(), {TLS1_2_VERSION, TLS1_2_VERSION, "", -1});
+    TlsClient client(rawsocket().tcp_port(),
+                     {.min_version = TLS1_2_VERSION, .max_version = TLS1_2_VERSION});
     ASSERT_TRUE(client.connected()) << client.error();
     ASSERT_EQ(SSL_renegotiate(client.ssl()), 1);
     ERR_clear_error();
@@ -328,7 +334,10 @@ TEST(TlsOptions, UnusableFilesAreReportedWithTheFileAndReason) {
     raw.tcp_address = "127.0.0.1:0";
     transport::WebSocketOptions ws;
     ws.address = "127.0.0.1:0";
-    const auto both = [&](transport::TlsServerOptions tls) {
+    const auto both = [&](const std::string& certificate, const std::string& key) {
+        transport::TlsServerOptions tls;
+        tls.certificate_file = certificate;
+        tls.private_key_file = key;
         raw.tls = tls;
         ws.tls = tls;
         const std::string r = construction_error<transport::RawSocketServer>(raw);
@@ -336,25 +345,25 @@ TEST(TlsOptions, UnusableFilesAreReportedWithTheFileAndReason) {
         return r;
     };
 
-    const std::string missing = both({"/nonexistent/cert.pem", key_file});
+    const std::string missing = both("/nonexistent/cert.pem", key_file);
     EXPECT_NE(missing.find("/nonexistent/cert.pem"), std::string::npos) << missing;
     EXPECT_NE(missing.find("No such file"), std::string::npos) << missing;
 
-    const std::string mismatch = both({cert_file, dir.write("other.key", other.key)});
+    const std::string mismatch = both(cert_file, dir.write("other.key", other.key));
     EXPECT_NE(mismatch.find("key values mismatch"), std::string::npos) << mismatch;
     EXPECT_NE(mismatch.find(cert_file), std::string::npos) << mismatch;
 
     // An encrypted key is refused at once rather than prompting for a passphrase.
-    const std::string encrypted = both({cert_file, dir.write("enc.key", cert.encrypted_key)});
+    const std::string encrypted = both(cert_file, dir.write("enc.key", cert.encrypted_key));
     EXPECT_NE(encrypted.find(dir.path("enc.key")), std::string::npos) << encrypted;
     EXPECT_NE(encrypted.find("encrypted"), std::string::npos) << encrypted;
 
-    const std::string not_pem = both({dir.write("junk.pem", "junk"), key_file});
+    const std::string not_pem = both(dir.write("junk.pem", "junk"), key_file);
     EXPECT_NE(not_pem.find("junk.pem"), std::string::npos) << not_pem;
 
     // The key may be in the certificate file.
-    EXPECT_EQ(both({dir.write("both.pem", cert.certificate + cert.key), ""}), "constructed");
-    EXPECT_EQ(both({cert_file, key_file}), "constructed");
+    EXPECT_EQ(both(dir.write("both.pem", cert.certificate + cert.key), ""), "constructed");
+    EXPECT_EQ(both(cert_file, key_file), "constructed");
 }
 
 } // namespace

@@ -1,8 +1,8 @@
 // Client-side authentication (advanced/authentication*.md): an Authenticator
 // per method names it in HELLO.Details.authmethods and answers the router's
 // CHALLENGE. Ticket, WAMP-CRA (plain and salted secrets), WAMP-Cryptosign
-// (Ed25519) and WAMP-SCRAM (Argon2id, PBKDF2) are provided; the computations
-// are exposed for tests and routers.
+// (Ed25519), WAMP-SCRAM (Argon2id, PBKDF2) and TLS client certificates are
+// provided; the computations are exposed for tests and routers.
 #pragma once
 
 #include <array>
@@ -104,6 +104,15 @@ std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key);
 /// channel id. Throws std::invalid_argument for another binding type.
 std::shared_ptr<Authenticator> cryptosign_authenticator(CryptosignKey key,
                                                         std::string channel_binding);
+
+/// "tls": the router knows the client by the certificate it presented in
+/// the TLS handshake (TlsOptions::certificate_file and private_key_file on
+/// a wss:// or tcps:// transport); nothing is exchanged in WAMP, and the
+/// router's WELCOME names the authid the certificate maps to (an authid in
+/// JoinOptions is a wish the router does not take). A CHALLENGE for it is
+/// refused. Without a certificate the router skips the method: offer
+/// another after it to fall back on.
+std::shared_ptr<Authenticator> tls_authenticator();
 
 /// What a WAMP-SCRAM client accepts of a router's CHALLENGE. The spec wants
 /// clients to refuse unusually low costs (a rogue router fishing for a hash

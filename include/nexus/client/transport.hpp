@@ -77,8 +77,10 @@ struct TlsOptions {
     bool verify_peer = true;
     /// PEM file of trusted CAs; empty = the system's default trust store.
     std::string ca_file;
-    /// Client certificate chain and private key (PEM), for routers that
-    /// authenticate clients by certificate; empty = none.
+    /// Client certificate chain and its unencrypted private key (PEM), for
+    /// routers that authenticate clients by certificate (authmethod "tls",
+    /// tls_authenticator()); empty = none. An empty private_key_file: the
+    /// key is in certificate_file.
     std::string certificate_file;
     std::string private_key_file;
     /// The name sent as SNI and checked against the certificate; empty =

@@ -1,9 +1,10 @@
 // Authentication: how a HELLO becomes a WELCOME (spec advanced/authentication*.md).
 //
 // A realm has one Authenticator per method ("ticket", "wampcra", "cryptosign",
-// "wamp-scram", "scram", or your own). The router picks the first method in the client's
-// HELLO.Details.authmethods that the realm offers, asks that authenticator to
-// begin() an attempt, and drives it:
+// "wamp-scram", "scram", "tls", or your own). The router picks the first method
+// in the client's HELLO.Details.authmethods that the realm offers ("tls" only
+// on a connection with a verified client certificate), asks that
+// authenticator to begin() an attempt, and drives it:
 //
 //   start()    -> Challenge  -> CHALLENGE to the client; its AUTHENTICATE goes to respond()
 //              -> Identity   -> WELCOME at once (no challenge)
@@ -177,17 +178,39 @@ std::variant<ScramCredential, ScramCredentialProblem>
 scram_credential_from_object(const wamp::Object& object,
                              std::optional<ScramDialect> dialect = std::nullopt);
 
+/// A TLS client certificate that authenticates a principal (authmethod
+/// "tls"): what the certificate must carry. At least one is set; with both,
+/// both must match.
+struct TlsCertificateMatch {
+    /// The subject's common name, exactly (ClientCertificate::common_name).
+    std::string common_name;
+    /// The SHA-256 fingerprint of the DER certificate: 64 hex digits, in
+    /// either case, with or without ':' between bytes (as `openssl x509
+    /// -fingerprint -sha256` prints it).
+    std::string sha256;
+};
+
+/// A fingerprint in ClientCertificate::sha256's form (64 lower-case hex
+/// digits) from any form TlsCertificateMatch::sha256 accepts; empty when
+/// `text` is not a SHA-256 fingerprint.
+std::string normalize_sha256_fingerprint(std::string_view text);
+
+/// The credentials have initializers, so that designated initializers may
+/// name only the ones a principal has.
 struct Principal {
     std::string authid;
     std::string authrole;
     /// Ticket authentication: the ticket the client must present.
-    std::optional<std::string> ticket;
+    std::optional<std::string> ticket{};
     /// WAMP-CRA.
-    std::optional<CraSecret> wampcra;
+    std::optional<CraSecret> wampcra{};
     /// Cryptosign: Ed25519 public keys (64 hex characters each) the client may use.
-    std::vector<std::string> cryptosign_keys;
+    std::vector<std::string> cryptosign_keys{};
     /// WAMP-SCRAM, for the authmethod of its dialect.
-    std::optional<ScramCredential> scram;
+    std::optional<ScramCredential> scram{};
+    /// TLS client certificates (authmethod "tls") that authenticate as this
+    /// principal.
+    std::vector<TlsCertificateMatch> tls_certificates{};
 };
 
 /// A dynamic authenticator: the router asks a WAMP procedure of the realm,
@@ -203,6 +226,14 @@ struct Principal {
 ///    Answer {authrole, authid?} to accept that key (without an authid from
 ///    HELLO or the answer, the key's hex is the authid); the router checks the
 ///    signature itself.
+///  - tls: at HELLO, on a connection whose TLS handshake verified a client
+///    certificate (without one the method is skipped, as with no
+///    authenticator): details.transport.client_certificate is {cn, subject,
+///    issuer, sha256, serial} (see ClientCertificate; cn absent when the
+///    subject has no single CN). Answer {authrole, authid?}; without an
+///    authid in the answer, the certificate's CN is the authid (none: the
+///    authentication fails). The authid argument is HELLO's, a claim the
+///    backend may weigh but the router never takes on its own.
 ///  - wamp-scram and scram: at HELLO. Answer {authrole, authid?, kdf
 ///    ("argon2id13" or "pbkdf2"), salt, iterations, memory?, stored_key,
 ///    server_key} (the keys in base64), as `nexus-scram` prints them; the
@@ -211,11 +242,13 @@ struct Principal {
 ///    default shapes, picked by a hash of the authid keyed with the router's
 ///    auth_secret (the same for an authid every time), and fails at
 ///    AUTHENTICATE, so that a client cannot tell which authids exist.
+/// The transport's client_certificate reaches the procedure for every method
+/// (when the connection has a verified one), not only for tls.
 /// An ERROR answer, a malformed one, no registered procedure or no answer in
 /// `timeout` all fail the authentication.
 struct DynamicAuthenticatorConfig {
     std::string procedure;
-    /// Of "ticket", "wampcra", "cryptosign", "wamp-scram", "scram".
+    /// Of "ticket", "wampcra", "cryptosign", "wamp-scram", "scram", "tls".
     std::vector<std::string> methods;
     std::chrono::milliseconds timeout{std::chrono::seconds(5)};
 };
@@ -239,5 +272,19 @@ std::shared_ptr<Authenticator> make_cryptosign_authenticator(std::vector<Princip
 std::shared_ptr<Authenticator> make_scram_authenticator(std::vector<Principal> principals,
                                                         ScramDialect dialect,
                                                         std::string secret = {});
+
+/// Authmethod "tls": a client whose TLS handshake verified a certificate
+/// (transport::ClientCertificates, TransportInfo::client_certificate) is
+/// welcomed at HELLO, without a challenge, as
+///  - the principal whose tls_certificates match it, when any principal has
+///    some (an entry with a fingerprint is tried before entries with a
+///    common name only); a certificate that matches none is refused;
+///  - otherwise, with `default_authrole` set: the authid is the
+///    certificate's common name (a certificate without a single CN is
+///    refused), the authrole `default_authrole`.
+/// HELLO's authid is never taken: the certificate says who the client is.
+/// nullptr when no principal has a certificate and `default_authrole` is empty.
+std::shared_ptr<Authenticator> make_tls_authenticator(std::vector<Principal> principals,
+                                                      std::string default_authrole = {});
 
 } // namespace nexus::router

@@ -50,8 +50,14 @@ struct RealmConfig {
     /// The authrole of anonymous sessions.
     std::string anonymous_authrole = "anonymous";
 
-    /// Principals for the built-in ticket, wampcra and cryptosign authenticators.
+    /// Principals for the built-in ticket, wampcra, cryptosign, WAMP-SCRAM
+    /// and tls authenticators.
     std::vector<Principal> principals;
+    /// Authmethod "tls" by common name (see make_tls_authenticator): when no
+    /// principal has tls_certificates, a client certificate verified by the
+    /// listener makes its CN the authid, with this authrole. Empty: off
+    /// (unless principals have tls_certificates).
+    std::string tls_authrole;
     /// Further authenticators (your own); one for a method the built-ins also
     /// have replaces the built-in.
     std::vector<std::shared_ptr<Authenticator>> authenticators;

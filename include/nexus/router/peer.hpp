@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,16 +45,37 @@ public:
     virtual void abort() { close(); }
 };
 
+/// A TLS client certificate that verified against the listener's client CA
+/// file (transport::TlsServerOptions::client_ca_file) in the handshake.
+struct ClientCertificate {
+    /// The subject's common name: the only CN of the subject, in UTF-8;
+    /// empty when the subject has none, or more than one.
+    std::string common_name;
+    /// The subject and the issuer as RFC 2253 distinguished names
+    /// ("CN=sensor-1,O=Example").
+    std::string subject;
+    std::string issuer;
+    /// SHA-256 of the certificate's DER encoding, 64 lower-case hex digits.
+    std::string sha256;
+    /// The serial number in upper-case hex.
+    std::string serial;
+};
+
 /// Facts about the transport, for meta API `transport` details and authentication.
+/// The members after `peer` have initializers, so that designated initializers
+/// may leave out what a transport does not know.
 struct TransportInfo {
     std::string type;     // "websocket", "rawsocket", "local"
     std::string protocol; // e.g. "wamp.2.json"
     std::string peer;     // e.g. "tcp4:127.0.0.1:53172"
-    wamp::Object extra;   // e.g. HTTP headers, cookie id
+    wamp::Object extra{}; // e.g. HTTP headers, cookie id
     /// TLS channel bindings by type ("tls-unique", "tls-exporter"), 32 bytes
     /// each, for cryptosign's channel binding; empty without TLS. Never shown
     /// by the meta API.
-    std::map<std::string, std::vector<std::uint8_t>> channel_ids;
+    std::map<std::string, std::vector<std::uint8_t>> channel_ids{};
+    /// The client's certificate, only when the TLS handshake verified it
+    /// (authmethod "tls"); never shown by the meta API.
+    std::optional<ClientCertificate> client_certificate{};
 };
 
 class ConnectionImpl;

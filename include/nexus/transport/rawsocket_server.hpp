@@ -54,8 +54,9 @@ struct RawSocketOptions {
     /// Messages each connection may have queued towards its peer before the
     /// router's overflow policy applies; 0 = RouterConfig::out_queue_size.
     std::size_t out_queue_size = 0;
-    /// Certificate and key for TLS on the TCP listener (tcps://); none =
-    /// plain TCP. The Unix socket listener is always plain.
+    /// Certificate and key for TLS on the TCP listener (tcps://), and whether
+    /// clients are asked for certificates (authmethod "tls"); none = plain
+    /// TCP. The Unix socket listener is always plain.
     TlsServerOptions tls;
 };
 
@@ -81,8 +82,9 @@ public:
     /// The bound TCP port (after start), 0 without TCP.
     std::uint16_t tcp_port() const;
 
-    /// Reads options.tls's files again: connections accepted from now on get
-    /// the new certificate, open ones keep theirs. On failure throws TlsError
+    /// Reads options.tls's files again (the client CA file too): connections
+    /// accepted from now on get the new certificate and are checked against
+    /// the new client CAs, open ones keep theirs. On failure throws TlsError
     /// and the current certificate stays. Thread-safe; nothing without TLS.
     void reload_tls();
     /// Whether the TCP listener speaks TLS.

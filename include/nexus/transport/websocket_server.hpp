@@ -58,7 +58,8 @@ struct WebSocketOptions {
     /// `http_path`, so that a backend can authenticate by headers (an API
     /// key, a proxy's identity). Other sessions never see them.
     bool capture_request = false;
-    /// Certificate and key for wss://; none = plain ws://.
+    /// Certificate and key for wss://, and whether clients are asked for
+    /// certificates (authmethod "tls"); none = plain ws://.
     TlsServerOptions tls;
 };
 
@@ -82,8 +83,9 @@ public:
     void stop(std::chrono::milliseconds grace, std::function<void()> done = {});
     std::uint16_t port() const;
 
-    /// Reads options.tls's files again: connections accepted from now on get
-    /// the new certificate, open ones keep theirs. On failure throws TlsError
+    /// Reads options.tls's files again (the client CA file too): connections
+    /// accepted from now on get the new certificate and are checked against
+    /// the new client CAs, open ones keep theirs. On failure throws TlsError
     /// and the current certificate stays. Thread-safe; nothing without TLS.
     void reload_tls();
     /// Whether this server speaks TLS.

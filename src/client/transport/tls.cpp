@@ -31,8 +31,10 @@ std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options) 
     if (!options.certificate_file.empty()) {
         ctx->use_certificate_chain_file(options.certificate_file, ec);
         if (ec) fail("certificate file " + options.certificate_file);
-        ctx->use_private_key_file(options.private_key_file, asio::ssl::context::pem, ec);
-        if (ec) fail("private key file " + options.private_key_file);
+        const std::string& key =
+            options.private_key_file.empty() ? options.certificate_file : options.private_key_file;
+        ctx->use_private_key_file(key, asio::ssl::context::pem, ec);
+        if (ec) fail("private key file " + key);
     }
     ctx->set_verify_mode(options.verify_peer ? asio::ssl::verify_peer : asio::ssl::verify_none);
     return ctx;

@@ -95,6 +95,14 @@ Value transport_value(const TransportInfo& t) {
     wamp::Object v{{"type", t.type}, {"protocol", t.protocol}, {"peer", t.peer}};
     for (const char* key : {"http_headers_received", "http_path"})
         if (auto it = t.extra.find(key); it != t.extra.end()) v.insert_or_assign(key, it->second);
+    if (const auto& cert = t.client_certificate) {
+        wamp::Object c{{"subject", cert->subject},
+                       {"issuer", cert->issuer},
+                       {"sha256", cert->sha256},
+                       {"serial", cert->serial}};
+        if (!cert->common_name.empty()) c.emplace("cn", cert->common_name);
+        v.emplace("client_certificate", Value(std::move(c)));
+    }
     return Value(std::move(v));
 }
 
@@ -135,6 +143,7 @@ public:
 
     void start(AuthReply reply) override {
         if (shared_->method == "ticket") return reply(Challenge{});
+        if (shared_->method == "tls") return start_tls(std::move(reply));
         if (auto dialect = scram_dialect_of(shared_->method)) return start_scram(*dialect, reply);
         if (shared_->method == "cryptosign") {
             auto it = shared_->request.authextra.find("pubkey");
@@ -197,6 +206,21 @@ private:
         std::string refusal;
     };
 
+    // The certificate was verified in the handshake: the backend's answer is
+    // the whole decision, and no exchange follows.
+    void start_tls(AuthReply reply) {
+        if (!shared_->request.transport.client_certificate)
+            return reply(Rejection{"tls: the connection has no verified certificate"});
+        ask({}, [shared = shared_, reply](Answer answer) {
+            if (!answer.principal) return reply(Rejection{answer.error});
+            Identity id;
+            id.authid = answer.principal->authid;
+            id.authrole = answer.principal->authrole;
+            id.authprovider = "dynamic";
+            reply(std::move(id));
+        });
+    }
+
     void start_scram(ScramDialect dialect, AuthReply reply) {
         if (shared_->request.authid.empty())
             return reply(Rejection{shared_->method + ": HELLO carries no authid"});
@@ -232,6 +256,8 @@ private:
         std::string authid = r.authid;
         if (authid.empty() && shared_->method == "cryptosign")
             authid = *r.authextra.at("pubkey").if_string();
+        // The certificate names the client, never HELLO (a claim).
+        if (shared_->method == "tls") authid = r.transport.client_certificate->common_name;
         Object details{{"authmethod", shared_->method},
                        {"authextra", Value(r.authextra)},
                        {"session", r.session},

@@ -79,9 +79,9 @@ std::shared_ptr<LocalConnection> LocalConnection::connect(router::Router& router
     auto state = std::make_shared<State>(std::move(executor));
     state->on_message = std::move(on_message);
     state->on_close = std::move(on_close);
-    auto connection =
-        router.attach(std::make_shared<LocalPeer>(state),
-                      router::TransportInfo{"local", "wamp.2.local", "local", {}, {}});
+    auto connection = router.attach(
+        std::make_shared<LocalPeer>(state),
+        router::TransportInfo{.type = "local", .protocol = "wamp.2.local", .peer = "local"});
     {
         // The router may already talk to the connection from its own threads
         // (a HELLO deadline): publish it under the lock drain() reads it with,

@@ -30,6 +30,7 @@
 #include "transport/net/read_buffer.hpp"
 #include "transport/net/read_turns.hpp"
 #include "transport/net/tls_channel_binding.hpp"
+#include "transport/net/tls_client_certificate.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/write_deadline.hpp"
 #include "transport/rawsocket_wire.hpp"
@@ -201,9 +202,13 @@ private:
 
         auto peer = std::make_shared<WeakPeer>();
         peer->session = this->weak_from_this();
-        router::TransportInfo info{
-            "rawsocket", std::string(wamp::websocket_subprotocol(format_)), peer_name_, {}, {}};
-        if constexpr (tls) info.channel_ids = tls_channel_ids(socket_.native_handle(), true);
+        router::TransportInfo info{.type = "rawsocket",
+                                   .protocol = std::string(wamp::websocket_subprotocol(format_)),
+                                   .peer = peer_name_};
+        if constexpr (tls) {
+            info.channel_ids = tls_channel_ids(socket_.native_handle(), true);
+            info.client_certificate = verified_client_certificate(socket_.native_handle());
+        }
         connection_ = router_.attach(peer, std::move(info), options_.out_queue_size);
         asio::async_write(socket_, asio::buffer(reply_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](

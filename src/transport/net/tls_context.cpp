@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <cctype>
 #include <string>
 #include <system_error>
 
@@ -23,6 +24,12 @@ constexpr const char* tls12_ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:"
                                       "ECDHE-RSA-CHACHA20-POLY1305";
 constexpr const char* tls13_suites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+std::string lower(std::string text) {
+    for (char& c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
 
 // Everything OpenSSL queued for this thread, as text; empties the queue so
 // that a later, unrelated operation does not see these errors.
@@ -46,8 +53,9 @@ std::string openssl_reason() {
             ERR_error_string_n(e, buffer, sizeof buffer);
             item = buffer;
         }
-        // OpenSSL often stacks the same reason at several levels.
-        if (out.find(item) != std::string::npos) continue;
+        // OpenSSL often stacks the same reason at several levels, in
+        // different case ("No such file or directory"; "no such file").
+        if (lower(out).find(lower(item)) != std::string::npos) continue;
         out += (out.empty() ? "" : "; ") + item;
     }
     return out;
@@ -64,6 +72,33 @@ std::string openssl_reason() {
 int no_passphrase(char*, int, int, void* asked) {
     *static_cast<bool*>(asked) = true;
     return 0;
+}
+
+// Client certificates are checked by OpenSSL during the handshake against
+// the CAs of client_ca_file only (not the system's trust store: a public CA
+// must not vouch for who may log in), with the "ssl_client" purpose (an
+// extended key usage, when present, must allow client authentication).
+void ask_for_client_certificates(SSL_CTX* ctx, const TlsServerOptions& options) {
+    const std::string& ca = options.client_ca_file;
+    if (ca.empty())
+        throw TlsError("TLS: client certificates are asked for, but no client CA file is given");
+    if (SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr) != 1)
+        fail("cannot load the client CA file " + ca);
+    // The CertificateRequest names these CAs, so that a client holding
+    // several certificates can pick one that will verify.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
+    if (!names) fail("no CA certificate in the client CA file " + ca);
+    SSL_CTX_set_client_CA_list(ctx, names);
+    int mode = SSL_VERIFY_PEER;
+    if (options.client_certificates == ClientCertificates::require)
+        mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    SSL_CTX_set_verify(ctx, mode, nullptr);
+    // OpenSSL refuses to resume a session of a context that verifies peers
+    // unless the context has an id; a resumed session carries the
+    // certificate verified when it was made (by this context: a reload makes
+    // a new one, whose cache and ticket keys are its own).
+    static constexpr unsigned char session_context[] = "nexus client certificates";
+    SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context - 1);
 }
 
 } // namespace
@@ -106,6 +141,8 @@ std::shared_ptr<asio::ssl::context> make_server_tls_context(const TlsServerOptio
     }
     if (SSL_CTX_check_private_key(ctx) != 1)
         fail("the private key in " + key + " does not match the certificate in " + cert);
+    if (options.client_certificates != ClientCertificates::none)
+        ask_for_client_certificates(ctx, options);
     return context;
 }
 

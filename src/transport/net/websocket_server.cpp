@@ -40,6 +40,7 @@
 #include "transport/net/read_buffer.hpp"
 #include "transport/net/read_turns.hpp"
 #include "transport/net/tls_channel_binding.hpp"
+#include "transport/net/tls_client_certificate.hpp"
 #include "transport/net/tls_context.hpp"
 #include "transport/net/websocket_batch.hpp"
 #include "transport/net/websocket_frames.hpp"
@@ -252,9 +253,11 @@ private:
             }));
         ws_.binary(format_ != wamp::Format::json);
 
-        router::TransportInfo info{"websocket", protocol, peer_, {}, {}};
-        if (auto* tls = ws_.next_layer().tls())
+        router::TransportInfo info{.type = "websocket", .protocol = protocol, .peer = peer_};
+        if (auto* tls = ws_.next_layer().tls()) {
             info.channel_ids = tls_channel_ids(tls->native_handle(), true);
+            info.client_certificate = verified_client_certificate(tls->native_handle());
+        }
         if (!cookie.empty()) info.extra.emplace("cookie", cookie);
         const std::string_view agent = request_[http::field::user_agent];
         if (!agent.empty()) info.extra.emplace("user_agent", std::string(agent));
