@@ -13,9 +13,9 @@ if ! command -v openssl >/dev/null; then
   echo "$label: FAILED no openssl tool: install Debian's openssl (make deps)"
   exit 1
 fi
+source "$here/nexusd_helpers.sh"
 work=$(mktemp -d)
-pid=
-trap '[[ -n $pid ]] && { kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; }; rm -rf "$work"' EXIT
+trap 'nexusd_stop; rm -rf "$work"' EXIT
 make_certificates() {
   local ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
   # The router's own certificate, which the client trusts as is.
@@ -54,21 +54,9 @@ cat >"$work/nexus.json" <<JSON
   ]}
 }
 JSON
-"$nexusd" --config "$work/nexus.json" --threads 2 --log-level info 2>"$work/nexusd.log" &
-pid=$!
-ws_port= rs_port=
-for _ in $(seq 100); do
-  ws_port=$(sed -n "s/.*WebSocket listening on .*(port \([0-9]*\)).*/\1/p" "$work/nexusd.log")
-  rs_port=$(sed -n "s/.*RawSocket listening on .*(port \([0-9]*\)).*/\1/p" "$work/nexusd.log")
-  [[ -n $ws_port && -n $rs_port ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-if [[ -z $ws_port || -z $rs_port ]]; then
-  echo "$label: FAILED nexusd did not start listening; its log:"
-  cat "$work/nexusd.log"
-  exit 1
-fi
+nexusd_start "$work/nexusd.log" --config "$work/nexus.json" --threads 2 --log-level info
+ws_port=$(nexusd_port "$work/nexusd.log" WebSocket "$label") || exit 1
+rs_port=$(nexusd_port "$work/nexusd.log" RawSocket "$label") || exit 1
 status=0
 for run in "wss://127.0.0.1:$ws_port/ws request" "rss://127.0.0.1:$rs_port require"; do
   read -r url mode <<<"$run"
