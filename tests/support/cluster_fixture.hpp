@@ -245,6 +245,24 @@ protected:
         });
     }
 
+    /// Two nodes: a callee on b that registered `procedure`, and a caller on
+    /// a whose node knows it (the setup of the cross-node call cases).
+    struct CallAcross {
+        ClusterNode& a;
+        ClusterNode& b;
+        TestClient& caller;
+        TestClient& callee;
+    };
+    CallAcross call_across(const std::string& procedure) {
+        ClusterNode& a = add_node();
+        ClusterNode& b = add_node();
+        TestClient& caller = a.joined();
+        TestClient& callee = b.joined();
+        register_(callee, procedure);
+        EXPECT_TRUE(callable(caller, procedure));
+        return {a, b, caller, callee};
+    }
+
     /// Waits until `c`'s node counts `n` subscribers over the subscriptions
     /// `topic` matches.
     static bool subscribers(TestClient& c, const std::string& topic, std::size_t n) {

@@ -394,12 +394,7 @@ TEST_F(Cluster, TestamentOfASessionOnAKilledNode) {
 }
 
 TEST_F(Cluster, RegistrationsComeBackAfterTheBusReconnects) {
-    ClusterNode& a = add_node();
-    ClusterNode& b = add_node();
-    TestClient& caller = a.joined();
-    TestClient& callee = b.joined();
-    register_(callee, "com.survivor");
-    ASSERT_TRUE(callable(caller, "com.survivor"));
+    auto [a, b, caller, callee] = call_across("com.survivor");
     b.bus().disconnect();
     // While cut off, node b serves its own clients.
     TestClient& local = b.joined();
@@ -411,12 +406,7 @@ TEST_F(Cluster, RegistrationsComeBackAfterTheBusReconnects) {
 }
 
 TEST_F(Cluster, ACallWhoseInvocationTheBusLostFailsInsteadOfWaiting) {
-    ClusterNode& a = add_node();
-    ClusterNode& b = add_node();
-    TestClient& caller = a.joined();
-    TestClient& callee = b.joined();
-    register_(callee, "com.far");
-    ASSERT_TRUE(callable(caller, "com.far"));
+    auto [a, b, caller, callee] = call_across("com.far");
     // Node b is cut off for less than node_timeout: nobody counts it gone,
     // and the INVOCATION sent meanwhile never reaches it.
     b.bus().disconnect();
@@ -439,12 +429,7 @@ TEST_F(Cluster, ACallWhoseInvocationTheBusLostFailsInsteadOfWaiting) {
 }
 
 TEST_F(Cluster, ACallWhoseResultTheBusLostFailsInsteadOfWaiting) {
-    ClusterNode& a = add_node();
-    ClusterNode& b = add_node();
-    TestClient& caller = a.joined();
-    TestClient& callee = b.joined();
-    register_(callee, "com.far");
-    ASSERT_TRUE(callable(caller, "com.far"));
+    auto [a, b, caller, callee] = call_across("com.far");
     const wamp::Id req = caller.next_request();
     caller.send(wamp::Call{req, {}, "com.far", {}});
     auto inv = callee.expect<wamp::Invocation>();
@@ -461,12 +446,7 @@ TEST_F(Cluster, ACallWhoseResultTheBusLostFailsInsteadOfWaiting) {
 }
 
 TEST_F(Cluster, ALongCallOnAnotherNodeOutlivesTheProbes) {
-    ClusterNode& a = add_node();
-    ClusterNode& b = add_node();
-    TestClient& caller = a.joined();
-    TestClient& callee = b.joined();
-    register_(callee, "com.slow");
-    ASSERT_TRUE(callable(caller, "com.slow"));
+    auto [a, b, caller, callee] = call_across("com.slow");
     const wamp::Id req = caller.next_request();
     caller.send(wamp::Call{req, {{"receive_progress", true}}, "com.slow", {}});
     auto inv = callee.expect<wamp::Invocation>();
