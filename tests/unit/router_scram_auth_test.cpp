@@ -439,7 +439,8 @@ TEST_F(Scram, ChannelBoundHandshakes) {
 TEST_F(Scram, ABindingToAnotherConnectionFails) {
     // A proof made over another connection's data (a relayed exchange), or
     // an AUTHENTICATE that drops the binding HELLO asked for.
-    const auto& id = tls_info().channel_ids.at("tls-unique");
+    const auto info = tls_info();
+    const auto& id = info.channel_ids.at("tls-unique");
     auto relayed = bound_exchange(router(), "tls-unique", sv::Bytes(32, 0x99), "tls-unique");
     ASSERT_TRUE(relayed && std::holds_alternative<wamp::Abort>(*relayed));
     EXPECT_NE(log().find("not this connection's tls-unique data"), std::string::npos) << log();
