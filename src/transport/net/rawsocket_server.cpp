@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -92,7 +93,16 @@ public:
           write_deadline_(strand_, socket_.lowest_layer().native_handle(), options.write_timeout),
           router_(router), options_(options), peer_name_(std::move(peer_name)) {}
 
+    // Called by the accept handler, off the session's strand: everything
+    // after it runs on the strand, where shutdown_now() (a server stop) may
+    // already have run.
     void start() override {
+        asio::dispatch(strand_, [self = this->shared_from_this()] {
+            if (!self->stopped_) self->begin();
+        });
+    }
+
+    void begin() {
         // The deadline covers the TLS handshake and the RawSocket handshake
         // together: handshaken_ is set once the latter is in.
         timer_.expires_after(options_.handshake_timeout);
@@ -256,7 +266,7 @@ private:
     }
 
     void on_read(error_code ec, std::size_t n) {
-        if (ec || stopped_) return shutdown_now();
+        if (ec || stopped_) return ended(ec);
         idle_.heard(); // any bytes from the peer prove it alive
         in_.commit(n);
         handle_frames();
@@ -416,13 +426,7 @@ private:
         if (staging_.size() > from)
             buffers_.push_back(asio::buffer(staging_.data() + from, staging_.size() - from));
         writing_ = true;
-        write_deadline_.begin(this->shared_from_this(), [this] {
-            router_.log(router::RouterLogLevel::warning,
-                        "RawSocket " + peer_name_ + ": closed, it took no data for " +
-                            std::to_string(options_.write_timeout.count()) + " ms");
-            reset_on_close(socket_.lowest_layer().native_handle());
-            shutdown_now();
-        });
+        write_deadline_.begin(this->shared_from_this(), [this] { write_timed_out(); });
         asio::async_write(socket_, buffers_, ReportProgress(write_deadline_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                            error_code ec, std::size_t) {
@@ -435,7 +439,7 @@ private:
                               if (self->staging_.capacity() > 4 * copy_threshold &&
                                   self->batch_bytes_ < copy_threshold)
                                   std::string().swap(self->staging_);
-                              if (ec) return self->shutdown_now();
+                              if (ec) return self->ended(ec);
                               self->write_more();
                           }));
         ReadTurns::worked();
@@ -448,6 +452,23 @@ private:
     void half_close() {
         error_code ignored;
         socket_.lowest_layer().shutdown(asio::socket_base::shutdown_send, ignored);
+    }
+
+    void write_timed_out() {
+        router_.log(router::RouterLogLevel::warning,
+                    "RawSocket " + peer_name_ + ": closed, it took no data for " +
+                        std::to_string(options_.write_timeout.count()) + " ms");
+        reset_on_close(socket_.lowest_layer().native_handle());
+        shutdown_now();
+    }
+
+    // A read or write failed. ETIMEDOUT is the kernel's TCP_USER_TIMEOUT
+    // (twice write_timeout): the peer took nothing for that long, the write
+    // deadline's verdict as well, whichever came first.
+    void ended(error_code ec) {
+        if (ec == asio::error::timed_out && options_.write_timeout.count() > 0 && !stopped_)
+            return write_timed_out();
+        shutdown_now();
     }
 
     void shutdown_now() {

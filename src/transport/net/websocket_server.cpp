@@ -16,6 +16,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
@@ -105,7 +106,16 @@ public:
                            : websocket::stream<AnyStream>(std::move(socket))),
           router_(router), options_(o), peer_(std::move(peer)) {}
 
+    // Called by the accept handler, off the session's strand: everything
+    // after it runs on the strand, where stop() (a server stop) may already
+    // have run.
     void start() {
+        asio::dispatch(strand_, [self = shared_from_this()] {
+            if (!self->stopped_) self->begin();
+        });
+    }
+
+    void begin() {
         // One deadline for the TLS handshake and the HTTP upgrade request
         // together, so a client cannot stretch the two to twice the limit.
         ws_.next_layer().tcp().expires_after(options_.handshake_timeout);
@@ -292,7 +302,7 @@ private:
     }
 
     void on_read(error_code ec) {
-        if (ec || stopped_) return stop(); // includes oversize messages (Beast refuses them)
+        if (ec || stopped_) return ended(ec); // includes oversize messages (Beast refuses them)
         auto frame =
             std::make_shared<const std::string>(beast::buffers_to_string(read_buffer_.data()));
         read_buffer_.consume(read_buffer_.size());
@@ -347,7 +357,7 @@ private:
                             self->writing_ = false;
                             self->write_deadline_.end();
                             self->pending_[self->next_++].reset();
-                            if (ec) return self->stop();
+                            if (ec) return self->ended(ec);
                             self->write_more();
                         });
     }
@@ -387,7 +397,7 @@ private:
     }
 
     void on_framed_read(error_code ec, std::size_t n) {
-        if (ec || stopped_) return stop();
+        if (ec || stopped_) return ended(ec);
         in_.commit(n);
         idle_.heard();
         handle_frames();
@@ -577,7 +587,7 @@ private:
         writing_ = false;
         write_deadline_.end();
         writer_.clear();
-        if (ec) return stop();
+        if (ec) return ended(ec);
         if (close_sent_) return teardown_when_done();
         write_framed();
     }
@@ -631,6 +641,15 @@ private:
         const int value = on ? 1 : 0;
         ::setsockopt(ws_.next_layer().tcp().socket().native_handle(), IPPROTO_TCP, TCP_CORK, &value,
                      sizeof value);
+    }
+
+    // A read or write of an established connection failed. ETIMEDOUT is the
+    // kernel's TCP_USER_TIMEOUT (twice write_timeout): the peer took nothing
+    // for that long, the write deadline's verdict as well, whichever came first.
+    void ended(error_code ec) {
+        if (ec == asio::error::timed_out && options_.write_timeout.count() > 0 && !stopped_)
+            return write_timed_out();
+        stop();
     }
 
     void write_timed_out() {
