@@ -546,13 +546,17 @@ private:
 
 struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Impl> {
     Impl(asio::any_io_executor ex, router::Router& r, RawSocketOptions o)
-        : executor(ex), router(r), options(std::move(o)), tcp(ex), unix_acceptor(ex) {
+        : executor(ex), router(r), options(std::move(o)), accept_strand(asio::make_strand(ex)),
+          tcp(accept_strand), unix_acceptor(accept_strand) {
         if (options.tls.enabled()) tls = std::make_unique<ServerTls>(options.tls);
     }
 
     asio::any_io_executor executor;
     router::Router& router;
     RawSocketOptions options;
+    // Acceptors are not thread-safe: their accepts, retries and close run on
+    // this strand (the acceptors' own executor, so their handlers do too).
+    asio::strand<asio::any_io_executor> accept_strand;
     // Made by start(), which knows the bound port.
     ConnectionLimits tcp_limits;
     ConnectionLimits unix_limits;
@@ -612,7 +616,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 }
                 // Accept errors (e.g. out of file descriptors) must not stop the server.
                 self->tcp_retry.next(
-                    ec, self->router, self->executor, [self] { self->accept_tcp(); },
+                    ec, self->router, self->accept_strand, [self] { self->accept_tcp(); },
                     [self] { return self->stopped_under_lock(); });
             });
     }
@@ -633,7 +637,7 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
                 if (self->track(s)) s->start(); // else closed as it goes
             }
             self->unix_retry.next(
-                ec, self->router, self->executor, [self] { self->accept_unix(); },
+                ec, self->router, self->accept_strand, [self] { self->accept_unix(); },
                 [self] { return self->stopped_under_lock(); });
         });
     }
@@ -702,8 +706,8 @@ void stop_server(const std::shared_ptr<RawSocketServer::Impl>& impl,
         live = impl->sessions.take_open();
     }
     if (!impl->options.unix_path.empty()) ::unlink(impl->options.unix_path.c_str());
-    // Acceptors are not thread-safe: close them on the executor that runs them.
-    asio::post(impl->executor, [impl] {
+    // Acceptors are not thread-safe: closed on their strand.
+    asio::post(impl->accept_strand, [impl] {
         error_code ignored;
         impl->tcp.close(ignored);
         impl->unix_acceptor.close(ignored);

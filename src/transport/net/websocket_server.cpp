@@ -739,7 +739,8 @@ private:
 
 struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Impl> {
     Impl(asio::any_io_executor ex, router::Router& r, WebSocketOptions o)
-        : executor(ex), router(r), options(std::move(o)), acceptor(ex) {
+        : executor(ex), router(r), options(std::move(o)), accept_strand(asio::make_strand(ex)),
+          acceptor(accept_strand) {
         if (options.tls.enabled()) tls = std::make_unique<ServerTls>(options.tls);
     }
 
@@ -747,6 +748,9 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
     router::Router& router;
     WebSocketOptions options;
     std::unique_ptr<ServerTls> tls; // null: plain ws://
+    // The acceptor is not thread-safe: its accepts, retries and close run on
+    // this strand (its own executor, so its handlers do too).
+    asio::strand<asio::any_io_executor> accept_strand;
     asio::ip::tcp::acceptor acceptor;
     asio::ip::tcp::endpoint peer; // of the accept under way
     ConnectionLimits limits;      // made by start(), which knows the bound port
@@ -794,7 +798,7 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
 
     void accept_again(const error_code& ec) {
         retry.next(
-            ec, router, executor, [self = shared_from_this()] { self->accept(); },
+            ec, router, accept_strand, [self = shared_from_this()] { self->accept(); },
             [self = shared_from_this()] { return self->stopped_under_lock(); });
     }
 
@@ -835,7 +839,7 @@ void stop_server(const std::shared_ptr<WebSocketServer::Impl>& impl,
         impl->stopped = true;
         live = impl->sessions.take_open();
     }
-    asio::post(impl->executor, [impl] {
+    asio::post(impl->accept_strand, [impl] {
         error_code ignored;
         impl->acceptor.close(ignored);
     });
