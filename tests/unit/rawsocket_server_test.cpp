@@ -460,7 +460,11 @@ TEST_F(RawSocketSmallQueue, PeerThatStopsReadingIsBoundedByTheQueue) {
     }
     EXPECT_GT(stalled_received, 0);
     EXPECT_LT(stalled_received, count / 2);
-    // It is still connected and served.
+    // It is still connected and served (behind events the kernel still held,
+    // when a retransmission came after the half second of silence).
     send(stalled, f, wamp::Subscribe{2, {}, "other"});
-    EXPECT_TRUE(std::holds_alternative<wamp::Subscribed>(receive(stalled, f)));
+    auto answer = receive(stalled, f);
+    for (int i = 0; i < count && std::holds_alternative<wamp::Event>(answer); ++i)
+        answer = receive(stalled, f);
+    EXPECT_TRUE(std::holds_alternative<wamp::Subscribed>(answer));
 }
