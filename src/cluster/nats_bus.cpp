@@ -101,7 +101,12 @@ NatsBus::NatsBus(NatsOptions options)
     if (s != NATS_OK) fail(s, "JetStream");
     s = natsConnection_Subscribe(&inbox_sub_, conn_, (link_->inbox + ".*").c_str(), on_reply,
                                  link_closure_);
-    if (s != NATS_OK) {
+    // A connection retried in the background may already have given up (a
+    // TLS handshake that fails verification is not retried): the bus is then
+    // closed, which its closed callback reports, not a construction error.
+    if (s == NATS_CONNECTION_CLOSED)
+        inbox_sub_ = nullptr;
+    else if (s != NATS_OK) {
         jsCtx_Destroy(js_);
         js_ = nullptr;
         fail(s, "reply subscription");
