@@ -95,7 +95,7 @@ $(FUZZ_DIR)/build.ninja:
 	  -DNEXUS_SANITIZE=address,undefined
 
 fuzz-build: deps $(FUZZ_DIR)/build.ninja
-	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
 
 # Runs every fuzzer for FUZZ_SECONDS on its committed seed corpus.
 fuzz: fuzz-build
