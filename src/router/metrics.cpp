@@ -105,6 +105,12 @@ MetricsSnapshot RouterMetrics::snapshot() const {
         for (std::size_t i = 0; i < out.call_duration_buckets.size(); ++i)
             out.call_duration_buckets[i] += s->duration_buckets[i].load(relaxed);
         sum_ns += s->duration_sum_ns.load(relaxed);
+        for (std::size_t t = 0; t < net_transport_count; ++t) {
+            out.bytes_received[t] += s->bytes_received[t].load(relaxed);
+            out.bytes_sent[t] += s->bytes_sent[t].load(relaxed);
+            for (std::size_t c = 0; c < transport_close_count; ++c)
+                out.transport_closes[t][c] += s->transport_closes[t][c].load(relaxed);
+        }
     }
     for (std::uint64_t n : out.call_duration_buckets)
         out.call_duration_count += n;

@@ -67,6 +67,20 @@ public:
     void auth_failed(std::string_view method);
     void abort_sent(std::string_view reason);
     void connection_refused(std::string_view listener, std::string_view reason);
+    void transferred(NetTransport transport, std::uint64_t received, std::uint64_t sent) {
+        const auto t = static_cast<std::size_t>(transport);
+        if (t >= net_transport_count) return;
+        auto w = writer();
+        if (received) w.add(w.shard.bytes_received[t], received);
+        if (sent) w.add(w.shard.bytes_sent[t], sent);
+    }
+    void transport_closed(NetTransport transport, TransportClose why) {
+        const auto t = static_cast<std::size_t>(transport);
+        const auto c = static_cast<std::size_t>(why);
+        if (t >= net_transport_count || c >= transport_close_count) return;
+        auto w = writer();
+        w.add(w.shard.transport_closes[t][c]);
+    }
 
     /// Everything but MetricsSnapshot::realms.
     MetricsSnapshot snapshot() const;
@@ -82,6 +96,9 @@ private:
         std::array<Counter, call_outcome_count> calls_finished{};
         std::array<Counter, call_duration_bounds.size() + 1> duration_buckets{};
         Counter duration_sum_ns{0};
+        std::array<Counter, net_transport_count> bytes_received{}, bytes_sent{};
+        std::array<std::array<Counter, transport_close_count>, net_transport_count>
+            transport_closes{};
     };
 
     static std::size_t index(wamp::MessageType type) {

@@ -329,4 +329,12 @@ void Router::connection_refused(std::string_view listener, std::string_view reas
     impl_->metrics()->connection_refused(listener, reason);
 }
 
+void Router::transferred(NetTransport transport, std::uint64_t received, std::uint64_t sent) {
+    impl_->metrics()->transferred(transport, received, sent);
+}
+
+void Router::transport_closed(NetTransport transport, TransportClose why) {
+    impl_->metrics()->transport_closed(transport, why);
+}
+
 } // namespace nexus::router

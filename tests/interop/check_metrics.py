@@ -32,14 +32,22 @@ def check(name, condition, detail=""):
 
 
 class RawSocketClient:
-    """WAMP over RawSocket with JSON, one blocking socket (enough for a test)."""
+    """WAMP over RawSocket with JSON, one blocking socket (enough for a test).
+    Counts the bytes it wrote and read (all clients together)."""
+
+    sent = 0
+    received = 0
 
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.sendall(bytes([0x7F, 0xF1, 0, 0]))  # JSON, 16 MiB
+        self.sendall(bytes([0x7F, 0xF1, 0, 0]))  # JSON, 16 MiB
         reply = self.recv_exact(4)
         assert reply[0] == 0x7F and reply[1] & 0x0F == 1, reply
         self.request = 0
+
+    def sendall(self, data):
+        self.sock.sendall(data)
+        RawSocketClient.sent += len(data)
 
     def recv_exact(self, n):
         data = b""
@@ -48,11 +56,12 @@ class RawSocketClient:
             if not chunk:
                 raise EOFError("closed by nexusd")
             data += chunk
+        RawSocketClient.received += len(data)
         return data
 
     def send(self, message):
         body = json.dumps(message).encode()
-        self.sock.sendall(struct.pack(">I", len(body)) + body)
+        self.sendall(struct.pack(">I", len(body)) + body)
 
     def receive(self):
         while True:
@@ -62,7 +71,7 @@ class RawSocketClient:
             if header[0] & 0x07 == 0:
                 return json.loads(body)
             if header[0] & 0x07 == 1:  # PING: answer
-                self.sock.sendall(bytes([2]) + header[1:] + body)
+                self.sendall(bytes([2]) + header[1:] + body)
 
     def expect(self, code):
         message = self.receive()
@@ -150,7 +159,17 @@ def main():
         for s in (sub1, sub2):
             s.expect(36)
             s.expect(36)
-        after = scrape(ports["HTTP"])
+        # nexusd counts a write once it completed, which may be just after the
+        # client read it: scrape again (briefly) until the bytes are in.
+        received_key = 'nexus_transport_received_bytes_total{transport="rawsocket"}'
+        sent_key = 'nexus_transport_sent_bytes_total{transport="rawsocket"}'
+        deadline = time.time() + 3
+        while True:
+            after = scrape(ports["HTTP"])
+            if (after.get(sent_key, 0) - before.get(sent_key, 0) >= RawSocketClient.received
+                    or time.time() > deadline):
+                break
+            time.sleep(0.01)
 
         def delta(key):
             check(f"{key} present", key in after, sorted(k for k in after if k.startswith(
@@ -173,6 +192,10 @@ def main():
             "nexus_events_published_total{}": 2,
             "nexus_events_delivered_total{}": 4,
             'nexus_sessions_opened_total{realm="realm1"}': 4,
+            received_key: RawSocketClient.sent,
+            sent_key: RawSocketClient.received,
+            'nexus_transport_received_bytes_total{transport="websocket"}': 0,
+            'nexus_transport_closes_total{reason="write_timeout",transport="rawsocket"}': 0,
         }
         for key, want in expected.items():
             got = delta(key)

@@ -226,11 +226,15 @@ public:
     RawClient() = default;
     explicit RawClient(std::uint16_t port, wamp::Format format = wamp::Format::json)
         : fd_(tcp_connect(port)), format_(format) {}
-    RawClient(RawClient&& o) noexcept : fd_(std::exchange(o.fd_, -1)), format_(o.format_) {}
+    RawClient(RawClient&& o) noexcept { *this = std::move(o); }
     RawClient& operator=(RawClient&& o) noexcept {
         close();
         fd_ = std::exchange(o.fd_, -1);
+        bytes_sent_ = o.bytes_sent_;
+        bytes_received_ = o.bytes_received_;
         format_ = o.format_;
+        pings_ = o.pings_;
+        request_ = o.request_;
         return *this;
     }
     ~RawClient() { close(); }
@@ -250,7 +254,12 @@ public:
         return reply[0] == 0x7F && (reply[1] & 0x0F) == code;
     }
 
+    /// Bytes this client wrote and read so far, handshake included.
+    std::uint64_t bytes_sent() const { return bytes_sent_; }
+    std::uint64_t bytes_received() const { return bytes_received_; }
+
     bool write_all(const void* data, std::size_t n) {
+        bytes_sent_ += n;
         const char* p = static_cast<const char*>(data);
         while (n > 0) {
             const ssize_t w = ::send(fd_, p, n, MSG_NOSIGNAL);
@@ -347,6 +356,7 @@ private:
             const ssize_t got = ::recv(fd_, p, n, 0);
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) return false;
+            bytes_received_ += std::uint64_t(got);
             p += got;
             n -= std::size_t(got);
         }
@@ -354,6 +364,8 @@ private:
     }
 
     int fd_ = -1;
+    std::uint64_t bytes_sent_ = 0;
+    std::uint64_t bytes_received_ = 0;
     wamp::Format format_ = wamp::Format::json;
     int pings_ = 0;
     wamp::Id request_ = 0;
@@ -543,6 +555,13 @@ inline router::RouterConfig one_anonymous_realm() {
     r.uri = "realm1";
     c.realms.push_back(r);
     return c;
+}
+
+/// Connections `transport` closed on its own for `why`, so far (metrics).
+inline std::uint64_t transport_closes(const router::Router& r, router::NetTransport transport,
+                                      router::TransportClose why) {
+    return r.metrics()
+        .transport_closes[static_cast<std::size_t>(transport)][static_cast<std::size_t>(why)];
 }
 
 /// Router + RawSocket and WebSocket servers on 127.0.0.1 (port 0), run by

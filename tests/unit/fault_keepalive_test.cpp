@@ -23,6 +23,7 @@ using wamp::Value;
 NetRouter::Options liveness_options() {
     NetRouter::Options o = NetRouter::defaults();
     o.websocket.idle_timeout = std::chrono::milliseconds(1000);
+    o.websocket.enable_compression = true; // for clients that offer it: Beast's data path
     o.rawsocket.tcp_keepalive = std::chrono::seconds(1);
     return o;
 }
@@ -52,8 +53,9 @@ protected:
     }
 
     // A client that stops reading (so never answers a PING) is closed after
-    // the idle timeout (1 s).
-    template <class Client> void expect_silent_peer_closed(Client& c) {
+    // the idle timeout (1 s), and counted as such.
+    template <class Client>
+    void expect_silent_peer_closed(Client& c, router::NetTransport transport) {
         ASSERT_NE(c.join(), 0u);
         const auto start = std::chrono::steady_clock::now();
         ASSERT_TRUE(eventually([&] { return net_.router().session_count() == 0; }, 5s));
@@ -61,6 +63,11 @@ protected:
         EXPECT_GT(took, 0.8);
         EXPECT_LT(took, 3.0);
         RecordProperty("idle_close_seconds", std::to_string(took));
+        using router::TransportClose;
+        EXPECT_TRUE(eventually([&] {
+            return transport_closes(net_.router(), transport, TransportClose::idle_timeout) == 1;
+        }));
+        EXPECT_EQ(transport_closes(net_.router(), transport, TransportClose::write_timeout), 0u);
     }
 
     // A client that keeps reading answers the PINGs and stays, well past the
@@ -114,8 +121,18 @@ protected:
 TEST_F(FaultLiveness, WebSocketSilentPeerIsClosedAfterTheIdleTimeout) {
     {
         WsClient c(net_.ws_port());
-        expect_silent_peer_closed(c);
+        expect_silent_peer_closed(c, router::NetTransport::websocket);
         EXPECT_TRUE(peer_closed(c.fd())); // the server closed its end
+    }
+    expect_clean_router();
+}
+
+// The same on Beast's data path (permessage-deflate), where Beast keeps the time.
+TEST_F(FaultLiveness, WebSocketDeflateSilentPeerIsClosedAfterTheIdleTimeout) {
+    {
+        WsClient c(net_.ws_port(), true);
+        expect_silent_peer_closed(c, router::NetTransport::websocket);
+        EXPECT_TRUE(peer_closed(c.fd()));
     }
     expect_clean_router();
 }
@@ -183,7 +200,7 @@ protected:
 TEST_F(FaultRawSocketIdle, SilentPeerIsClosedAfterTheIdleTimeout) {
     {
         RawClient c(net_.raw_port());
-        expect_silent_peer_closed(c);
+        expect_silent_peer_closed(c, router::NetTransport::rawsocket);
         // The PING it never read, then the end of the connection.
         auto m = c.receive(1s);
         EXPECT_FALSE(m) << describe(m);

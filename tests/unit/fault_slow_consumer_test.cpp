@@ -111,7 +111,8 @@ protected:
         return reached;
     }
 
-    template <class Connect> void expect_stuck_client_closed(Connect connect);
+    template <class Connect>
+    void expect_stuck_client_closed(router::NetTransport transport, Connect connect);
 
     void expect_clean_router() {
         EXPECT_TRUE(eventually([&] { return net_.router().session_count() == 0; }));
@@ -138,7 +139,9 @@ protected:
 // The client `connect()` makes subscribes, stops reading, and the flood goes
 // on until the router has closed it: that must happen, be logged once, and
 // leave nothing behind.
-template <class Connect> void FaultWriteDeadline::expect_stuck_client_closed(Connect connect) {
+template <class Connect>
+void FaultWriteDeadline::expect_stuck_client_closed(router::NetTransport transport,
+                                                    Connect connect) {
     {
         auto client = connect();
         auto& stuck = *client;
@@ -154,21 +157,26 @@ template <class Connect> void FaultWriteDeadline::expect_stuck_client_closed(Con
         EXPECT_TRUE(stuck.closed_by_peer(10s));
     }
     EXPECT_EQ(log_.count("took no data for 500 ms"), 1);
+    EXPECT_EQ(transport_closes(net_.router(), transport, router::TransportClose::write_timeout),
+              1u);
     expect_clean_router();
 }
 
 TEST_F(FaultWriteDeadline, RawSocketPeerThatStopsReadingIsClosed) {
-    expect_stuck_client_closed([&] { return std::make_unique<RawClient>(net_.raw_port()); });
+    expect_stuck_client_closed(router::NetTransport::rawsocket,
+                               [&] { return std::make_unique<RawClient>(net_.raw_port()); });
 }
 
 TEST_F(FaultWriteDeadline, WebSocketPeerThatStopsReadingIsClosed) {
-    expect_stuck_client_closed([&] { return std::make_unique<WsClient>(net_.ws_port()); });
+    expect_stuck_client_closed(router::NetTransport::websocket,
+                               [&] { return std::make_unique<WsClient>(net_.ws_port()); });
 }
 
 // Beast's data path (permessage-deflate) writes each message in socket
 // writes the deadline does not see; the send queue check alone decides.
 TEST_F(FaultWriteDeadline, WebSocketDeflatePeerThatStopsReadingIsClosed) {
-    expect_stuck_client_closed([&] { return std::make_unique<WsClient>(net_.ws_port(), true); });
+    expect_stuck_client_closed(router::NetTransport::websocket,
+                               [&] { return std::make_unique<WsClient>(net_.ws_port(), true); });
 }
 
 // Reads one event every 5 ms, far slower than the flood (so the router drops

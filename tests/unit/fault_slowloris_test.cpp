@@ -83,8 +83,8 @@ void expect_closed_on_time(const std::vector<Slow>& conns, const char* what) {
     }
     EXPECT_GE(earliest, 0.4) << what; // not before the timeout (500 ms)
     EXPECT_LT(latest, 1.5) << what;   // nor long after
-    std::cout << what << ": " << conns.size() << " unfinished handshakes closed "
-              << earliest << " to " << latest << " s after connecting\n";
+    std::cout << what << ": " << conns.size() << " unfinished handshakes closed " << earliest
+              << " to " << latest << " s after connecting\n";
 }
 
 class FaultSlowloris : public ::testing::Test {
@@ -112,6 +112,9 @@ TEST_F(FaultSlowloris, RawSocketHandshakesThatNeverFinish) {
     });
     EXPECT_EQ(served, 1);
     expect_closed_on_time(conns, "RawSocket");
+    EXPECT_EQ(transport_closes(net_.router(), router::NetTransport::rawsocket,
+                               router::TransportClose::handshake_timeout),
+              40u);
     expect_clean_router();
 }
 
@@ -125,6 +128,9 @@ TEST_F(FaultSlowloris, WebSocketUpgradesSentByteByByte) {
     });
     EXPECT_EQ(served, 1);
     expect_closed_on_time(conns, "WebSocket");
+    EXPECT_EQ(transport_closes(net_.router(), router::NetTransport::websocket,
+                               router::TransportClose::handshake_timeout),
+              40u);
     expect_clean_router();
 }
 

@@ -1,5 +1,6 @@
 #include "http/metrics_page.hpp"
 
+#include <iterator>
 #include <limits>
 
 #include <nexus/wamp/message.hpp>
@@ -14,6 +15,10 @@ using nexus::router::MetricsSnapshot;
 
 constexpr std::string_view outcome_names[] = {"completed", "error", "canceled", "timeout"};
 constexpr std::string_view ending_names[] = {"goodbye", "lost", "killed"};
+constexpr std::string_view transport_names[] = {"websocket", "rawsocket"};
+constexpr std::string_view close_names[] = {"write_timeout", "idle_timeout", "handshake_timeout"};
+static_assert(std::size(transport_names) == nexus::router::net_transport_count);
+static_assert(std::size(close_names) == nexus::router::transport_close_count);
 
 void messages(PrometheusText& p, const MetricsSnapshot& m) {
     p.family("nexus_messages_received_total", "counter",
@@ -66,6 +71,31 @@ void sessions(PrometheusText& p, const MetricsSnapshot& m) {
     for (const auto& [key, n] : m.connections_refused)
         p.sample("nexus_connections_refused_total",
                  {{"listener", key.first}, {"reason", key.second}}, n);
+}
+
+void transports(PrometheusText& p, const MetricsSnapshot& m) {
+    p.family("nexus_transport_received_bytes_total", "counter",
+             "Bytes read from WebSocket and RawSocket connections: the transport's own bytes "
+             "(handshakes, frames; compressed where permessage-deflate is on), not TLS records.");
+    for (std::size_t t = 0; t < m.bytes_received.size(); ++t)
+        p.sample("nexus_transport_received_bytes_total", {{"transport", transport_names[t]}},
+                 m.bytes_received[t]);
+    p.family("nexus_transport_sent_bytes_total", "counter",
+             "Bytes written to WebSocket and RawSocket connections, counted as the received "
+             "ones.");
+    for (std::size_t t = 0; t < m.bytes_sent.size(); ++t)
+        p.sample("nexus_transport_sent_bytes_total", {{"transport", transport_names[t]}},
+                 m.bytes_sent[t]);
+    p.family("nexus_transport_closes_total", "counter",
+             "Connections a transport closed on its own, by transport and reason "
+             "(write_timeout: the peer took no data for the write timeout; idle_timeout: it sent "
+             "nothing, not even a pong, for the idle timeout; handshake_timeout: its TLS, "
+             "upgrade or RawSocket handshake took too long).");
+    for (std::size_t t = 0; t < m.transport_closes.size(); ++t)
+        for (std::size_t c = 0; c < m.transport_closes[t].size(); ++c)
+            p.sample("nexus_transport_closes_total",
+                     {{"transport", transport_names[t]}, {"reason", close_names[c]}},
+                     m.transport_closes[t][c]);
 }
 
 void routing(PrometheusText& p, const MetricsSnapshot& m) {
@@ -182,6 +212,7 @@ std::string render_metrics(const MetricsPage& page) {
     sessions(p, page.router);
     messages(p, page.router);
     routing(p, page.router);
+    transports(p, page.router);
     http(p, page.http);
     process(p, page);
     return p.take();

@@ -42,6 +42,18 @@ enum class SessionEnding : std::uint8_t {
 };
 inline constexpr std::size_t session_ending_count = 3;
 
+/// The network transports whose traffic is counted (MetricsSnapshot::bytes_*).
+enum class NetTransport : std::uint8_t { websocket, rawsocket };
+inline constexpr std::size_t net_transport_count = 2;
+
+/// Why a network transport closed a connection on its own.
+enum class TransportClose : std::uint8_t {
+    write_timeout,     // the peer took no data for the write timeout
+    idle_timeout,      // the peer sent nothing, not even a pong, for the idle timeout
+    handshake_timeout, // the TLS, HTTP upgrade or RawSocket handshake took too long
+};
+inline constexpr std::size_t transport_close_count = 3;
+
 struct RealmMetrics {
     std::string uri;
     /// Joined sessions by (transport type, serializer), e.g. ("websocket", "json").
@@ -98,6 +110,17 @@ struct MetricsSnapshot {
     /// ("ws://127.0.0.1:8080", "tcp://...", "unix:///run/nexus.sock"), the
     /// reason "max_connections" or "max_connections_per_address".
     std::map<std::pair<std::string, std::string>, std::uint64_t> connections_refused;
+
+    /// Bytes read from and written to network connections, by NetTransport:
+    /// the transport's own bytes (HTTP upgrade, WebSocket frames, RawSocket
+    /// handshake and frames, compressed where permessage-deflate is on), not
+    /// TLS's records around them.
+    std::array<std::uint64_t, net_transport_count> bytes_received{};
+    std::array<std::uint64_t, net_transport_count> bytes_sent{};
+    /// Connections a transport closed on its own, by NetTransport, then by
+    /// TransportClose.
+    std::array<std::array<std::uint64_t, transport_close_count>, net_transport_count>
+        transport_closes{};
 
     std::vector<RealmMetrics> realms;
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <variant>
 
@@ -79,6 +80,12 @@ public:
     }
     TlsStream* tls() { return std::get_if<TlsStream>(&stream_); }
 
+    /// Bytes read and written through this stream (by Beast: the upgrade and
+    /// its data path) since the last call, for the router's metrics.
+    std::pair<std::uint64_t, std::uint64_t> take_transferred() {
+        return {std::exchange(received_, 0), std::exchange(sent_, 0)};
+    }
+
     /// Calls `f` with what carries the bytes without Beast's timeouts: the
     /// TLS stream, or the plain TCP socket.
     template <class F> void with_socket(F&& f) {
@@ -130,6 +137,14 @@ private:
     auto on_stream(IoHandler handler) {
         return asio::bind_executor(get_executor(), std::move(handler));
     }
+    // Counts what the operation moved into `count`, then completes it.
+    IoHandler counted(IoHandler handler, std::uint64_t& count) {
+        return IoHandler(
+            recycled([&count, h = std::move(handler)](error_code ec, std::size_t n) mutable {
+                count += n;
+                std::move(h)(ec, n);
+            }));
+    }
     auto on_stream(TeardownHandler handler) {
         return asio::bind_executor(get_executor(), std::move(handler));
     }
@@ -144,14 +159,14 @@ private:
     }
 
     void read_some(const MutableBuffers& buffers, IoHandler erased) {
-        with_timed_stream([&, handler = on_stream(std::move(erased))](auto& s) mutable {
-            s.async_read_some(buffers, std::move(handler));
-        });
+        with_timed_stream([&, handler = on_stream(counted(std::move(erased), received_))](
+                              auto& s) mutable { s.async_read_some(buffers, std::move(handler)); });
     }
     void write_some(const ConstBuffers& buffers, IoHandler erased) {
-        with_timed_stream([&, handler = on_stream(std::move(erased))](auto& s) mutable {
-            s.async_write_some(buffers, std::move(handler));
-        });
+        with_timed_stream(
+            [&, handler = on_stream(counted(std::move(erased), sent_))](auto& s) mutable {
+                s.async_write_some(buffers, std::move(handler));
+            });
     }
     void teardown(beast::role_type role, TeardownHandler erased) {
         with_socket([&, handler = on_stream(std::move(erased))](auto& s) mutable {
@@ -161,6 +176,8 @@ private:
     }
 
     std::variant<PlainStream, TlsStream> stream_;
+    std::uint64_t received_ = 0;
+    std::uint64_t sent_ = 0;
 };
 
 } // namespace nexus::transport

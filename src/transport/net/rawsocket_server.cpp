@@ -108,7 +108,10 @@ public:
         timer_.expires_after(options_.handshake_timeout);
         timer_.async_wait(
             asio::bind_executor(strand_, [self = this->shared_from_this()](error_code ec) {
-                if (!ec && !self->handshaken_) self->shutdown_now();
+                if (!ec && !self->handshaken_) {
+                    self->closed_by_us(router::TransportClose::handshake_timeout);
+                    self->shutdown_now();
+                }
             }));
         if constexpr (tls)
             socket_.async_handshake(
@@ -186,9 +189,11 @@ private:
 
     void read_handshake() {
         asio::async_read(socket_, asio::buffer(handshake_),
-                         asio::bind_executor(
-                             strand_, [self = this->shared_from_this()](
-                                          error_code ec, std::size_t) { self->on_handshake(ec); }));
+                         asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                                          error_code ec, std::size_t n) {
+                             self->transferred(n, 0);
+                             self->on_handshake(ec);
+                         }));
     }
 
     void on_handshake(error_code ec) {
@@ -201,9 +206,11 @@ private:
         reply_ = answer.reply;
         if (answer.kind == HandshakeAnswer::refuse) {
             asio::async_write(socket_, asio::buffer(reply_),
-                              asio::bind_executor(
-                                  strand_, [self = this->shared_from_this()](
-                                               error_code, std::size_t) { self->shutdown_now(); }));
+                              asio::bind_executor(strand_, [self = this->shared_from_this()](
+                                                               error_code, std::size_t n) {
+                                  self->transferred(0, n);
+                                  self->shutdown_now();
+                              }));
             return;
         }
         format_ = answer.format;
@@ -222,7 +229,8 @@ private:
         connection_ = router_.attach(peer, std::move(info), options_.out_queue_size);
         asio::async_write(socket_, asio::buffer(reply_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                           error_code ec, std::size_t) {
+                                                           error_code ec, std::size_t n) {
+                              self->transferred(0, n);
                               if (ec) return self->shutdown_now();
                               if (self->idle_.enabled()) {
                                   self->idle_.heard();
@@ -247,7 +255,10 @@ private:
 
     void on_idle_timer() {
         const IdleWatch::Step step = idle_.check();
-        if (step.close) return shutdown_now();
+        if (step.close) {
+            closed_by_us(router::TransportClose::idle_timeout);
+            return shutdown_now();
+        }
         if (step.ping) {
             ping_due_ = true;
             write_more();
@@ -266,6 +277,7 @@ private:
     }
 
     void on_read(error_code ec, std::size_t n) {
+        transferred(n, 0);
         if (ec || stopped_) return ended(ec);
         idle_.heard(); // any bytes from the peer prove it alive
         in_.commit(n);
@@ -326,7 +338,8 @@ private:
         };
         asio::async_read(socket_, asio::buffer(body->data() + have, length - have), progress,
                          asio::bind_executor(strand_, [self = this->shared_from_this(), body,
-                                                       type](error_code ec, std::size_t) mutable {
+                                                       type](error_code ec, std::size_t n) mutable {
+                             self->transferred(n, 0);
                              if (ec || self->stopped_) return self->shutdown_now();
                              self->in_frames_ = true;
                              self->on_frame(type, std::move(body));
@@ -429,8 +442,9 @@ private:
         write_deadline_.begin(this->shared_from_this(), [this] { write_timed_out(); });
         asio::async_write(socket_, buffers_, ReportProgress(write_deadline_),
                           asio::bind_executor(strand_, [self = this->shared_from_this()](
-                                                           error_code ec, std::size_t) {
+                                                           error_code ec, std::size_t n) {
                               ReadTurns::worked();
+                              self->transferred(0, n);
                               self->writing_ = false;
                               self->write_deadline_.end();
                               self->held_.clear();
@@ -445,6 +459,13 @@ private:
         ReadTurns::worked();
     }
 
+    void transferred(std::size_t received, std::size_t sent) {
+        if (received || sent) router_.transferred(router::NetTransport::rawsocket, received, sent);
+    }
+    void closed_by_us(router::TransportClose why) {
+        router_.transport_closed(router::NetTransport::rawsocket, why);
+    }
+
     // Draining: everything is written; our FIN follows it, and the peer's end
     // of the stream (or the drain deadline) closes the connection. Closing at
     // once could answer a message still in flight from the peer with a reset,
@@ -455,6 +476,7 @@ private:
     }
 
     void write_timed_out() {
+        closed_by_us(router::TransportClose::write_timeout);
         router_.log(router::RouterLogLevel::warning,
                     "RawSocket " + peer_name_ + ": closed, it took no data for " +
                         std::to_string(options_.write_timeout.count()) + " ms");

@@ -122,7 +122,7 @@ public:
         if (auto* tls = ws_.next_layer().tls())
             tls->async_handshake(asio::ssl::stream_base::server,
                                  [self = shared_from_this()](error_code ec) {
-                                     if (ec) return self->stop();
+                                     if (ec) return self->handshake_failed(ec);
                                      self->read_request();
                                  });
         else
@@ -223,7 +223,7 @@ private:
             return refuse(http::status::payload_too_large,
                           "a WebSocket upgrade request carries no body");
         }
-        if (ec) return stop();
+        if (ec) return handshake_failed(ec);
         request_ = request_parser_->release();
         request_parser_.reset();
         auto decision = upgrade::decide(request_, options_);
@@ -287,7 +287,8 @@ private:
     }
 
     void on_accept(error_code ec) {
-        if (ec) return stop();
+        report_transferred();
+        if (ec) return handshake_failed(ec);
         auto peer = std::make_shared<WeakPeer>();
         peer->session = weak_from_this();
         connection_ = router_.attach(peer, info_, options_.out_queue_size);
@@ -302,6 +303,10 @@ private:
     }
 
     void on_read(error_code ec) {
+        report_transferred();
+        // Beast's keepalive gave up on a silent peer.
+        if (ec == beast::error::timeout && !stopped_)
+            closed_by_us(router::TransportClose::idle_timeout);
         if (ec || stopped_) return ended(ec); // includes oversize messages (Beast refuses them)
         auto frame =
             std::make_shared<const std::string>(beast::buffers_to_string(read_buffer_.data()));
@@ -354,6 +359,7 @@ private:
         write_deadline_.begin(shared_from_this(), [this] { write_timed_out(); });
         ws_.async_write(asio::buffer(*pending_[next_]),
                         [self = shared_from_this()](error_code ec, std::size_t) {
+                            self->report_transferred();
                             self->writing_ = false;
                             self->write_deadline_.end();
                             self->pending_[self->next_++].reset();
@@ -397,6 +403,7 @@ private:
     }
 
     void on_framed_read(error_code ec, std::size_t n) {
+        transferred(n, 0);
         if (ec || stopped_) return ended(ec);
         in_.commit(n);
         idle_.heard();
@@ -575,7 +582,8 @@ private:
         ws_.next_layer().with_socket([this](auto& stream) {
             asio::async_write(stream, std::span<const asio::const_buffer>(writer_.buffers()),
                               ReportProgress(write_deadline_),
-                              [self = shared_from_this()](error_code ec, std::size_t) {
+                              [self = shared_from_this()](error_code ec, std::size_t n) {
+                                  self->transferred(0, n);
                                   self->on_framed_write(ec);
                               });
         });
@@ -625,7 +633,10 @@ private:
     void on_timer() {
         if (close_sent_) return stop();
         const IdleWatch::Step step = idle_.check();
-        if (step.close) return stop();
+        if (step.close) {
+            closed_by_us(router::TransportClose::idle_timeout);
+            return stop();
+        }
         if (step.ping) {
             ping_due_ = true;
             write_framed();
@@ -653,6 +664,7 @@ private:
     }
 
     void write_timed_out() {
+        closed_by_us(router::TransportClose::write_timeout);
         router_.log(router::RouterLogLevel::warning,
                     "WebSocket " + peer_ + ": closed, it took no data for " +
                         std::to_string(options_.write_timeout.count()) + " ms");
@@ -660,9 +672,29 @@ private:
         stop();
     }
 
+    // The TLS handshake, the upgrade request or Beast's accept failed.
+    void handshake_failed(error_code ec) {
+        if (ec == beast::error::timeout && !stopped_)
+            closed_by_us(router::TransportClose::handshake_timeout);
+        stop();
+    }
+
+    // Beast's data path counts in the stream, ours here.
+    void report_transferred() {
+        const auto [received, sent] = ws_.next_layer().take_transferred();
+        transferred(received, sent);
+    }
+    void transferred(std::size_t received, std::size_t sent) {
+        if (received || sent) router_.transferred(router::NetTransport::websocket, received, sent);
+    }
+    void closed_by_us(router::TransportClose why) {
+        router_.transport_closed(router::NetTransport::websocket, why);
+    }
+
     void stop() {
         if (stopped_) return;
         stopped_ = true;
+        report_transferred();
         timer_.cancel();
         if (drain_timer_) drain_timer_->cancel();
         write_deadline_.cancel();
