@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
@@ -475,12 +476,16 @@ private:
         socket_.lowest_layer().shutdown(asio::socket_base::shutdown_send, ignored);
     }
 
+    // Reported once, even when the session already stopped: the kernel's
+    // ETIMEDOUT goes to one of the read and the write, and the other one's
+    // error (operation_aborted, EOF) may have been handled first.
     void write_timed_out() {
+        if (std::exchange(write_timeout_reported_, true)) return shutdown_now();
         closed_by_us(router::TransportClose::write_timeout);
         router_.log(router::RouterLogLevel::warning,
                     "RawSocket " + peer_name_ + ": closed, it took no data for " +
                         std::to_string(options_.write_timeout.count()) + " ms");
-        reset_on_close(socket_.lowest_layer().native_handle());
+        if (!stopped_) reset_on_close(socket_.lowest_layer().native_handle());
         shutdown_now();
     }
 
@@ -488,7 +493,7 @@ private:
     // (twice write_timeout): the peer took nothing for that long, the write
     // deadline's verdict as well, whichever came first.
     void ended(error_code ec) {
-        if (ec == asio::error::timed_out && options_.write_timeout.count() > 0 && !stopped_)
+        if (ec == asio::error::timed_out && options_.write_timeout.count() > 0)
             return write_timed_out();
         shutdown_now();
     }
@@ -541,6 +546,7 @@ private:
     bool writing_ = false;
     bool closing_ = false;
     bool stopped_ = false;
+    bool write_timeout_reported_ = false;
     std::uint64_t skipped_ = 0;
 
     // Write batch: staging_ holds headers and small bodies back to back;

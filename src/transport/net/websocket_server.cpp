@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 #include <span>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -658,17 +659,21 @@ private:
     // kernel's TCP_USER_TIMEOUT (twice write_timeout): the peer took nothing
     // for that long, the write deadline's verdict as well, whichever came first.
     void ended(error_code ec) {
-        if (ec == asio::error::timed_out && options_.write_timeout.count() > 0 && !stopped_)
+        if (ec == asio::error::timed_out && options_.write_timeout.count() > 0)
             return write_timed_out();
         stop();
     }
 
+    // Reported once, even when the session already stopped: the kernel's
+    // ETIMEDOUT goes to one of the read and the write, and the other one's
+    // error (operation_aborted, EOF) may have been handled first.
     void write_timed_out() {
+        if (std::exchange(write_timeout_reported_, true)) return stop();
         closed_by_us(router::TransportClose::write_timeout);
         router_.log(router::RouterLogLevel::warning,
                     "WebSocket " + peer_ + ": closed, it took no data for " +
                         std::to_string(options_.write_timeout.count()) + " ms");
-        reset_on_close(ws_.next_layer().tcp().socket().native_handle());
+        if (!stopped_) reset_on_close(ws_.next_layer().tcp().socket().native_handle());
         stop();
     }
 
@@ -740,6 +745,7 @@ private:
     bool writing_ = false;
     bool closing_ = false;
     bool stopped_ = false;
+    bool write_timeout_reported_ = false;
 
     // Our own data path (framed_).
     bool framed_ = false;
