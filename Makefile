@@ -114,12 +114,7 @@ bench: configure
 	scripts/run-benchmarks.sh $(BUILD_DIR)
 
 run: build
-	@if [ -x $(BUILD_DIR)/apps/nexusd/nexusd ]; then \
-	  exec $(BUILD_DIR)/apps/nexusd/nexusd --config etc/nexus.json; \
-	else \
-	  echo "make run: nexusd does not exist yet — the router service is still to be built"; \
-	  echo "(issue 'Network transports, the nexusd service ...'). The libraries and tests build: make test"; \
-	fi
+	exec $(BUILD_DIR)/apps/nexusd/nexusd --config etc/nexus.json
 
 # nexusd, etc/nexus.json, the systemd unit and its user (docs/OPERATIONS.md).
 # PREFIX (default /usr/local; /usr puts the configuration in /etc) is set at
