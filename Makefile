@@ -4,7 +4,6 @@
 BUILD_DIR     ?= build
 BUILD_TYPE    ?= RelWithDebInfo
 JOBS          ?= $(shell nproc)
-FUZZ_DIR      ?= build-fuzz
 FUZZ_SECONDS  ?= 60
 # make test runs each fuzzer this long (only when clang is installed; 8 targets)
 SMOKE_FUZZ_SECONDS ?= 10
@@ -45,6 +44,7 @@ unit: build
 # tests/CMakeLists.txt (router, transports, codecs, faults): about half the
 # build, meant for a CI sanitizer job. The default runs everything.
 ASAN_DIR ?= build-asan
+FUZZ_DIR := $(ASAN_DIR)
 TSAN_DIR ?= build-tsan
 SANITIZE_SCOPE ?= all
 ifeq ($(SANITIZE_SCOPE),core)
@@ -57,13 +57,18 @@ endif
 
 $(ASAN_DIR)/build.ninja:
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_BENCH=OFF -DNEXUS_SANITIZE=address,undefined
+	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_BENCH=OFF -DNEXUS_BUILD_FUZZ=ON \
+	  -DNEXUS_SANITIZE=address,undefined
+# An ASan tree configured before the fuzzers moved into it gets them.
+ASAN_WITH_FUZZERS = grep -q '^NEXUS_BUILD_FUZZ:BOOL=ON' $(ASAN_DIR)/CMakeCache.txt || \
+	  cmake -S . -B $(ASAN_DIR) -DNEXUS_BUILD_FUZZ=ON >/dev/null
 
 $(TSAN_DIR)/build.ninja:
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_BENCH=OFF -DNEXUS_SANITIZE=thread
 
 test-asan: deps $(ASAN_DIR)/build.ninja
+	@$(ASAN_WITH_FUZZERS)
 	cmake --build $(ASAN_DIR) -j $(JOBS) $(SANITIZE_BUILD_ARGS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 600 $(SANITIZE_CTEST_ARGS)
@@ -88,13 +93,11 @@ test-client-asan-gcc: deps $(ASAN_GCC_DIR)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_GCC_DIR) --output-on-failure -j $(JOBS) --timeout 600 -L client
 
-$(FUZZ_DIR)/build.ninja:
-	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_COMPILER=clang++ -DNEXUS_BUILD_FUZZ=ON -DNEXUS_BUILD_TESTS=OFF \
-	  -DNEXUS_BUILD_BENCH=OFF -DNEXUS_BUILD_APPS=OFF -DNEXUS_BUILD_EXAMPLES=OFF \
-	  -DNEXUS_SANITIZE=address,undefined
-
-fuzz-build: deps $(FUZZ_DIR)/build.ninja
+# The fuzzers live in the ASan tree: the libraries there are compiled once,
+# with ASan, UBSan and libFuzzer's coverage, for the fuzzers and the ASan
+# test run alike (the coverage hooks cost the tests little).
+fuzz-build: deps $(ASAN_DIR)/build.ninja
+	@$(ASAN_WITH_FUZZERS)
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzzers
 
 # Runs every fuzzer for FUZZ_SECONDS on its committed seed corpus.
@@ -114,12 +117,7 @@ bench: configure
 	scripts/run-benchmarks.sh $(BUILD_DIR)
 
 run: build
-	@if [ -x $(BUILD_DIR)/apps/nexusd/nexusd ]; then \
-	  exec $(BUILD_DIR)/apps/nexusd/nexusd --config etc/nexus.json; \
-	else \
-	  echo "make run: nexusd does not exist yet — the router service is still to be built"; \
-	  echo "(issue 'Network transports, the nexusd service ...'). The libraries and tests build: make test"; \
-	fi
+	exec $(BUILD_DIR)/apps/nexusd/nexusd --config etc/nexus.json
 
 # nexusd, etc/nexus.json, the systemd unit and its user (docs/OPERATIONS.md).
 # PREFIX (default /usr/local; /usr puts the configuration in /etc) is set at
@@ -135,4 +133,4 @@ format:
 	clang-format -i $$(git ls-files '*.hpp' '*.cpp')
 
 clean:
-	rm -rf $(BUILD_DIR) $(FUZZ_DIR) $(ASAN_DIR) $(TSAN_DIR) $(ASAN_GCC_DIR)
+	rm -rf $(BUILD_DIR) build-fuzz $(ASAN_DIR) $(TSAN_DIR) $(ASAN_GCC_DIR)

@@ -20,8 +20,8 @@
 // frame, so that one input can run several sessions one after the other.
 //
 // Deterministic: one thread; after every record the io_context runs only what
-// is ready (poll), never waiting for a timer, and the router's random ids come
-// from a counter reset per input (random_id() is replaced below), so that a
+// is ready (poll), never waiting for a timer, and the router's ids come from a
+// counter reset per input (RouterConfig::id_generator), so that a
 // saved input replays the same way and can name session ids. CALL timeouts
 // are raised to an hour so that no call timer fires within a run: timers are
 // armed and cancelled, never expired. Everything is torn down per input, so
@@ -46,16 +46,10 @@
 
 namespace {
 
-std::uint64_t next_id = 1;
-
-} // namespace
-
-// Replaces the library's CSPRNG ids (src/wamp/id.cpp, which is then not linked in).
-nexus::wamp::Id nexus::wamp::random_id() { return next_id++; }
-
-namespace {
-
 using namespace nexus;
+
+// Reset per input; one thread, so a plain counter.
+std::uint64_t next_id = 1;
 
 void check(bool condition) {
     if (!condition) std::abort();
@@ -71,6 +65,7 @@ void trace(int connection, const char* direction, const wamp::Message& m) {
 
 router::RouterConfig make_config(unsigned variant) {
     router::RouterConfig config;
+    config.id_generator = [] { return next_id++; };
     router::RealmConfig realm;
     realm.uri = "realm1";
     switch (variant) {

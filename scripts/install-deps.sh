@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   # toolchain
   cmake ninja-build g++ make pkg-config ccache
+  lld                               # links the ~100 test programs 3x faster than ld.bfd
   clang libclang-rt-14-dev          # fuzzers (libFuzzer) and sanitizer runtimes
   # libraries
   libboost1.81-dev libboost-json1.81-dev   # Beast/Asio/JSON 1.81

@@ -4,7 +4,7 @@
 # json_decode and so on) with its dictionary if there is one
 # (fuzz/dict/<name>.dict), so that the run never rewrites
 # the repository. A crash fails the script and leaves the reproducer in
-# build-fuzz/artifacts/.
+# artifacts/ beside DIR (build-asan/artifacts/ for `make fuzz`).
 set -euo pipefail
 dir=${1:?usage: run-fuzzers.sh FUZZ_BIN_DIR SECONDS}
 seconds=${2:-60}

@@ -322,7 +322,7 @@ public:
         if (auto level = realm_.trustlevel(publisher)) details.emplace("trustlevel", *level);
         copy_ppt(o, details);
 
-        const wamp::Id publication = wamp::random_id();
+        const wamp::Id publication = realm_.new_id();
         realm_.metrics().event_published();
         std::vector<std::uint32_t> nodes =
             deliver(m.topic, publication, details, m.payload, audience);
@@ -490,7 +490,7 @@ public:
         Audience audience;
         audience.publisher = cause;
         audience.exclude_me = cause != 0;
-        deliver(std::string(topic), wamp::random_id(), {}, wamp::Payload(args()), audience);
+        deliver(std::string(topic), realm_.new_id(), {}, wamp::Payload(args()), audience);
     }
 
     OrUriError<std::vector<wamp::Id>> revoke(wamp::Id id, std::optional<wamp::Id> only,

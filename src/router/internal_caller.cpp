@@ -65,12 +65,13 @@ private:
     std::weak_ptr<State> state_;
 };
 
-InternalCaller::InternalCaller(std::string realm, boost::asio::any_io_executor executor)
+InternalCaller::InternalCaller(std::string realm, boost::asio::any_io_executor executor,
+                               wamp::Id session)
     : state_(std::make_shared<State>(std::move(executor))) {
     // Answers to the router are few and small; never drop or disconnect them.
     state_->queue = std::make_shared<OutboundQueue>(std::make_shared<Peer>(state_), 1 << 20,
                                                     OverflowPolicy::drop_events);
-    session_ = std::make_shared<Session>(wamp::random_id(), std::move(realm), state_->queue);
+    session_ = std::make_shared<Session>(session, std::move(realm), state_->queue);
     session_->authid = "nexus";
     session_->authrole = "nexus.router";
     session_->authmethod = "internal";

@@ -26,7 +26,8 @@ public:
     /// Gets the RESULT or ERROR answering the call.
     using Done = std::function<void(const wamp::Message&)>;
 
-    InternalCaller(std::string realm, boost::asio::any_io_executor executor);
+    /// `session`: the id of the router's own session in `realm`.
+    InternalCaller(std::string realm, boost::asio::any_io_executor executor, wamp::Id session);
     ~InternalCaller();
 
     Session& session() { return *session_; }

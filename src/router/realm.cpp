@@ -46,11 +46,12 @@ private:
 
 Realm::Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger,
              std::shared_ptr<SessionBudget> budget, const std::string& auth_secret,
-             std::shared_ptr<RouterMetrics> metrics, std::shared_ptr<cluster::Node> node)
-    : config_(std::move(config)), logger_(std::move(logger)),
+             std::shared_ptr<RouterMetrics> metrics, std::shared_ptr<cluster::Node> node,
+             std::function<wamp::Id()> ids)
+    : config_(std::move(config)), logger_(std::move(logger)), ids_(std::move(ids)),
       budget_(budget ? std::move(budget) : std::make_shared<SessionBudget>(0)),
       metrics_(metrics ? std::move(metrics) : std::make_shared<RouterMetrics>()),
-      internal_(std::make_unique<InternalCaller>(config_.uri, executor)),
+      internal_(std::make_unique<InternalCaller>(config_.uri, executor, new_id())),
       strand_(boost::asio::make_strand(executor)), node_(std::move(node)),
       port_(node_ ? std::make_unique<cluster::Port>(*node_, config_.uri) : nullptr), broker_(*this),
       dealer_(*this) {

@@ -50,10 +50,11 @@ public:
     /// exist (RouterConfig::auth_secret; empty: random).
     /// `metrics`: the router's counters (none: the realm keeps its own).
     /// `node`: the cluster the realm is served by (none: this router alone).
+    /// `ids`: RouterConfig::id_generator (empty: random ids).
     Realm(RealmConfig config, boost::asio::any_io_executor executor, RouterLogger logger = {},
           std::shared_ptr<SessionBudget> budget = nullptr, const std::string& auth_secret = {},
           std::shared_ptr<RouterMetrics> metrics = nullptr,
-          std::shared_ptr<cluster::Node> node = nullptr);
+          std::shared_ptr<cluster::Node> node = nullptr, std::function<wamp::Id()> ids = {});
     ~Realm() override;
 
     const std::string& uri() const { return config_.uri; }
@@ -107,6 +108,7 @@ public:
 
     // RealmContext (called with mutex_ held)
     const RealmConfig& config() const override { return config_; }
+    wamp::Id new_id() override { return ids_ ? ids_() : wamp::random_id(); }
     Session* find_session(wamp::Id id) override;
     std::unique_ptr<Timer> run_locked_after(std::chrono::milliseconds delay,
                                             std::function<void()> callback) override;
@@ -231,6 +233,7 @@ private:
 
     const RealmConfig config_;
     const RouterLogger logger_;
+    const std::function<wamp::Id()> ids_; // before the members that take ids at construction
     const std::shared_ptr<SessionBudget> budget_;
     const std::shared_ptr<RouterMetrics> metrics_;
     std::unordered_map<std::string, const RolePermissions*> roles_by_name_;

@@ -37,6 +37,8 @@ public:
     virtual ~RealmContext() = default;
 
     virtual const RealmConfig& config() const = 0;
+    /// A fresh id (RouterConfig::id_generator, or random).
+    virtual wamp::Id new_id() = 0;
     /// A joined session of this realm, or nullptr.
     virtual Session* find_session(wamp::Id id) = 0;
     /// Runs `callback` after `delay` with the realm lock held, unless the

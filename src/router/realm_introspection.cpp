@@ -117,7 +117,7 @@ bool Realm::kill(wamp::Id id, std::string_view reason, std::string_view message)
 wamp::Expected<wamp::Id> Realm::publish(wamp::Publish publish) {
     auto queue = std::make_shared<OutboundQueue>(std::make_shared<DiscardingPeer>(), 4,
                                                  OverflowPolicy::drop_events);
-    Session router(wamp::random_id(), config_.uri, queue);
+    Session router(new_id(), config_.uri, queue);
     router.authid = "nexus";
     router.authrole = "nexus.router";
     router.authmethod = "internal";

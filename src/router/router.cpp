@@ -89,7 +89,7 @@ void RouterImpl::start_cluster() {
 
 std::shared_ptr<Realm> RouterImpl::make_realm(RealmConfig realm) {
     return std::make_shared<Realm>(std::move(realm), executor_, config_.logger, sessions_,
-                                   auth_secret_, metrics_, node_);
+                                   auth_secret_, metrics_, node_, config_.id_generator);
 }
 
 std::shared_ptr<Realm> RouterImpl::find_realm(const std::string& uri) {
@@ -133,7 +133,7 @@ RouterImpl::open_session(const std::shared_ptr<ConnectionImpl>& conn, wamp::Hell
 
     AuthRequest request;
     request.realm = hello.realm;
-    request.session = wamp::random_id();
+    request.session = config_.id_generator ? config_.id_generator() : wamp::random_id();
     if (auto it = hello.details.find("authid"); it != hello.details.end() && it->second.is_string())
         request.authid = it->second.as_string();
     if (auto it = hello.details.find("authextra");

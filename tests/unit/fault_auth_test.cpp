@@ -29,10 +29,12 @@ NetRouter::Options auth_options(std::shared_ptr<Log> log, std::chrono::milliseco
     realm.uri = "realm1";
     realm.anonymous_auth = false;
     realm.auth_timeout = timeout;
-    realm.principals = {
-        {"joe", "user", std::string("joe-ticket"), std::nullopt, {}},
-        {"peter", "user", std::nullopt, router::CraSecret{"peter-secret", std::nullopt, 1000, 32},
-         {}}};
+    realm.principals = {{"joe", "user", std::string("joe-ticket"), std::nullopt, {}},
+                        {"peter",
+                         "user",
+                         std::nullopt,
+                         router::CraSecret{"peter-secret", std::nullopt, 1000, 32},
+                         {}}};
     o.router.realms = {realm};
     // The meta API checks run in realm2, which lets anyone in.
     realm = {};

@@ -57,10 +57,9 @@ protected:
                 << " KiB after " << cycles;
         }
         std::cout << name << ": " << cycles << " cycles in " << seconds << " s; fds "
-                  << baseline_fds_ << " before, at most " << max_fds << " during, "
-                  << open_fds() << " after; VmRSS " << rss_warm << " KiB after " << warmup
-                  << " cycles, " << rss_end << " KiB at the end ("
-                  << (rss_end - rss_warm) << " KiB growth)\n";
+                  << baseline_fds_ << " before, at most " << max_fds << " during, " << open_fds()
+                  << " after; VmRSS " << rss_warm << " KiB after " << warmup << " cycles, "
+                  << rss_end << " KiB at the end (" << (rss_end - rss_warm) << " KiB growth)\n";
         RecordProperty("seconds", std::to_string(seconds));
         RecordProperty("rss_growth_kib", std::to_string(rss_end - rss_warm));
     }

@@ -161,9 +161,9 @@ TEST_F(FaultRpc, ManyCallsInFlightWhenBothSidesReset) {
         callee_a.expect<wamp::Invocation>();
         callee_b.expect<wamp::Invocation>();
     }
-    callee_a.hard_close(); // the RawSocket caller's 50 calls fail
+    callee_a.hard_close();   // the RawSocket caller's 50 calls fail
     caller_ws->hard_close(); // callee_b's 50 invocations are interrupted
-    caller_ws = nullptr;    // and its io_context's descriptors closed
+    caller_ws = nullptr;     // and its io_context's descriptors closed
     for (int i = 0; i < 50; ++i) {
         EXPECT_EQ(caller_raw.expect<wamp::Error>().error, wamp::errors::canceled);
         callee_b.expect<wamp::Interrupt>();

@@ -79,7 +79,7 @@ TEST(FaultShutdown, CallsInFlightWhenTheRouterShutsDownThenTheServersStop) {
                       Value("killnowait"));
         expect_goodbye(cast.callee_a);
         expect_goodbye(cast.callee_b); // no INTERRUPT: it cannot take one
-        net->stop_servers();            // nobody answered the GOODBYE: closed now
+        net->stop_servers();           // nobody answered the GOODBYE: closed now
         EXPECT_TRUE(cast.caller_raw.closed_by_peer());
         EXPECT_TRUE(cast.caller_ws.closed_by_peer());
         EXPECT_TRUE(cast.callee_a.closed_by_peer());

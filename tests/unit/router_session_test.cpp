@@ -1,6 +1,8 @@
 // Session lifecycle through the full router and the in-process transport.
 #include "support/router_fixture.hpp"
 
+#include <atomic>
+
 using namespace nexus;
 using namespace nexus::test;
 
@@ -233,4 +235,36 @@ TEST_F(TemplateRealm, StrictRequestIdsRejectAGap) {
     c.expect<wamp::Subscribed>();
     c.send(wamp::Subscribe{3, {}, "com.topic2"});
     EXPECT_EQ(c.expect<wamp::Abort>().reason, wamp::errors::protocol_violation);
+}
+
+namespace {
+
+// Ids from RouterConfig::id_generator, in the order the router asks for them.
+router::RouterConfig counted_ids_config(std::shared_ptr<std::atomic<wamp::Id>> next) {
+    router::RouterConfig config = RouterFixture::default_config();
+    config.id_generator = [next] { return next->fetch_add(1); };
+    return config;
+}
+
+class SessionWithCountedIds : public RouterFixture {
+protected:
+    SessionWithCountedIds() : RouterFixture(counted_ids_config(next_)) {}
+    // Shared with the generator, which the router may call until it is gone.
+    static inline std::shared_ptr<std::atomic<wamp::Id>> next_ =
+        std::make_shared<std::atomic<wamp::Id>>(1000);
+};
+
+} // namespace
+
+// Sessions and publications take their ids from the generator, not the CSPRNG.
+TEST_F(SessionWithCountedIds, SessionAndPublicationIdsComeFromTheGenerator) {
+    const wamp::Id before = next_->load();
+    TestClient& a = joined();
+    const wamp::Id after_join = next_->load();
+    EXPECT_GE(a.session(), before);
+    EXPECT_LT(a.session(), after_join);
+    a.send(wamp::Publish{a.next_request(), {{"acknowledge", true}}, "com.counted", {}});
+    const auto published = a.expect<wamp::Published>();
+    EXPECT_GE(published.publication, after_join);
+    EXPECT_LT(published.publication, next_->load());
 }

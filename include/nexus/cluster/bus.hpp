@@ -63,9 +63,8 @@ public:
     /// and then dropped; a false return says this one was not accepted.
     virtual bool publish(std::string_view subject, std::string_view payload) = 0;
 
-    using MessageHandler =
-        std::function<void(std::string_view subject, std::string_view payload,
-                           std::string_view reply_to)>;
+    using MessageHandler = std::function<void(std::string_view subject, std::string_view payload,
+                                              std::string_view reply_to)>;
     /// NATS subject syntax: tokens separated by '.', '*' matches one token, '>'
     /// the rest. `reply_to` is empty unless the sender made a request.
     virtual std::unique_ptr<BusSubscription> subscribe(std::string_view subject,
@@ -95,10 +94,10 @@ public:
                           KvDone done) = 0;
     /// Every key of the bucket with its value (status ok with an empty list
     /// for an empty or missing bucket).
-    virtual void kv_list(std::string_view bucket,
-                         std::function<void(KvResult::Status,
-                                            std::vector<std::pair<std::string, std::string>>)>
-                             done) = 0;
+    virtual void
+    kv_list(std::string_view bucket,
+            std::function<void(KvResult::Status, std::vector<std::pair<std::string, std::string>>)>
+                done) = 0;
 
     // --- the link -------------------------------------------------------------------------
 

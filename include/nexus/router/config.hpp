@@ -14,6 +14,7 @@
 
 #include <nexus/router/auth.hpp>
 #include <nexus/router/authorizer.hpp>
+#include <nexus/wamp/id.hpp>
 #include <nexus/wamp/uri.hpp>
 
 namespace nexus::cluster {
@@ -203,6 +204,12 @@ struct RouterConfig {
     std::optional<ClusterConfig> cluster;
     /// Empty: the router logs nothing.
     RouterLogger logger;
+    /// Where the router's ids come from (sessions, publications, the seed of
+    /// its random callee choice); called from any thread. Empty: uniform in
+    /// [1, 2^53] from the kernel's CSPRNG, as the spec asks. Only tests and
+    /// fuzzing should set it: ids that can be guessed let peers name other
+    /// sessions and publications.
+    std::function<wamp::Id()> id_generator;
 };
 
 } // namespace nexus::router

@@ -19,58 +19,7 @@
 
 namespace nexus::router {
 
-namespace detail {
-
-/// Bytes made at most once per format, or the reason they could not be made.
-/// Not synchronised: its owner holds a lock around get().
-class EncodedOnce {
-public:
-    /// The bytes for `format`; encode(out) runs on the first call only. A
-    /// pointer into this object: the bytes never change once made.
-    template <class Encode>
-    wamp::Expected<const std::string*> get(wamp::Format format, Encode&& encode) {
-        const auto i = static_cast<std::size_t>(format);
-        if (state_[i] == State::not_yet) {
-            if (wamp::Status status = encode(text_[i]); status) {
-                state_[i] = State::encoded;
-            } else {
-                state_[i] = State::failed;
-                text_[i] = status.error().message;
-            }
-        }
-        if (state_[i] == State::failed) return wamp::Failure{text_[i]};
-        return &text_[i];
-    }
-
-private:
-    enum class State : unsigned char { not_yet, encoded, failed };
-    std::array<State, 3> state_{};
-    std::array<std::string, 3> text_; // the encoding, or the reason it failed
-};
-
-} // namespace detail
-
-/// A details entry that many messages carry unchanged (every WELCOME's
-/// `roles`): encoded once per format and spliced into each message's
-/// encoding, instead of copied into each message and encoded again.
-class SharedDetail {
-public:
-    SharedDetail(std::string key, wamp::Value value)
-        : key_(std::move(key)), value_(std::move(value)) {}
-
-    const std::string& key() const noexcept { return key_; }
-    const wamp::Value& value() const noexcept { return value_; }
-
-    /// The value encoded in `format`, computed at most once per format; the
-    /// bytes stay valid for this object's life.
-    wamp::Expected<std::string_view> encoded(wamp::Format format) const;
-
-private:
-    std::string key_;
-    wamp::Value value_;
-    mutable std::mutex mutex_;
-    mutable detail::EncodedOnce encodings_;
-};
+class SharedDetail;
 
 class Outgoing : public std::enable_shared_from_this<Outgoing> {
 public:
@@ -97,6 +46,35 @@ public:
     wamp::Expected<std::shared_ptr<const std::string>> encoded(wamp::Format format) const;
 
 private:
+    friend class SharedDetail;
+
+    /// Bytes made at most once per format, or the reason they could not be made.
+    /// Not synchronised: its owner holds a lock around get().
+    class EncodedOnce {
+    public:
+        /// The bytes for `format`; encode(out) runs on the first call only. A
+        /// pointer into this object: the bytes never change once made.
+        template <class Encode>
+        wamp::Expected<const std::string*> get(wamp::Format format, Encode&& encode) {
+            const auto i = static_cast<std::size_t>(format);
+            if (state_[i] == State::not_yet) {
+                if (wamp::Status status = encode(text_[i]); status) {
+                    state_[i] = State::encoded;
+                } else {
+                    state_[i] = State::failed;
+                    text_[i] = status.error().message;
+                }
+            }
+            if (state_[i] == State::failed) return wamp::Failure{text_[i]};
+            return &text_[i];
+        }
+
+    private:
+        enum class State : unsigned char { not_yet, encoded, failed };
+        std::array<State, 3> state_{};
+        std::array<std::string, 3> text_; // the encoding, or the reason it failed
+    };
+
     wamp::Status encode(wamp::Format format, std::string& out) const;
 
     mutable wamp::Message message_;
@@ -104,7 +82,29 @@ private:
     mutable std::shared_ptr<const SharedDetail> shared_;
     mutable std::atomic<bool> shared_pending_{false}; // message() reads it without the lock
     mutable std::mutex mutex_; // encodings_, and shared_ until it is in message_
-    mutable detail::EncodedOnce encodings_;
+    mutable EncodedOnce encodings_;
+};
+
+/// A details entry that many messages carry unchanged (every WELCOME's
+/// `roles`): encoded once per format and spliced into each message's
+/// encoding, instead of copied into each message and encoded again.
+class SharedDetail {
+public:
+    SharedDetail(std::string key, wamp::Value value)
+        : key_(std::move(key)), value_(std::move(value)) {}
+
+    const std::string& key() const noexcept { return key_; }
+    const wamp::Value& value() const noexcept { return value_; }
+
+    /// The value encoded in `format`, computed at most once per format; the
+    /// bytes stay valid for this object's life.
+    wamp::Expected<std::string_view> encoded(wamp::Format format) const;
+
+private:
+    std::string key_;
+    wamp::Value value_;
+    mutable std::mutex mutex_;
+    mutable Outgoing::EncodedOnce encodings_;
 };
 
 using OutgoingPtr = std::shared_ptr<const Outgoing>;

@@ -40,11 +40,10 @@ public:
     /// EVENTs the router dropped because this connection did not keep up.
     std::uint64_t dropped_events() const;
 
-    // Implementation details (public for make_shared and the peer adapter).
+private:
     struct State;
     explicit LocalConnection(std::shared_ptr<State> state);
 
-private:
     std::shared_ptr<State> state_;
 };
 

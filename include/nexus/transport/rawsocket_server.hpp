@@ -90,9 +90,8 @@ public:
     /// Whether the TCP listener speaks TLS.
     bool tls() const;
 
-    struct Impl;
-
 private:
+    struct Impl;
     std::shared_ptr<Impl> impl_;
 };
 

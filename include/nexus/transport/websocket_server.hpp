@@ -91,9 +91,8 @@ public:
     /// Whether this server speaks TLS.
     bool tls() const;
 
-    struct Impl;
-
 private:
+    struct Impl;
     std::shared_ptr<Impl> impl_;
 };
 

@@ -20,7 +20,7 @@ namespace nexus::router {
 
 class DealerImpl {
 public:
-    explicit DealerImpl(RealmContext& realm) : realm_(realm), rng_(wamp::random_id()) {}
+    explicit DealerImpl(RealmContext& realm) : realm_(realm), rng_(realm.new_id()) {}
 
     // registrations.cpp
     wamp::Status register_(Session& callee, wamp::Register&& m);

@@ -26,6 +26,9 @@ struct LocalConnection::State : std::enable_shared_from_this<LocalConnection::St
     explicit State(boost::asio::any_io_executor executor)
         : strand(boost::asio::make_strand(std::move(executor))) {}
 
+    // What the router holds of the connection.
+    class Peer;
+
     void schedule_drain() {
         if (drain_scheduled.exchange(true)) return;
         boost::asio::post(strand, [self = shared_from_this()] { self->drain(); });
@@ -49,11 +52,9 @@ struct LocalConnection::State : std::enable_shared_from_this<LocalConnection::St
     }
 };
 
-namespace {
-
-class LocalPeer final : public router::Peer {
+class LocalConnection::State::Peer final : public router::Peer {
 public:
-    explicit LocalPeer(std::weak_ptr<LocalConnection::State> state) : state_(std::move(state)) {}
+    explicit Peer(std::weak_ptr<State> state) : state_(std::move(state)) {}
     void wake() override {
         if (auto s = state_.lock()) s->schedule_drain();
     }
@@ -65,10 +66,8 @@ public:
     }
 
 private:
-    std::weak_ptr<LocalConnection::State> state_;
+    std::weak_ptr<State> state_;
 };
-
-} // namespace
 
 LocalConnection::LocalConnection(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
@@ -80,7 +79,7 @@ std::shared_ptr<LocalConnection> LocalConnection::connect(router::Router& router
     state->on_message = std::move(on_message);
     state->on_close = std::move(on_close);
     auto connection = router.attach(
-        std::make_shared<LocalPeer>(state),
+        std::make_shared<State::Peer>(state),
         router::TransportInfo{.type = "local", .protocol = "wamp.2.local", .peer = "local"});
     {
         // The router may already talk to the connection from its own threads
@@ -90,7 +89,8 @@ std::shared_ptr<LocalConnection> LocalConnection::connect(router::Router& router
         state->connection = std::move(connection);
     }
     state->schedule_drain();
-    return std::make_shared<LocalConnection>(std::move(state));
+    // Not make_shared: the constructor is private.
+    return std::shared_ptr<LocalConnection>(new LocalConnection(std::move(state)));
 }
 
 LocalConnection::~LocalConnection() { close(); }

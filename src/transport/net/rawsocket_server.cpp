@@ -579,6 +579,9 @@ struct RawSocketServer::Impl : std::enable_shared_from_this<RawSocketServer::Imp
         if (options.tls.enabled()) tls = std::make_unique<ServerTls>(options.tls);
     }
 
+    // Stops accepting, then hands each open connection to `each` (none: closes it).
+    void stop(const std::function<void(SessionBase&)>& each);
+
     asio::any_io_executor executor;
     router::Router& router;
     RawSocketOptions options;
@@ -721,24 +724,20 @@ void RawSocketServer::start() {
     }
 }
 
-namespace {
-
-// Stops accepting, then hands each open connection to `each` (none: closes it).
-void stop_server(const std::shared_ptr<RawSocketServer::Impl>& impl,
-                 const std::function<void(SessionBase&)>& each) {
+void RawSocketServer::Impl::stop(const std::function<void(SessionBase&)>& each) {
     std::vector<std::shared_ptr<SessionBase>> live;
     {
-        std::lock_guard lock(impl->mutex);
-        if (impl->stopped) return;
-        impl->stopped = true;
-        live = impl->sessions.take_open();
+        std::lock_guard lock(mutex);
+        if (stopped) return;
+        stopped = true;
+        live = sessions.take_open();
     }
-    if (!impl->options.unix_path.empty()) ::unlink(impl->options.unix_path.c_str());
+    if (!options.unix_path.empty()) ::unlink(options.unix_path.c_str());
     // Acceptors are not thread-safe: closed on their strand.
-    asio::post(impl->accept_strand, [impl] {
+    asio::post(accept_strand, [self = shared_from_this()] {
         error_code ignored;
-        impl->tcp.close(ignored);
-        impl->unix_acceptor.close(ignored);
+        self->tcp.close(ignored);
+        self->unix_acceptor.close(ignored);
     });
     for (auto& s : live)
         if (each)
@@ -747,14 +746,12 @@ void stop_server(const std::shared_ptr<RawSocketServer::Impl>& impl,
             s->shutdown();
 }
 
-} // namespace
-
-void RawSocketServer::stop() { stop_server(impl_, nullptr); }
+void RawSocketServer::stop() { impl_->stop(nullptr); }
 
 void RawSocketServer::stop(std::chrono::milliseconds grace, std::function<void()> done) {
     const auto deadline = Clock::now() + grace;
     auto token = make_drain_token(impl_->executor, std::move(done));
-    stop_server(impl_, [&](SessionBase& s) { s.drain(deadline, token); });
+    impl_->stop([&](SessionBase& s) { s.drain(deadline, token); });
 }
 
 void RawSocketServer::reload_tls() {

@@ -782,6 +782,9 @@ struct WebSocketServer::Impl : std::enable_shared_from_this<WebSocketServer::Imp
         if (options.tls.enabled()) tls = std::make_unique<ServerTls>(options.tls);
     }
 
+    // Stops accepting, then hands each open connection to `each` (none: closes it).
+    void stop(const std::function<void(WsSession&)>& each);
+
     asio::any_io_executor executor;
     router::Router& router;
     WebSocketOptions options;
@@ -865,21 +868,17 @@ void WebSocketServer::start() {
     impl_->accept();
 }
 
-namespace {
-
-// Stops accepting, then hands each open connection to `each` (none: closes it).
-void stop_server(const std::shared_ptr<WebSocketServer::Impl>& impl,
-                 const std::function<void(WsSession&)>& each) {
+void WebSocketServer::Impl::stop(const std::function<void(WsSession&)>& each) {
     std::vector<std::shared_ptr<WsSession>> live;
     {
-        std::lock_guard lock(impl->mutex);
-        if (impl->stopped) return;
-        impl->stopped = true;
-        live = impl->sessions.take_open();
+        std::lock_guard lock(mutex);
+        if (stopped) return;
+        stopped = true;
+        live = sessions.take_open();
     }
-    asio::post(impl->accept_strand, [impl] {
+    asio::post(accept_strand, [self = shared_from_this()] {
         error_code ignored;
-        impl->acceptor.close(ignored);
+        self->acceptor.close(ignored);
     });
     for (auto& s : live)
         if (each)
@@ -888,14 +887,12 @@ void stop_server(const std::shared_ptr<WebSocketServer::Impl>& impl,
             s->shutdown();
 }
 
-} // namespace
-
-void WebSocketServer::stop() { stop_server(impl_, nullptr); }
+void WebSocketServer::stop() { impl_->stop(nullptr); }
 
 void WebSocketServer::stop(std::chrono::milliseconds grace, std::function<void()> done) {
     const auto deadline = Clock::now() + grace;
     auto token = make_drain_token(impl_->executor, std::move(done));
-    stop_server(impl_, [&](WsSession& s) { s.drain(deadline, token); });
+    impl_->stop([&](WsSession& s) { s.drain(deadline, token); });
 }
 
 void WebSocketServer::reload_tls() {
