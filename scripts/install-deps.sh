@@ -11,7 +11,7 @@ packages=(
   clang libclang-rt-14-dev          # fuzzers (libFuzzer) and sanitizer runtimes
   # libraries
   libboost1.81-dev libboost-json1.81-dev   # Beast/Asio/JSON 1.81
-  libmsgpuck-dev                    # MessagePack (see README: why not msgpack-cxx)
+  libmsgpuck-dev                    # MessagePack (see docs/ARCHITECTURE.md: why not msgpack-cxx)
   libssl-dev                        # OpenSSL 3: authentication (HMAC, PBKDF2, Ed25519), TLS
   libsystemd-dev                    # nexusd's sd_notify (systemd Type=notify)
   libnats-dev                       # NATS C client: the cluster bus (src/cluster)

@@ -1,5 +1,6 @@
-// nexusd's startup check (issue #8, security): realms that let anonymous
-// sessions in on a listener other hosts can reach get a warning in the log.
+// nexusd's startup check for accidental exposure: realms that let anonymous
+// sessions in on a listener other hosts can reach get a warning in the log,
+// since such a realm serves anyone who can reach that address.
 #pragma once
 
 #include <string>

@@ -53,7 +53,9 @@ Report::Report(const Options& o) {
         config_.emplace_back("sessions", std::to_string(o.sessions));
     }
     if (o.rate > 0) config_.emplace_back("rate", std::to_string(static_cast<long long>(o.rate)));
-    if (o.spread()) // one URL: the report stays as it always was
+    // Sessions spread over several routers: each role's URLs. A run against
+    // one router needs no lists, and its report keeps the keys scripts read.
+    if (o.spread())
         for (const auto& [role, name] : roles_of(o.command)) {
             std::string list;
             for (const Target& u : o.urls_for(role))

@@ -23,9 +23,10 @@ wamp::Abort make_abort(std::string_view reason, std::string message) {
     return abort;
 }
 
-// What WELCOME announces. Every feature listed here is implemented and tested
-// (a feature announced but not working is a bug, DEVELOPERS.md). The same for
-// every session: encoded once per format and spliced into each WELCOME.
+// What WELCOME announces. Every feature listed here is implemented and tested:
+// clients take WELCOME at its word, so an announced feature must work. The
+// same for every session: encoded once per format and spliced into each
+// WELCOME.
 const std::shared_ptr<const SharedDetail>& router_roles() {
     namespace f = wamp::features;
     static const auto roles = std::make_shared<const SharedDetail>(

@@ -1,6 +1,6 @@
 // Sharded registrations and subscriptions (spec advanced/rpc_sharded_registration.md,
 // pubsub_sharded_subscription.md; both unfinished there, so this is our
-// reading, documented in the README): a resource key (`rkey` of a CALL or
+// reading, documented in docs/FEATURES.md): a resource key (`rkey` of a CALL or
 // PUBLISH) is placed on one node key (`nkey` a callee or subscriber gave)
 // by rendezvous hashing, so that every resource has one home among the
 // nodes present and only the resources of a node that comes or goes move.

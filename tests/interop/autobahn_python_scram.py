@@ -6,7 +6,7 @@ usage: autobahn_python_scram.py WS_URL RS_PORT
   RS_PORT  nexusd's RawSocket TCP port on 127.0.0.1
 
 1. Debian's autobahn-python (22.7, asyncio) with its AuthScram (authmethod "scram", Argon2id; the
-   draft it implements, see README "WAMP-SCRAM"), over WebSocket and RawSocket: alice joins with
+   draft it implements, see docs/CONFIGURATION.md "WAMP-SCRAM"), over WebSocket and RawSocket: alice joins with
    her password (autobahn checks the router's signature before it joins), a wrong password and an
    unknown authid are refused with wamp.error.authentication_failed.
 2. authmethod "wamp-scram" exactly as advanced/authentication_scram.md writes it, implemented here

@@ -136,10 +136,10 @@ enum class OverflowPolicy {
     disconnect,
 };
 
-/// Failed-authentication throttling (see README "Authentication"): an address
-/// with repeated failures is locked out for a while, an authid with repeated
-/// failures (from anywhere) gets its answers late; neither locks a legitimate
-/// user out from another address.
+/// Failed-authentication throttling (docs/CONFIGURATION.md, "Authentication"):
+/// an address with repeated failures is locked out for a while, an authid
+/// with repeated failures (from anywhere) gets its answers late; neither locks
+/// a legitimate user out from another address.
 struct AuthThrottleConfig {
     bool enabled = true;
     /// Failures from one address before it is locked out: for base_delay,
