@@ -4,7 +4,7 @@
 # runs wampbench with its sessions spread over the nodes and prints:
 #  - RPC calls/s, same node (callers and callees on node1) and cross node
 #    (callers on node1, callees on node2): the peak (closed loop), then the
-#    latency at half of that peak (--rate);
+#    latency at half of that peak (--rate) and at LOW_RATE calls/s (200);
 #  - fan-out 1 -> SUBSCRIBERS: the publisher on node1, the subscribers all on
 #    node1, then round-robin over the three nodes;
 #  - NATS messages per call / per published event, from nats-server's own
@@ -18,7 +18,7 @@
 #
 # Environment: NEXUSD, WAMPBENCH, NATS_SERVER (other binaries), DURATION
 # (seconds per run, 5), THREADS (nexusd --threads per node, 1), SUBSCRIBERS
-# (1000), RESULTS (a directory to keep every run's JSON and the logs in).
+# (1000), LOW_RATE (calls/s of the low-rate latency runs, 200), RESULTS (a directory to keep every run's JSON and the logs in).
 set -euo pipefail
 build=${1:?usage: cluster-bench.sh BUILD_DIR}
 nexusd=${NEXUSD:-$build/apps/nexusd/nexusd}
@@ -135,6 +135,10 @@ same_half=$(($(calls_per_s rpc_same_peak) / 2))
 cross_half=$(($(calls_per_s rpc_cross_peak) / 2))
 run rpc_same_half "${rpc[@]}" "${same[@]}" "${timing[@]}" --rate "$same_half" --pid "${node_pid[0]}"
 run rpc_cross_half "${rpc[@]}" "${cross[@]}" "${timing[@]}" --rate "$cross_half" --pid "${node_pid[0]}"
+# Latency with the machine and the cluster nearly idle: what one call costs.
+low_rate=${LOW_RATE:-200}
+run rpc_same_low "${rpc[@]}" "${same[@]}" "${timing[@]}" --rate "$low_rate" --pid "${node_pid[0]}"
+run rpc_cross_low "${rpc[@]}" "${cross[@]}" "${timing[@]}" --rate "$low_rate" --pid "${node_pid[0]}"
 
 fanout=(pubsub --publishers 1 --topics 1 --subscribers "$subscribers" --in-flight 8 --payload 100)
 run fanout_one_node "${fanout[@]}" --url "${node_url[0]}" "${timing[@]}" --pid "${node_pid[0]}"
@@ -187,7 +191,8 @@ print(f"idle cluster: {idle_in:.1f} NATS messages in/s, {idle_out:.1f} out/s (he
 print("| run | calls/s | p50 us | p99 us | p99.9 us | CPU % nats / node1 / node2 / node3 / wampbench | problems |")
 print("|---|---|---|---|---|---|---|")
 peak = {}
-for name in ("rpc_same_peak", "rpc_cross_peak", "rpc_same_half", "rpc_cross_half"):
+for name in ("rpc_same_peak", "rpc_cross_peak", "rpc_same_half", "rpc_cross_half",
+             "rpc_same_low", "rpc_cross_low"):
     r, res, _, cpu = load(name)
     peak[name] = res.get("calls_per_s", 0)
     print(f"| {name} | {res.get('calls_per_s', 0):,.0f} | {lat(r, 'p50'):.0f} | {lat(r, 'p99'):.0f} "

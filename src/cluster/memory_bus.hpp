@@ -48,6 +48,7 @@ public:
 
     std::shared_ptr<MemoryBus> connect(std::string name) override;
     MemoryFabricStats stats() const override;
+    std::size_t max_payload() const { return options_.max_payload; }
 
     // What the endpoint with id `from` does (see Endpoint).
     bool publish(std::uint64_t from, std::string_view subject, std::string_view payload);
@@ -119,6 +120,7 @@ public:
     ~Endpoint() override;
 
     bool publish(std::string_view subject, std::string_view payload) override;
+    std::size_t max_payload() const override { return fabric_->max_payload(); }
     std::unique_ptr<BusSubscription> subscribe(std::string_view subject,
                                                MessageHandler handler) override;
     void request(std::string_view subject, std::string_view payload,

@@ -135,6 +135,12 @@ bool NatsBus::publish(std::string_view subject, std::string_view payload) {
                                   static_cast<int>(payload.size())) == NATS_OK;
 }
 
+std::size_t NatsBus::max_payload() const {
+    // What the server said in its INFO; 0 before the first one came.
+    const std::int64_t n = natsConnection_GetMaxPayload(conn_);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 std::unique_ptr<BusSubscription> NatsBus::subscribe(std::string_view subject,
                                                     MessageHandler handler) {
     if (!subject::valid_pattern(subject))

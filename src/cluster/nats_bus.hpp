@@ -85,6 +85,7 @@ public:
     ~NatsBus() override;
 
     bool publish(std::string_view subject, std::string_view payload) override;
+    std::size_t max_payload() const override;
     std::unique_ptr<BusSubscription> subscribe(std::string_view subject,
                                                MessageHandler handler) override;
     void request(std::string_view subject, std::string_view payload,

@@ -169,6 +169,9 @@ TYPED_TEST_P(BusContract, MalformedSubjectsAndOversizedPayloadsAreRefused) {
     EXPECT_FALSE(a->publish("a.*", "x"));
     EXPECT_FALSE(a->publish("", "x"));
     EXPECT_FALSE(a->publish("has space", "x"));
+    // The limit max_payload() tells (a cluster node sizes its batches by it)
+    // is the one publish() enforces: NATS's default here.
+    ASSERT_EQ(a->max_payload(), std::size_t{1024 * 1024});
     EXPECT_FALSE(a->publish("big", std::string(1024 * 1024 + 1, 'x')));
     EXPECT_TRUE(a->publish("big", std::string(1024 * 1024, 'x')));
     auto r = request_wait(*a, "a.>", "x", 10s);

@@ -88,6 +88,8 @@ public:
     router::Router& router() { return *router_; }
     /// The in-memory bus (for its faults); only for nodes on a MemoryFabric.
     cluster::MemoryBus& bus() { return dynamic_cast<cluster::MemoryBus&>(*bus_); }
+    /// The bus, whichever it is.
+    cluster::Bus& any_bus() { return *bus_; }
 
 private:
     std::shared_ptr<cluster::Bus> bus_;

@@ -14,6 +14,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
 
 using namespace nexus;
@@ -23,7 +25,8 @@ namespace {
 
 class ClusterNats : public ClusterFixture {
 protected:
-    ClusterNats() : server_(monitored()) {}
+    ClusterNats() : ClusterNats(monitored()) {}
+    explicit ClusterNats(NatsServerOptions options) : server_(std::move(options)) {}
     // The nodes leave while NATS still runs.
     ~ClusterNats() override {
         while (!nodes_.empty())
@@ -55,24 +58,46 @@ protected:
         return *nodes_.back();
     }
 
-    /// Messages clients published into the NATS server so far (its /varz).
-    std::uint64_t nats_in_msgs() {
+    /// A page of the NATS server's monitoring.
+    std::string monitoring(const std::string& path) {
         namespace asio = boost::asio;
         asio::io_context io;
         asio::ip::tcp::socket socket(io);
         socket.connect({asio::ip::make_address("127.0.0.1"),
                         static_cast<unsigned short>(server_.monitor_port())});
-        const std::string request = "GET /varz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        const std::string request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
         asio::write(socket, asio::buffer(request));
         std::string response;
         boost::system::error_code ec;
         asio::read(socket, asio::dynamic_buffer(response), ec);
+        return response;
+    }
+
+    /// Messages clients published into the NATS server so far (its /varz).
+    std::uint64_t nats_in_msgs() {
+        const std::string response = monitoring("/varz");
         std::smatch m;
         if (!std::regex_search(response, m, std::regex("\"in_msgs\":\\s*(\\d+)"))) {
             ADD_FAILURE() << "no in_msgs in /varz: " << response.substr(0, 200);
             return 0;
         }
         return std::stoull(m[1]);
+    }
+
+    /// Messages the NATS server delivered so far to the connection named
+    /// `name` (/connz: each connection's entry is a flat object).
+    std::uint64_t nats_out_msgs_to(const std::string& name) {
+        const std::string response = monitoring("/connz");
+        std::smatch m;
+        const std::regex entry("\\{[^{}]*\"name\":\\s*\"" + name + "\"[^{}]*\\}");
+        const std::regex out("\"out_msgs\":\\s*(\\d+)");
+        std::smatch count;
+        if (!std::regex_search(response, m, entry) ||
+            !std::regex_search(m[0].first, m[0].second, count, out)) {
+            ADD_FAILURE() << "no connection " << name << " in /connz: " << response.substr(0, 400);
+            return 0;
+        }
+        return std::stoull(count[1]);
     }
 
     // REGISTER until it is answered with REGISTERED: while JetStream has no
@@ -94,6 +119,25 @@ protected:
     }
 
     NatsServer server_;
+};
+
+/// A NATS server whose max_payload (set in its configuration file) is 8 KiB.
+class ClusterNatsSmallPayload : public ClusterNats {
+protected:
+    ClusterNatsSmallPayload() : ClusterNats(small_payload()) {}
+    ~ClusterNatsSmallPayload() override { std::filesystem::remove(config_file()); }
+
+    static std::string config_file() {
+        return (std::filesystem::temp_directory_path() /
+                ("nexus-nats-small-payload-" + std::to_string(::getpid()) + ".conf"))
+            .string();
+    }
+    static NatsServerOptions small_payload() {
+        std::ofstream(config_file()) << "max_payload: 8192\n";
+        NatsServerOptions o = monitored();
+        o.extra_args = {"-c", config_file()};
+        return o;
+    }
 };
 
 } // namespace
@@ -162,15 +206,41 @@ TEST_F(ClusterNats, OneNatsMessagePerEventAndInterestedNode) {
     ASSERT_TRUE(subscribers(pub, "com.fan", 20));
     constexpr int events = 200;
     const std::uint64_t before = nats_in_msgs();
+    const std::uint64_t to_c_before = nats_out_msgs_to("node3");
     for (int i = 0; i < events; ++i)
         publish(pub, "com.fan", {}, Payload(Array{i}));
     for (TestClient* s : subs)
         for (int i = 0; i < events; ++i)
             ASSERT_EQ(s->expect<wamp::Event>().payload.args(), (Array{i}));
     const std::uint64_t sent = nats_in_msgs() - before;
-    // One per event to node b; none to node c; never one per subscriber (4000).
-    EXPECT_GE(sent, std::uint64_t{events});
+    // At most one per event to node b (fewer when node a batched events
+    // published together); never one per subscriber (4000); nothing for
+    // node c but the others' heartbeats.
+    EXPECT_GE(sent, std::uint64_t{1});
     EXPECT_LE(sent, std::uint64_t{events + 10});
+    EXPECT_LE(nats_out_msgs_to("node3") - to_c_before, std::uint64_t{10});
+}
+
+TEST_F(ClusterNatsSmallPayload, BatchesSplitAtTheServersMaxPayload) {
+    // The server's limit, not a default: this one takes 8 KiB at most, so a
+    // burst of 3 KiB events goes out two to a batch.
+    ClusterNode& a = add_nats_node();
+    ClusterNode& b = add_nats_node();
+    TestClient& pub = a.joined();
+    TestClient& sub = b.joined();
+    subscribe(sub, "com.big");
+    ASSERT_TRUE(subscribers(pub, "com.big", 1));
+    const std::string filler(3000, 'x');
+    constexpr int events = 300;
+    const std::uint64_t before = nats_in_msgs();
+    for (int i = 0; i < events; ++i)
+        publish(pub, "com.big", {}, Payload(Array{i, filler}));
+    for (int i = 0; i < events; ++i)
+        ASSERT_EQ(sub.expect<wamp::Event>().payload.args().at(0), Value(i)) << i;
+    EXPECT_EQ(a.router().metrics().cluster->dropped, 0u);
+    EXPECT_EQ(a.any_bus().max_payload(), 8192u);
+    // Two events a message at best: the limit was the server's.
+    EXPECT_GE(nats_in_msgs() - before, std::uint64_t{events / 2});
 }
 
 TEST_F(ClusterNats, AVanishedNodesSessionsCallsAndRegistrationsGo) {

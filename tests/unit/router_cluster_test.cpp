@@ -5,7 +5,12 @@
 #include "support/cluster_fixture.hpp"
 #include "support/fake_peer.hpp"
 
+#include "router/cluster/envelope.hpp"
+
+#include <algorithm>
+#include <mutex>
 #include <set>
+#include <thread>
 
 using namespace nexus;
 using namespace nexus::test;
@@ -663,6 +668,12 @@ TEST_F(Cluster, ARestartedNodeReplacesItsEarlierSelf) {
 }
 
 TEST_F(Cluster, EventsTheBusCannotTakeAreDroppedAndCounted) {
+    // Events of 1 KB on a bus that takes 2 KB at most: one event per bus
+    // message, batched or not, so the reconnect buffer below counts events.
+    cluster::MemoryFabricOptions options;
+    options.max_payload = 2048;
+    fabric_ = cluster::MemoryFabric::create(options);
+    const std::string filler(1000, 'x');
     ClusterNode& a = add_node();
     ClusterNode& b = add_node();
     TestClient& pub = a.joined();
@@ -674,7 +685,7 @@ TEST_F(Cluster, EventsTheBusCannotTakeAreDroppedAndCounted) {
     a.bus().disconnect();
     constexpr int events = 3000;
     for (int i = 0; i < events; ++i)
-        publish(pub, "com.flood", {}, Payload(Array{i}));
+        publish(pub, "com.flood", {}, Payload(Array{i, filler}));
     ASSERT_TRUE(eventually([&] { return a.router().metrics().cluster->dropped > 0; }));
     a.bus().reconnect();
     // What was kept arrives, in order, and nothing is delivered twice.
@@ -688,4 +699,161 @@ TEST_F(Cluster, EventsTheBusCannotTakeAreDroppedAndCounted) {
     }
     EXPECT_GE(last, 0);
     EXPECT_LT(a.router().metrics().cluster->dropped, std::uint64_t{events});
+}
+
+namespace {
+
+/// A node's log lines, for tests that check what it said.
+struct LogLines {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    std::size_t count(const std::string& part) {
+        std::lock_guard lock(mutex);
+        return static_cast<std::size_t>(
+            std::count_if(lines.begin(), lines.end(),
+                          [&](const std::string& l) { return l.find(part) != std::string::npos; }));
+    }
+};
+
+router::RouterConfig logged_into(const std::shared_ptr<LogLines>& log) {
+    router::RouterConfig config = RouterFixture::default_config();
+    config.logger = [log](router::RouterLogLevel, std::string_view line) {
+        std::lock_guard lock(log->mutex);
+        log->lines.emplace_back(line);
+    };
+    return config;
+}
+
+std::string envelope(router::cluster::Kind kind, const Array& head) {
+    auto bytes = router::cluster::encode(kind, head);
+    EXPECT_TRUE(bytes);
+    return bytes ? *bytes : std::string();
+}
+
+/// A heartbeat of a node `name` that does not exist: handled, it makes the
+/// receiver count one more node.
+std::string ghost_heartbeat(const std::string& name) {
+    return envelope(router::cluster::Kind::heartbeat,
+                    {Value(name), Value(std::uint64_t{7}), Value(std::uint64_t{0}), Value(false),
+                     Value(router::cluster::batch_version)});
+}
+
+} // namespace
+
+TEST_F(Cluster, EventsKeepTheirOrderInBatchesSplitAtTheBusLimit) {
+    // A small limit: a batch holds three of these events at most, so every
+    // burst node a sends is split.
+    cluster::MemoryFabricOptions options;
+    options.max_payload = 4096;
+    fabric_ = cluster::MemoryFabric::create(options);
+    ClusterNode& a = add_node();
+    ClusterNode& b = add_node();
+    TestClient& pub = a.joined();
+    TestClient& sub = b.joined();
+    TestClient& callee = b.joined();
+    subscribe(sub, "com.burst");
+    register_(callee, "com.after");
+    ASSERT_TRUE(subscribers(pub, "com.burst", 1));
+    ASSERT_TRUE(callable(pub, "com.after"));
+    const std::string filler(1000, 'x');
+    constexpr int events = 600;
+    for (int i = 0; i < events; ++i)
+        publish(pub, "com.burst", {}, Payload(Array{i, filler}));
+    for (int i = 0; i < events; ++i) {
+        auto e = sub.expect<wamp::Event>();
+        ASSERT_EQ(e.payload.args().at(0), Value(i));
+    }
+    // Nothing was too big for the bus, and the node still answers.
+    EXPECT_EQ(a.router().metrics().cluster->dropped, 0u);
+    EXPECT_EQ(answered_call(pub, callee, "com.after", "ok"), (Array{"ok"}));
+}
+
+TEST_F(Cluster, AMalformedBatchIsDroppedWholeAndLogged) {
+    using router::cluster::Kind;
+    ClusterNode& a = add_node();
+    auto log = std::make_shared<LogLines>();
+    ClusterNode& b = add_node(logged_into(log));
+    TestClient& caller = a.joined();
+    TestClient& callee = b.joined();
+    register_(callee, "com.still");
+    ASSERT_TRUE(callable(caller, "com.still"));
+
+    // Batches for node2 from someone else on the bus; each begins with a
+    // heartbeat of a ghost node that node2 would count, if it handled it.
+    auto intruder = fabric_->connect("intruder");
+    auto batch = [](std::vector<std::string> envelopes) {
+        std::vector<std::string_view> views(envelopes.begin(), envelopes.end());
+        return router::cluster::encode_batch(views);
+    };
+    const std::string garbage("\x00\x00\x00\x01\xc1", 5);
+    const std::vector<std::string> malformed = {
+        // a garbage envelope after a good one
+        batch({ghost_heartbeat("ghost1"), garbage}),
+        // a batch inside the batch
+        batch({ghost_heartbeat("ghost2"), batch({ghost_heartbeat("ghost2b")})}),
+        // truncated in its last envelope
+        [&] {
+            std::string b = batch({ghost_heartbeat("ghost3"), ghost_heartbeat("ghost3b")});
+            return b.substr(0, b.size() - 5);
+        }(),
+        // a version this node does not read
+        envelope(Kind::batch, {Value(router::cluster::batch_version + 1)}) +
+            batch({ghost_heartbeat("ghost4")}).substr(router::cluster::batch_header_size()),
+    };
+    for (const std::string& m : malformed)
+        ASSERT_TRUE(intruder->publish("nexus.node.node2", m));
+    // Then a well-formed one: once its ghost is counted, every batch before
+    // it was handled (one publisher's messages keep their order).
+    ASSERT_TRUE(intruder->publish("nexus.node.node2",
+                                  batch({ghost_heartbeat("ghost"), ghost_heartbeat("ghost0")})));
+    ASSERT_TRUE(eventually([&] { return log->count("node ghost0 joined") == 1; }));
+    EXPECT_EQ(log->count("node ghost joined"), 1u);
+    EXPECT_EQ(log->count("malformed batch on nexus.node.node2 dropped"), malformed.size());
+    for (const char* ghost : {"ghost1", "ghost2", "ghost3", "ghost4"})
+        EXPECT_EQ(log->count(std::string("node ") + ghost + " joined"), 0u) << ghost;
+    EXPECT_EQ(answered_call(caller, callee, "com.still", "ok"), (Array{"ok"}));
+}
+
+TEST_F(Cluster, ANodeThatReadsNoBatchesGetsNone) {
+    ClusterNode& a = add_node();
+    // A node of an earlier version: its heartbeats do not say it reads
+    // batches. It listens to the directory and its own subject.
+    auto old = fabric_->connect("old");
+    std::mutex mutex;
+    std::vector<std::string> kinds_heard;
+    auto hear = [&](std::string_view, std::string_view payload, std::string_view) {
+        auto e = router::cluster::decode(std::make_shared<const std::string>(payload));
+        std::lock_guard lock(mutex);
+        kinds_heard.push_back(e ? std::to_string(static_cast<int>(e->kind)) : "undecodable");
+    };
+    auto s1 = old->subscribe("nexus.dir", hear);
+    auto s2 = old->subscribe("nexus.node.old", hear);
+    // Its heartbeats go on throughout: silent, it would be forgotten.
+    std::jthread beating([&](std::stop_token stop) {
+        const std::string beat =
+            envelope(router::cluster::Kind::heartbeat,
+                     {Value("old"), Value(std::uint64_t{3}), Value(std::uint64_t{0})});
+        while (!stop.stop_requested()) {
+            old->publish("nexus.hb", beat);
+            std::this_thread::sleep_for(20ms);
+        }
+    });
+    // A burst of directory changes (a session subscribing to many topics at
+    // once) while a node that reads batches listens too.
+    ClusterNode& b = add_node();
+    ASSERT_TRUE(eventually([&] {
+        return a.router().metrics().cluster->peers == 2 && b.router().metrics().cluster->peers == 2;
+    }));
+    TestClient& busy = a.joined();
+    constexpr int topics = 200;
+    for (int i = 0; i < topics; ++i)
+        busy.send(wamp::Subscribe{busy.next_request(), {}, "com.many." + std::to_string(i)});
+    for (int i = 0; i < topics; ++i)
+        busy.expect<wamp::Subscribed>();
+    TestClient& watcher = b.joined();
+    ASSERT_TRUE(subscribers(watcher, "com.many." + std::to_string(topics - 1), 1));
+    std::lock_guard lock(mutex);
+    EXPECT_GE(kinds_heard.size(), std::size_t{topics});
+    for (const std::string& k : kinds_heard)
+        EXPECT_NE(k, std::to_string(static_cast<int>(router::cluster::Kind::batch)));
 }

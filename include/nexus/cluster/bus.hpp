@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -62,6 +63,10 @@ public:
     /// Fire and forget. While disconnected, messages are buffered up to a bound
     /// and then dropped; a false return says this one was not accepted.
     virtual bool publish(std::string_view subject, std::string_view payload) = 0;
+
+    /// The largest payload publish() takes now (NATS: the max_payload of the
+    /// server connected to), or 0 while the bus does not know it.
+    virtual std::size_t max_payload() const { return 0; }
 
     using MessageHandler = std::function<void(std::string_view subject, std::string_view payload,
                                               std::string_view reply_to)>;

@@ -6,11 +6,23 @@
 // the fabric is the payload as received).
 //
 //   u32 header length (big endian) | header | u8 format (0: none) | WAMP message
+//
+// Several envelopes for one subject may travel as one bus message, a batch
+// (one publish, one syscall with libnats's send-asap, for what one drain of
+// the node's outbound queue has for that subject):
+//
+//   u32 header length | header [batch, version] | u8 0 | (u32 length | envelope)...
+//
+// A node says in its heartbeats which batch version it reads; others batch to
+// it only then, so a node that predates batches never receives one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nexus/wamp/expected.hpp>
 #include <nexus/wamp/message.hpp>
@@ -19,7 +31,8 @@
 namespace nexus::router::cluster {
 
 enum class Kind : std::uint8_t {
-    heartbeat = 1,  // [node, incarnation, sequence of its last directory change]
+    heartbeat = 1,  // [node, incarnation, sequence of its last directory change,
+                    //  leaving (true: goodbye), highest batch version it reads]
     directory = 2,  // [node, incarnation, sequence, realm, change...]
     snapshot = 3,   // request: [node]; reply: [node, incarnation, sequence, realms...]
     event = 4,      // [realm, topic, publisher options] + EVENT
@@ -31,7 +44,16 @@ enum class Kind : std::uint8_t {
     modify = 10,    // [realm, session, details delta]
     probe = 11,     // [realm, [[callee session, request]...]]: invocations the sender waits on
     lost = 12,      // [realm, [[callee session, request]...]]: those of a probe not held here
+    batch = 13,     // [version] + envelopes (see above); never inside a batch
 };
+
+/// The batch format this node writes and reads. A reader of a version reads
+/// every earlier one too: heartbeats carry the highest version read.
+inline constexpr std::uint64_t batch_version = 1;
+/// What a batch adds to the envelopes it carries: its header once, and a
+/// length before each envelope.
+std::size_t batch_header_size();
+inline constexpr std::size_t batch_entry_overhead = 4;
 
 struct Envelope {
     Kind kind{};
@@ -46,5 +68,15 @@ wamp::Expected<std::string> encode(Kind kind, const wamp::Array& head,
 
 /// Decodes `bytes` (kept alive by the message's payload, which slices it).
 wamp::Expected<Envelope> decode(wamp::SharedFrame bytes);
+/// Decodes `part`, a slice of *bytes (an envelope of a batch).
+wamp::Expected<Envelope> decode(wamp::SharedFrame bytes, std::string_view part);
+
+/// A batch of `envelopes` (each one encode()'s output), in order.
+std::string encode_batch(const std::vector<std::string_view>& envelopes);
+
+/// The envelopes of a batch, in order, as slices of `bytes`. Fails for
+/// anything but a well-formed batch of a version this node reads holding at
+/// least one envelope: the receiver drops such a message whole.
+wamp::Expected<std::vector<std::string_view>> split_batch(std::string_view bytes);
 
 } // namespace nexus::router::cluster

@@ -8,6 +8,8 @@
 
 #include <nexus/wamp/id.hpp>
 
+#include "router/cluster/outbox.hpp"
+
 namespace nexus::router::cluster {
 
 namespace asio = boost::asio;
@@ -173,6 +175,14 @@ void Node::drain(bool last) {
     }
     if (stopped_ && !last) return;
     auto& bus = *config_.bus;
+    Outbox outbox(bus.max_payload(), [&bus](const std::string& to, std::string_view bytes) {
+        return bus.publish(to, bytes);
+    });
+    std::size_t refused = 0;
+    // Every node hears the directory subject and its own. Sending what was
+    // queued for either before switching to the other keeps what each node
+    // receives in the order it was queued, across the two subjects too.
+    bool broadcasting = false;
     for (Outbound& out : batch) {
         const bool droppable = out.head.back().as_bool();
         out.head.pop_back();
@@ -193,21 +203,34 @@ void Node::drain(bool last) {
             log(RouterLogLevel::error, "cannot encode a cluster message: " + bytes.error().message);
             continue;
         }
-        const auto publish = [&](const std::string& to) {
-            if (!bus.publish(to, *bytes)) {
-                std::lock_guard lock(mutex_);
-                ++dropped_;
-            }
-        };
+        if (out.broadcast != broadcasting) {
+            refused += outbox.flush();
+            broadcasting = out.broadcast;
+        }
+        auto shared = std::make_shared<const std::string>(std::move(*bytes));
         if (out.broadcast) {
-            publish(subject("dir"));
+            outbox.add(subject("dir"), std::move(shared), reads_batches({}));
             continue;
         }
         for (std::uint32_t index : out.nodes) {
             const std::string to = name_of(index);
-            if (!to.empty()) publish(subject("node." + to));
+            if (!to.empty()) outbox.add(subject("node." + to), shared, reads_batches(to));
         }
     }
+    refused += outbox.flush();
+    if (refused) {
+        std::lock_guard lock(mutex_);
+        dropped_ += refused;
+    }
+}
+
+bool Node::reads_batches(const std::string& name) const {
+    if (!name.empty()) {
+        auto it = peers_.find(name);
+        return it != peers_.end() && it->second.reads_batches;
+    }
+    return std::all_of(peers_.begin(), peers_.end(),
+                       [](const auto& p) { return p.second.reads_batches; });
 }
 
 bool Node::settled() const {
@@ -291,8 +314,9 @@ bool Node::elected_for(const std::string& gone) const {
 
 void Node::beat() {
     if (stopped_) return;
-    auto bytes = encode(Kind::heartbeat,
-                        Array{Value(config_.node_name), Value(incarnation_), Value(sequence_)});
+    auto bytes =
+        encode(Kind::heartbeat, Array{Value(config_.node_name), Value(incarnation_),
+                                      Value(sequence_), Value(false), Value(batch_version)});
     if (bytes) config_.bus->publish(subject("hb"), *bytes);
 }
 
@@ -331,13 +355,42 @@ void Node::refresh() {
 void Node::on_bus(std::string subject_name, std::shared_ptr<const std::string> payload,
                   std::string reply_to) {
     if (stopped_) return;
-    auto decoded = decode(std::move(payload));
+    auto decoded = decode(payload);
     if (!decoded) {
         log(RouterLogLevel::warning,
             "undecodable message on " + subject_name + ": " + decoded.error().message);
         return;
     }
-    Envelope& e = *decoded;
+    if (decoded->kind != Kind::batch)
+        return on_envelope(subject_name, std::move(*decoded), reply_to);
+    // Every envelope is decoded before any is handled: a malformed batch
+    // (a bug, or someone else publishing on our subjects) goes whole, rather
+    // than leaving a hole in the middle of one sender's sequence.
+    auto parts = split_batch(*payload);
+    if (!parts) {
+        log(RouterLogLevel::warning,
+            "malformed batch on " + subject_name + " dropped: " + parts.error().message);
+        return;
+    }
+    std::vector<Envelope> envelopes;
+    envelopes.reserve(parts->size());
+    for (std::string_view part : *parts) {
+        auto e = decode(payload, part);
+        if (e && e->kind == Kind::batch) e = wamp::Failure{"a batch inside the batch"};
+        if (!e) {
+            log(RouterLogLevel::warning,
+                "malformed batch on " + subject_name + " dropped: envelope " +
+                    std::to_string(envelopes.size() + 1) + " of " + std::to_string(parts->size()) +
+                    ": " + e.error().message);
+            return;
+        }
+        envelopes.push_back(std::move(*e));
+    }
+    for (Envelope& e : envelopes)
+        on_envelope(subject_name, std::move(e), {});
+}
+
+void Node::on_envelope(const std::string& subject_name, Envelope&& e, const std::string& reply_to) {
     const std::string* from = string_at(e.head, 0);
     const auto incarnation = e.head.size() > 1 ? e.head[1].to_uint() : std::nullopt;
     if (!from || !incarnation) {
@@ -383,6 +436,8 @@ void Node::on_heartbeat(const Envelope& e) {
     }
     Peer& p = peer(from, *e.head[1].to_uint());
     p.last_heard = std::chrono::steady_clock::now();
+    const auto reads = e.head.size() > 4 ? e.head[4].to_uint() : std::nullopt;
+    p.reads_batches = reads && *reads >= batch_version;
     // A change we never got (the bus lost it): start over from a snapshot.
     // Changes and heartbeats take different subjects, so a heartbeat may
     // overtake a change for a moment: only one still ahead a heartbeat later counts.

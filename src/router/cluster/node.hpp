@@ -130,6 +130,7 @@ private:
         bool asking = false;        // a snapshot request is out
         std::optional<std::chrono::steady_clock::time_point> behind_since;
         std::deque<Envelope> waiting; // changes that came before its snapshot
+        bool reads_batches = false;   // its heartbeats say so (envelope.hpp)
     };
     struct Outbound {
         std::vector<std::uint32_t> nodes; // empty with `broadcast`
@@ -144,6 +145,10 @@ private:
     void drain(bool last);
     void on_bus(std::string subject, std::shared_ptr<const std::string> payload,
                 std::string reply_to);
+    void on_envelope(const std::string& subject, Envelope&& e, const std::string& reply_to);
+    /// Whether every receiver of node `name`'s subject (or, with an empty
+    /// name, of the directory subject) reads batches.
+    bool reads_batches(const std::string& name) const;
     void on_heartbeat(const Envelope& e);
     void on_directory(Envelope&& e);
     void on_snapshot_request(const Envelope& e, const std::string& reply_to);
