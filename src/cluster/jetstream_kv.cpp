@@ -1,6 +1,8 @@
 #include "jetstream_kv.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "kv_key.hpp"
 #include "nats_error.hpp"
@@ -148,6 +150,20 @@ JetStreamKv::Written JetStreamKv::write(const std::string& bucket, const std::st
     jsPubAck* ack = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     s = js_PublishMsg(&ack, js_, msg.get(), &options, &code);
+    // No responders: no stream listens on the key's subject yet. A bucket
+    // that another node has just created can be found before its stream
+    // takes its subjects (seen with four nodes creating one bucket at once);
+    // that passes within milliseconds, so try again for up to the timeout.
+    const auto give_up = std::chrono::steady_clock::now() + timeout_;
+    for (auto pause = std::chrono::milliseconds(5);
+         s == NATS_NO_RESPONDERS && std::chrono::steady_clock::now() + pause < give_up;
+         pause = std::min(pause * 2, std::chrono::milliseconds(200))) {
+        std::this_thread::sleep_for(pause);
+        jsPubAck_Destroy(ack);
+        ack = nullptr;
+        code = static_cast<jsErrCode>(0);
+        s = js_PublishMsg(&ack, js_, msg.get(), &options, &code);
+    }
     if (s == NATS_OK) {
         w.what = Written::What::ok;
         w.revision = ack->Sequence;

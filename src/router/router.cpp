@@ -330,12 +330,26 @@ void Router::connection_refused(std::string_view listener, std::string_view reas
     impl_->metrics()->connection_refused(listener, reason);
 }
 
-void Router::transferred(NetTransport transport, std::uint64_t received, std::uint64_t sent) {
-    impl_->metrics()->transferred(transport, received, sent);
-}
+namespace {
 
-void Router::transport_closed(NetTransport transport, TransportClose why) {
-    impl_->metrics()->transport_closed(transport, why);
+class MetricsTransportMeter final : public TransportMeter {
+public:
+    MetricsTransportMeter(std::shared_ptr<RouterMetrics> metrics, NetTransport transport)
+        : metrics_(std::move(metrics)), transport_(transport) {}
+    void transferred(std::uint64_t received, std::uint64_t sent) override {
+        metrics_->transferred(transport_, received, sent);
+    }
+    void closed(TransportClose why) override { metrics_->transport_closed(transport_, why); }
+
+private:
+    const std::shared_ptr<RouterMetrics> metrics_;
+    const NetTransport transport_;
+};
+
+} // namespace
+
+std::shared_ptr<TransportMeter> Router::transport_meter(NetTransport transport) {
+    return std::make_shared<MetricsTransportMeter>(impl_->metrics(), transport);
 }
 
 } // namespace nexus::router

@@ -54,6 +54,19 @@ enum class TransportClose : std::uint8_t {
 };
 inline constexpr std::size_t transport_close_count = 3;
 
+/// Where a network transport counts its bytes and the connections it closed
+/// on its own (MetricsSnapshot::bytes_*, transport_closes); from
+/// Router::transport_meter(). Lock-free and thread-safe. It shares the
+/// counters with the router rather than pointing at the Router, so that a
+/// connection still winding down after its server stopped and its router
+/// was destroyed may keep counting (into counters nobody reads any more).
+class TransportMeter {
+public:
+    virtual ~TransportMeter() = default;
+    virtual void transferred(std::uint64_t received, std::uint64_t sent) = 0;
+    virtual void closed(TransportClose why) = 0;
+};
+
 struct RealmMetrics {
     std::string uri;
     /// Joined sessions by (transport type, serializer), e.g. ("websocket", "json").

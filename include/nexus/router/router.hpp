@@ -64,13 +64,9 @@ public:
     /// Counts a connection that `listener` closed at accept because of a cap
     /// (`reason`), for MetricsSnapshot::connections_refused.
     void connection_refused(std::string_view listener, std::string_view reason);
-    /// Counts bytes a network transport read from and wrote to its peers, for
-    /// MetricsSnapshot::bytes_received/bytes_sent. Cheap (no lock): call it
-    /// per read or write.
-    void transferred(NetTransport transport, std::uint64_t received, std::uint64_t sent);
-    /// Counts a connection a network transport closed on its own (`why`), for
-    /// MetricsSnapshot::transport_closes.
-    void transport_closed(NetTransport transport, TransportClose why);
+    /// Where a network transport of kind `transport` counts its bytes and
+    /// its own closes (metrics.hpp); cheap to use per read and write.
+    std::shared_ptr<TransportMeter> transport_meter(NetTransport transport);
 
     // Monitoring and administration. Thread-safe; each call copies what it
     // returns under the realm's lock and does nothing else there, so it can

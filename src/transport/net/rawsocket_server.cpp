@@ -92,7 +92,8 @@ public:
         : slot_(std::move(slot)), tls_context_(std::move(tls_context)), socket_(std::move(socket)),
           strand_(asio::make_strand(socket_.get_executor())), timer_(strand_),
           write_deadline_(strand_, socket_.lowest_layer().native_handle(), options.write_timeout),
-          router_(router), options_(options), peer_name_(std::move(peer_name)) {}
+          router_(router), meter_(router.transport_meter(router::NetTransport::rawsocket)),
+          options_(options), peer_name_(std::move(peer_name)) {}
 
     // Called by the accept handler, off the session's strand: everything
     // after it runs on the strand, where shutdown_now() (a server stop) may
@@ -461,11 +462,9 @@ private:
     }
 
     void transferred(std::size_t received, std::size_t sent) {
-        if (received || sent) router_.transferred(router::NetTransport::rawsocket, received, sent);
+        if (received || sent) meter_->transferred(received, sent);
     }
-    void closed_by_us(router::TransportClose why) {
-        router_.transport_closed(router::NetTransport::rawsocket, why);
-    }
+    void closed_by_us(router::TransportClose why) { meter_->closed(why); }
 
     // Draining: everything is written; our FIN follows it, and the peer's end
     // of the stream (or the drain deadline) closes the connection. Closing at
@@ -524,6 +523,9 @@ private:
     asio::steady_timer timer_;
     WriteDeadline write_deadline_;
     router::Router& router_;
+    // Counts bytes and closes; unlike router_, safe to use when the session
+    // outlives its server's stop() and the router.
+    const std::shared_ptr<router::TransportMeter> meter_;
     const RawSocketOptions options_;
     const std::string peer_name_;
     std::unique_ptr<router::Connection> connection_;

@@ -105,7 +105,8 @@ public:
         : slot_(std::move(slot)), strand_(std::move(strand)), tls_context_(std::move(tls_context)),
           ws_(tls_context_ ? websocket::stream<AnyStream>(std::move(socket), *tls_context_)
                            : websocket::stream<AnyStream>(std::move(socket))),
-          router_(router), options_(o), peer_(std::move(peer)) {}
+          router_(router), meter_(router.transport_meter(router::NetTransport::websocket)),
+          options_(o), peer_(std::move(peer)) {}
 
     // Called by the accept handler, off the session's strand: everything
     // after it runs on the strand, where stop() (a server stop) may already
@@ -690,11 +691,9 @@ private:
         transferred(received, sent);
     }
     void transferred(std::size_t received, std::size_t sent) {
-        if (received || sent) router_.transferred(router::NetTransport::websocket, received, sent);
+        if (received || sent) meter_->transferred(received, sent);
     }
-    void closed_by_us(router::TransportClose why) {
-        router_.transport_closed(router::NetTransport::websocket, why);
-    }
+    void closed_by_us(router::TransportClose why) { meter_->closed(why); }
 
     void stop() {
         if (stopped_) return;
@@ -721,6 +720,9 @@ private:
     std::shared_ptr<asio::ssl::context> tls_context_;
     websocket::stream<AnyStream> ws_;
     router::Router& router_;
+    // Counts bytes and closes; unlike router_, safe to use when the session
+    // outlives its server's stop() and the router.
+    const std::shared_ptr<router::TransportMeter> meter_;
     const WebSocketOptions options_;
     const std::string peer_;
     beast::flat_buffer buffer_;
