@@ -74,18 +74,20 @@ void sessions(PrometheusText& p, const MetricsSnapshot& m) {
 }
 
 void transports(PrometheusText& p, const MetricsSnapshot& m) {
-    p.family("nexus_transport_received_bytes_total", "counter",
-             "Bytes read from WebSocket and RawSocket connections: the transport's own bytes "
-             "(handshakes, frames; compressed where permessage-deflate is on), not TLS records.");
-    for (std::size_t t = 0; t < m.bytes_received.size(); ++t)
-        p.sample("nexus_transport_received_bytes_total", {{"transport", transport_names[t]}},
-                 m.bytes_received[t]);
-    p.family("nexus_transport_sent_bytes_total", "counter",
-             "Bytes written to WebSocket and RawSocket connections, counted as the received "
-             "ones.");
-    for (std::size_t t = 0; t < m.bytes_sent.size(); ++t)
-        p.sample("nexus_transport_sent_bytes_total", {{"transport", transport_names[t]}},
-                 m.bytes_sent[t]);
+    const auto by_transport = [&p](const char* name, const char* help, const auto& counts) {
+        p.family(name, "counter", help);
+        for (std::size_t t = 0; t < counts.size(); ++t)
+            p.sample(name, {{"transport", transport_names[t]}}, counts[t]);
+    };
+    by_transport("nexus_transport_received_bytes_total",
+                 "Bytes read from WebSocket and RawSocket connections: the transport's own bytes "
+                 "(handshakes, frames; compressed where permessage-deflate is on), not TLS "
+                 "records.",
+                 m.bytes_received);
+    by_transport("nexus_transport_sent_bytes_total",
+                 "Bytes written to WebSocket and RawSocket connections, counted as the received "
+                 "ones.",
+                 m.bytes_sent);
     p.family("nexus_transport_closes_total", "counter",
              "Connections a transport closed on its own, by transport and reason "
              "(write_timeout: the peer took no data for the write timeout; idle_timeout: it sent "
